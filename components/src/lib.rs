@@ -1,0 +1,33 @@
+//! TTECPhone's store and the Yew components that share it.
+//!
+//! * [`store`]: state, actions and the pure reducer (native unit tests).
+//! * [`config`]: the gadget configuration: build-time defaults, `config.json`
+//!   and gadget URL parameters merged and validated, errors naming the key.
+//! * one file per component; each takes props and callbacks, so it renders
+//!   the same in the app and in tests. [`PhoneBar`] wires them to the store.
+#![forbid(unsafe_code)]
+
+pub mod auto_answer;
+pub mod config;
+pub mod config_notice;
+pub mod incoming_call;
+pub mod phone_bar;
+pub mod registration_status;
+pub mod store;
+
+pub use auto_answer::AutoAnswerControls;
+pub use config_notice::ConfigNotice;
+pub use incoming_call::IncomingCallBanner;
+pub use phone_bar::PhoneBar;
+pub use registration_status::RegistrationStatus;
+pub use store::{Action, PhoneState, UserCommand};
+
+use yew::prelude::*;
+
+/// What components get from the app root: the state to read and the channel
+/// for the agent's commands (they go to the driver, never into the state).
+#[derive(Clone, PartialEq)]
+pub struct StoreContext {
+    pub state: UseReducerHandle<PhoneState>,
+    pub commands: Callback<UserCommand>,
+}

@@ -1,0 +1,456 @@
+//! The one store every component reads: state, actions and a pure reducer.
+//!
+//! Data flows one way: the edges and the SIP core (through the agent driver)
+//! dispatch [`Action`]s, the reducer folds them into [`PhoneState`], and the
+//! components render slices of it. Components never change state directly:
+//! what the agent asks for (answer, reject, hang up, …) travels back to the
+//! driver as a [`UserCommand`] through [`crate::StoreContext`].
+//!
+//! Everything here is plain data so the reducer is unit-tested natively.
+
+use std::rc::Rc;
+
+use yew::Reducible;
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`).
+pub type Millis = u64;
+
+/// The Finesse agent states we care about (`finesse.restservices.User.States`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    /// Finesse has not told us yet.
+    Unknown,
+    Login,
+    Logout,
+    NotReady,
+    Ready,
+    Reserved,
+    ReservedOutbound,
+    ReservedOutboundPreview,
+    Talking,
+    Hold,
+    Work,
+    WorkReady,
+    /// A state string this build does not know; kept verbatim for display.
+    Other(String),
+}
+
+impl AgentState {
+    /// Parses Finesse's upper-case state names (`"NOT_READY"`, …).
+    pub fn from_finesse(name: &str) -> Self {
+        match name.trim().to_ascii_uppercase().as_str() {
+            "" => Self::Unknown,
+            "LOGIN" => Self::Login,
+            "LOGOUT" => Self::Logout,
+            "NOT_READY" => Self::NotReady,
+            "READY" => Self::Ready,
+            "RESERVED" => Self::Reserved,
+            "RESERVED_OUTBOUND" => Self::ReservedOutbound,
+            "RESERVED_OUTBOUND_PREVIEW" => Self::ReservedOutboundPreview,
+            "TALKING" => Self::Talking,
+            "HOLD" => Self::Hold,
+            "WORK" => Self::Work,
+            "WORK_READY" => Self::WorkReady,
+            _ => Self::Other(name.trim().to_string()),
+        }
+    }
+
+    /// The Finesse name, as shown to agents and used in configuration.
+    pub fn finesse_name(&self) -> &str {
+        match self {
+            Self::Unknown => "UNKNOWN",
+            Self::Login => "LOGIN",
+            Self::Logout => "LOGOUT",
+            Self::NotReady => "NOT_READY",
+            Self::Ready => "READY",
+            Self::Reserved => "RESERVED",
+            Self::ReservedOutbound => "RESERVED_OUTBOUND",
+            Self::ReservedOutboundPreview => "RESERVED_OUTBOUND_PREVIEW",
+            Self::Talking => "TALKING",
+            Self::Hold => "HOLD",
+            Self::Work => "WORK",
+            Self::WorkReady => "WORK_READY",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// Words for people ("Not Ready"), never only a code.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Unknown => "unknown".into(),
+            Self::Other(name) => name.clone(),
+            other => {
+                let lower = other.finesse_name().replace('_', " ").to_ascii_lowercase();
+                let mut chars = lower.chars();
+                match chars.next() {
+                    Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                    None => lower,
+                }
+            }
+        }
+    }
+}
+
+/// Who is logged into Finesse, as far as the phone is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentInfo {
+    pub id: String,
+    pub extension: String,
+    pub mobile_agent: bool,
+    pub supervisor: bool,
+    /// The number the broker registers and CUCM routes to (`getMobileAgentDialNumber`,
+    /// or derived from the DN by the configured rule).
+    pub webrtc_number: Option<String>,
+    pub state: AgentState,
+}
+
+impl Default for AgentInfo {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            extension: String::new(),
+            mobile_agent: false,
+            supervisor: false,
+            webrtc_number: None,
+            state: AgentState::Unknown,
+        }
+    }
+}
+
+/// The phone's registration with the broker, as the agent sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// Waiting for configuration / Finesse before doing anything.
+    Starting,
+    /// Logging into the broker or opening the WebSocket.
+    Connecting,
+    /// REGISTER sent, no final answer yet.
+    Registering,
+    Registered {
+        expires_s: u32,
+    },
+    /// The connection dropped; the next attempt is due at `retry_at`.
+    Reconnecting {
+        retry_at: Option<Millis>,
+        reason: String,
+    },
+    /// Deliberately not registered (agent logged out, not a WebRTC agent, page closing).
+    Unregistered {
+        reason: String,
+    },
+    /// The broker refused our credentials; no automatic retry storm.
+    AuthFailed {
+        reason: String,
+    },
+    /// Any other failure that needs the agent or support to act.
+    Failed {
+        reason: String,
+    },
+}
+
+/// Where an incoming or active call stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallPhase {
+    /// INVITE received; auto-answer at `answer_at` (None: waiting for a manual answer).
+    Ringing { answer_at: Option<Millis> },
+    /// 200 OK sent, waiting for the ACK / media.
+    Answering,
+    Active {
+        since: Millis,
+        held: bool,
+        muted: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub id: String,
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub phase: CallPhase,
+}
+
+impl Call {
+    /// "Jane Doe (5551234)" or just the number.
+    pub fn caller_label(&self) -> String {
+        match self.caller_name.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() && name != self.caller_number => {
+                format!("{name} ({})", self.caller_number)
+            }
+            _ => self.caller_number.clone(),
+        }
+    }
+}
+
+/// Auto-answer settings in force (from configuration, changed only by QA builds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoAnswer {
+    pub enabled: bool,
+    pub delay_ms: u32,
+    pub tone: bool,
+    /// Agent states in which a call may be answered.
+    pub allowed_states: Vec<AgentState>,
+}
+
+impl Default for AutoAnswer {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            delay_ms: 0,
+            tone: true,
+            allowed_states: vec![
+                AgentState::Reserved,
+                AgentState::Ready,
+                AgentState::Talking,
+                AgentState::Hold,
+            ],
+        }
+    }
+}
+
+/// What the auto-answer controls show: derived, never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AutoAnswerStatus {
+    On {
+        delay_ms: u32,
+    },
+    /// Auto-answer is on, but the agent's Finesse state gates calls off.
+    Paused {
+        state: AgentState,
+    },
+    /// QA builds only: calls wait for a manual Answer/Reject.
+    Off,
+}
+
+/// A configuration problem, naming the key so an administrator can fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub message: String,
+}
+
+/// The whole UI state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneState {
+    pub now: Millis,
+    pub agent: AgentInfo,
+    pub registration: Registration,
+    pub call: Option<Call>,
+    pub auto_answer: AutoAnswer,
+    /// Development-only features (QA manual answer, outcalling) are enabled.
+    pub dev_features: bool,
+    pub config_problems: Vec<ConfigProblem>,
+    /// The last call's end, for the agent and the screen reader ("Call ended: caller hung up").
+    pub last_call_end: Option<String>,
+}
+
+impl Default for PhoneState {
+    fn default() -> Self {
+        Self {
+            now: 0,
+            agent: AgentInfo::default(),
+            registration: Registration::Starting,
+            call: None,
+            auto_answer: AutoAnswer::default(),
+            dev_features: false,
+            config_problems: Vec::new(),
+            last_call_end: None,
+        }
+    }
+}
+
+impl PhoneState {
+    /// Auto-answer as the agent should read it right now.
+    pub fn auto_answer_status(&self) -> AutoAnswerStatus {
+        if !self.auto_answer.enabled {
+            AutoAnswerStatus::Off
+        } else if self.auto_answer.allowed_states.contains(&self.agent.state) {
+            AutoAnswerStatus::On {
+                delay_ms: self.auto_answer.delay_ms,
+            }
+        } else {
+            AutoAnswerStatus::Paused {
+                state: self.agent.state.clone(),
+            }
+        }
+    }
+
+    /// Whole seconds left before an auto-answer, rounded up, while ringing.
+    pub fn answer_countdown_s(&self) -> Option<u64> {
+        match self.call.as_ref()?.phase {
+            CallPhase::Ringing {
+                answer_at: Some(at),
+            } => Some(at.saturating_sub(self.now).div_ceil(1000)),
+            _ => None,
+        }
+    }
+
+    /// Seconds the active call has lasted.
+    pub fn call_elapsed_s(&self) -> Option<u64> {
+        match self.call.as_ref()?.phase {
+            CallPhase::Active { since, .. } => Some(self.now.saturating_sub(since) / 1000),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that can change the state. Sent by the driver and the edges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The page clock advanced (drives countdowns and call timers).
+    Tick(Millis),
+    /// Configuration loaded: auto-answer settings and dev features.
+    Configured {
+        auto_answer: AutoAnswer,
+        dev_features: bool,
+    },
+    /// Configuration is invalid; the phone must not start.
+    ConfigInvalid(Vec<ConfigProblem>),
+    /// Finesse told us who the user is.
+    AgentLoaded(AgentInfo),
+    /// Finesse state change for the logged-in user.
+    AgentStateChanged(AgentState),
+    Registration(Registration),
+    IncomingCall {
+        id: String,
+        caller_number: String,
+        caller_name: Option<String>,
+        answer_at: Option<Millis>,
+    },
+    /// 200 OK sent for the call.
+    Answering {
+        id: String,
+    },
+    /// ACK received / media flowing.
+    Connected {
+        id: String,
+        at: Millis,
+    },
+    Held {
+        id: String,
+        held: bool,
+    },
+    Muted {
+        id: String,
+        muted: bool,
+    },
+    Ended {
+        id: String,
+        reason: String,
+    },
+    /// QA builds: switch auto-answer on or off. Ignored unless dev features are on.
+    SetAutoAnswer(bool),
+}
+
+/// What the agent asked for, sent from components to the driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserCommand {
+    Answer { call: String },
+    Reject { call: String },
+    HangUp { call: String },
+    Mute { call: String, muted: bool },
+    SetAutoAnswer(bool),
+}
+
+impl Reducible for PhoneState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let next = reduce(&self, action);
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
+    }
+}
+
+/// The pure transition function (`Reducible::reduce` wraps it in `Rc`s).
+pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
+    let mut next = state.clone();
+    match action {
+        Action::Tick(now) => next.now = now.max(state.now),
+        Action::Configured {
+            auto_answer,
+            dev_features,
+        } => {
+            next.auto_answer = auto_answer;
+            next.dev_features = dev_features;
+            next.config_problems.clear();
+        }
+        Action::ConfigInvalid(problems) => {
+            next.config_problems = problems;
+            next.registration = Registration::Failed {
+                reason: "The phone is not configured correctly.".into(),
+            };
+        }
+        Action::AgentLoaded(agent) => next.agent = agent,
+        Action::AgentStateChanged(agent_state) => next.agent.state = agent_state,
+        Action::Registration(registration) => next.registration = registration,
+        Action::IncomingCall {
+            id,
+            caller_number,
+            caller_name,
+            answer_at,
+        } => {
+            // A second INVITE while a call is up is the core's to refuse (486);
+            // the banner keeps showing the call the agent has.
+            if state.call.is_none() {
+                next.call = Some(Call {
+                    id,
+                    caller_number,
+                    caller_name,
+                    phase: CallPhase::Ringing { answer_at },
+                });
+                next.last_call_end = None;
+            }
+        }
+        Action::Answering { id } => {
+            if let Some(call) = next.call.as_mut().filter(|c| c.id == id) {
+                if matches!(call.phase, CallPhase::Ringing { .. }) {
+                    call.phase = CallPhase::Answering;
+                }
+            }
+        }
+        Action::Connected { id, at } => {
+            if let Some(call) = next.call.as_mut().filter(|c| c.id == id) {
+                if !matches!(call.phase, CallPhase::Active { .. }) {
+                    call.phase = CallPhase::Active {
+                        since: at,
+                        held: false,
+                        muted: false,
+                    };
+                }
+            }
+        }
+        Action::Held { id, held: now_held } => {
+            if let Some(call) = next.call.as_mut().filter(|c| c.id == id) {
+                if let CallPhase::Active { held, .. } = &mut call.phase {
+                    *held = now_held;
+                }
+            }
+        }
+        Action::Muted {
+            id,
+            muted: now_muted,
+        } => {
+            if let Some(call) = next.call.as_mut().filter(|c| c.id == id) {
+                if let CallPhase::Active { muted, .. } = &mut call.phase {
+                    *muted = now_muted;
+                }
+            }
+        }
+        Action::Ended { id, reason } => {
+            if state.call.as_ref().is_some_and(|c| c.id == id) {
+                next.call = None;
+                next.last_call_end = Some(reason);
+            }
+        }
+        Action::SetAutoAnswer(enabled) => {
+            if state.dev_features {
+                next.auto_answer.enabled = enabled;
+            }
+        }
+    }
+    next
+}

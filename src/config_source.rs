@@ -1,0 +1,78 @@
+//! Loads the three configuration layers in the browser and hands them to
+//! `components::config` for merging and validation.
+
+use gloo::net::http::Request;
+use ttecphone_components::config::{ConfigBuilder, GadgetConfig, KEYS};
+use ttecphone_components::store::ConfigProblem;
+
+use crate::finesse;
+
+include!(concat!(env!("OUT_DIR"), "/env_defaults.rs"));
+
+/// Where the gadget's files are served from on the Finesse server.
+pub const DEFAULT_BASE: &str = "/3rdpartygadget/files/TTECPhone/";
+
+/// The gadget's base path: `window.TTEC.base` (set by gadget.xml / gadget.html) or the default.
+pub fn base_path() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
+        .ok()
+        .filter(|v| v.is_object())
+        .and_then(|ttec| js_sys::Reflect::get(&ttec, &"base".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| DEFAULT_BASE.to_string())
+}
+
+/// `config.json` beside gadget.xml: Ok(None) when there is none (404).
+async fn fetch_config_json(base: &str) -> Result<Option<String>, String> {
+    let url = format!("{base}config.json");
+    let response = Request::get(&url)
+        .cache(web_sys::RequestCache::NoCache)
+        .send()
+        .await
+        .map_err(|e| format!("could not be fetched from {url} ({e})"))?;
+    match response.status() {
+        200 => response
+            .text()
+            .await
+            .map(Some)
+            .map_err(|e| format!("could not be read ({e})")),
+        404 => Ok(None),
+        status => Err(format!("could not be fetched from {url} (HTTP {status})")),
+    }
+}
+
+/// URL parameters: Finesse user prefs inside the container, the page's query string otherwise.
+fn url_parameters() -> Vec<(String, String)> {
+    let prefs = finesse::user_prefs(KEYS);
+    if !prefs.is_empty() {
+        return prefs;
+    }
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
+        return Vec::new();
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return Vec::new();
+    };
+    KEYS.iter()
+        .filter_map(|key| params.get(key).map(|v| ((*key).to_string(), v)))
+        .collect()
+}
+
+/// All layers, merged and validated.
+pub async fn load() -> Result<GadgetConfig, Vec<ConfigProblem>> {
+    let mut builder = ConfigBuilder::default().with_env_defaults(ENV_DEFAULTS.iter().copied());
+    match fetch_config_json(&base_path()).await {
+        Ok(Some(text)) => builder = builder.with_config_json(&text),
+        Ok(None) => {}
+        Err(message) => {
+            return Err(vec![ConfigProblem {
+                key: "config.json".into(),
+                message,
+            }])
+        }
+    }
+    let params = url_parameters();
+    builder
+        .with_url_parameters(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish()
+}

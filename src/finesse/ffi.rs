@@ -1,0 +1,50 @@
+//! Every `#[wasm_bindgen] extern` binding to finesse.js and the gadget
+//! container (`gadgets.*`), in one place. Names follow Cisco's finesse.js.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `finesse.restservices.User`
+    #[wasm_bindgen(js_namespace = ["finesse", "restservices"], js_name = User)]
+    #[derive(Clone, Debug)]
+    pub type User;
+
+    /// `new finesse.restservices.User({ id, onLoad, onChange })`
+    #[wasm_bindgen(constructor, catch, js_namespace = ["finesse", "restservices"], js_class = "User")]
+    pub fn new(options: &JsValue) -> Result<User, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = getId)]
+    pub fn get_id(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getExtension)]
+    pub fn get_extension(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getState)]
+    pub fn get_state(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = isMobileAgent)]
+    pub fn is_mobile_agent(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getMobileAgentDialNumber)]
+    pub fn get_mobile_agent_dial_number(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = hasSupervisorRole)]
+    pub fn has_supervisor_role(this: &User) -> Result<JsValue, JsValue>;
+
+    /// `finesse.clientservices.ClientServices.init(finesse.gadget.Config)`
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = init)]
+    pub fn client_services_init(config: &JsValue) -> Result<(), JsValue>;
+
+    /// `finesse.containerservices.ContainerServices.init()`
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "containerservices", "ContainerServices"], js_name = init)]
+    pub fn container_services_init() -> Result<JsValue, JsValue>;
+
+    /// `gadgets.window.adjustHeight()` (used when popovers open, issue 5)
+    #[allow(dead_code)]
+    #[wasm_bindgen(catch, js_namespace = ["gadgets", "window"], js_name = adjustHeight)]
+    pub fn adjust_height() -> Result<(), JsValue>;
+
+    /// `gadgets.Prefs`
+    #[wasm_bindgen(js_namespace = gadgets, js_name = Prefs)]
+    pub type Prefs;
+    #[wasm_bindgen(constructor, catch, js_namespace = gadgets, js_class = "Prefs")]
+    pub fn new() -> Result<Prefs, JsValue>;
+    #[wasm_bindgen(method, js_name = getString)]
+    pub fn get_string(this: &Prefs, name: &str) -> JsValue;
+}

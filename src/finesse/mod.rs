@@ -1,0 +1,164 @@
+//! The Finesse bridge: watches the logged-in user through finesse.js and
+//! turns what it sees into store actions. No phone logic lives here.
+//!
+//! Finesse starts a gadget by calling `gadgets.HubSettings.onConnect`; the
+//! gadget's CDATA turns that into the promise `window.TTEC.hub`, which we
+//! await before touching finesse.js (as Cisco's sample gadgets do).
+
+mod ffi;
+
+use js_sys::{Object, Promise, Reflect};
+use ttecphone_components::config::NumberRule;
+use ttecphone_components::store::{Action, AgentInfo, AgentState};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// What the bridge reports to the app.
+pub trait Sink: 'static {
+    fn dispatch(&self, action: Action);
+}
+
+/// Finesse-provided credentials for the broker login (never logged or displayed).
+#[allow(dead_code)] // read by the broker login edge (issue 4)
+#[derive(Clone)]
+pub struct FinesseCredentials {
+    pub id: String,
+    /// `finesse.gadget.Config.authorization`: Base64 of `id:password` (non-SSO).
+    pub authorization: Option<String>,
+    /// `finesse.gadget.Config.authToken` (SSO).
+    pub auth_token: Option<String>,
+}
+
+impl std::fmt::Debug for FinesseCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FinesseCredentials")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn global(path: &[&str]) -> Option<JsValue> {
+    let mut value: JsValue = js_sys::global().into();
+    for name in path {
+        if value.is_undefined() || value.is_null() {
+            return None;
+        }
+        value = Reflect::get(&value, &JsValue::from_str(name)).ok()?;
+    }
+    (!value.is_undefined() && !value.is_null()).then_some(value)
+}
+
+fn string_field(object: &JsValue, name: &str) -> Option<String> {
+    Reflect::get(object, &JsValue::from_str(name))
+        .ok()?
+        .as_string()
+        .filter(|s| !s.is_empty())
+}
+
+/// True when the page runs inside Finesse (or the mock), i.e. finesse.js loaded.
+pub fn available() -> bool {
+    global(&["finesse", "restservices", "User"]).is_some()
+}
+
+/// Waits for the container's hub to connect (`window.TTEC.hub`), if the gadget set one up.
+pub async fn hub_connected() {
+    if let Some(hub) = global(&["TTEC", "hub"]) {
+        if let Ok(promise) = hub.dyn_into::<Promise>() {
+            let _ = JsFuture::from(promise).await;
+        }
+    }
+}
+
+/// The user prefs Finesse passes from the gadget URL, for the given keys.
+pub fn user_prefs(keys: &[&str]) -> Vec<(String, String)> {
+    if global(&["gadgets", "Prefs"]).is_none() {
+        return Vec::new();
+    }
+    let Ok(prefs) = ffi::Prefs::new() else {
+        return Vec::new();
+    };
+    keys.iter()
+        .filter_map(|key| {
+            let value = prefs.get_string(key).as_string()?;
+            (!value.is_empty()).then(|| ((*key).to_string(), value))
+        })
+        .collect()
+}
+
+/// Reads `finesse.gadget.Config`'s credentials.
+#[allow(dead_code)] // read by the broker login edge (issue 4)
+pub fn credentials() -> Option<FinesseCredentials> {
+    let config = global(&["finesse", "gadget", "Config"])?;
+    Some(FinesseCredentials {
+        id: string_field(&config, "id")?,
+        authorization: string_field(&config, "authorization"),
+        auth_token: string_field(&config, "authToken"),
+    })
+}
+
+fn call_string(result: Result<JsValue, JsValue>) -> String {
+    match result {
+        Ok(v) => v
+            .as_string()
+            .or_else(|| v.as_f64().map(|n| n.to_string()))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+fn call_bool(result: Result<JsValue, JsValue>) -> bool {
+    result.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+fn agent_info(user: &ffi::User, rule: &NumberRule) -> AgentInfo {
+    let extension = call_string(user.get_extension());
+    let dial_number = call_string(user.get_mobile_agent_dial_number());
+    let mobile_agent = call_bool(user.is_mobile_agent());
+    let webrtc_number = if !dial_number.is_empty() {
+        Some(dial_number)
+    } else if mobile_agent {
+        rule.apply(&extension)
+    } else {
+        None
+    };
+    AgentInfo {
+        id: call_string(user.get_id()),
+        extension,
+        mobile_agent,
+        supervisor: call_bool(user.has_supervisor_role()),
+        webrtc_number,
+        state: AgentState::from_finesse(&call_string(user.get_state())),
+    }
+}
+
+/// Starts watching the Finesse user: dispatches `AgentLoaded` on load and
+/// `AgentLoaded`/`AgentStateChanged` on every change.
+pub fn watch_user(sink: impl Sink, rule: NumberRule) -> Result<(), String> {
+    let config =
+        global(&["finesse", "gadget", "Config"]).ok_or("finesse.gadget.Config is missing")?;
+    ffi::client_services_init(&config).map_err(|_| "ClientServices.init failed".to_string())?;
+    let _ = ffi::container_services_init();
+    let id = string_field(&config, "id").ok_or("finesse.gadget.Config.id is missing")?;
+
+    let sink = std::rc::Rc::new(sink);
+    let on_load = {
+        let (sink, rule) = (sink.clone(), rule.clone());
+        Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+            sink.dispatch(Action::AgentLoaded(agent_info(&user, &rule)));
+        })
+    };
+    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+        sink.dispatch(Action::AgentLoaded(agent_info(&user, &rule)));
+    });
+    let options = Object::new();
+    let set = |k: &str, v: &JsValue| Reflect::set(&options, &JsValue::from_str(k), v).map(|_| ());
+    set("id", &JsValue::from_str(&id)).map_err(|_| "options")?;
+    set("onLoad", on_load.as_ref()).map_err(|_| "options")?;
+    set("onChange", on_change.as_ref()).map_err(|_| "options")?;
+    ffi::User::new(&options)
+        .map_err(|_| "finesse.restservices.User could not be created".to_string())?;
+    // The user object lives as long as the page; so must its handlers.
+    on_load.forget();
+    on_change.forget();
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! Native tests of the store's reducer and derived views, and of the config layers.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ttecphone_components::config::{BrokerKind, ConfigBuilder, NumberRule};
+use ttecphone_components::store::*;
+
+fn reduce_all(actions: impl IntoIterator<Item = Action>) -> PhoneState {
+    actions
+        .into_iter()
+        .fold(PhoneState::default(), |state, action| {
+            reduce(&state, action)
+        })
+}
+
+fn incoming(id: &str, answer_at: Option<Millis>) -> Action {
+    Action::IncomingCall {
+        id: id.into(),
+        caller_number: "5551234".into(),
+        caller_name: Some("Jane Doe".into()),
+        answer_at,
+    }
+}
+
+#[test]
+fn starts_waiting_for_finesse_with_auto_answer_on() {
+    let state = PhoneState::default();
+    assert_eq!(state.registration, Registration::Starting);
+    assert!(state.call.is_none());
+    // Unknown agent state is not in the allowed list: paused until Finesse speaks.
+    assert_eq!(
+        state.auto_answer_status(),
+        AutoAnswerStatus::Paused {
+            state: AgentState::Unknown
+        }
+    );
+}
+
+#[test]
+fn registration_states_are_all_reachable() {
+    for registration in [
+        Registration::Connecting,
+        Registration::Registering,
+        Registration::Registered { expires_s: 600 },
+        Registration::Reconnecting {
+            retry_at: Some(5_000),
+            reason: "closed".into(),
+        },
+        Registration::Unregistered {
+            reason: "Logged out".into(),
+        },
+        Registration::AuthFailed {
+            reason: "401".into(),
+        },
+        Registration::Failed {
+            reason: "boom".into(),
+        },
+    ] {
+        let state = reduce_all([Action::Registration(registration.clone())]);
+        assert_eq!(state.registration, registration);
+    }
+}
+
+#[test]
+fn auto_answer_follows_the_agent_state_gate() {
+    let ready = reduce_all([Action::AgentStateChanged(AgentState::Reserved)]);
+    assert_eq!(
+        ready.auto_answer_status(),
+        AutoAnswerStatus::On { delay_ms: 0 }
+    );
+    let not_ready = reduce(&ready, Action::AgentStateChanged(AgentState::NotReady));
+    assert_eq!(
+        not_ready.auto_answer_status(),
+        AutoAnswerStatus::Paused {
+            state: AgentState::NotReady
+        }
+    );
+}
+
+#[test]
+fn auto_answer_can_be_switched_off_only_with_dev_features() {
+    let production = reduce_all([Action::SetAutoAnswer(false)]);
+    assert!(
+        production.auto_answer.enabled,
+        "production ignores the QA switch"
+    );
+
+    let qa = reduce_all([
+        Action::Configured {
+            auto_answer: AutoAnswer::default(),
+            dev_features: true,
+        },
+        Action::SetAutoAnswer(false),
+    ]);
+    assert_eq!(qa.auto_answer_status(), AutoAnswerStatus::Off);
+}
+
+#[test]
+fn incoming_call_counts_down_then_answers_then_connects_and_ends() {
+    let mut state = reduce_all([Action::Tick(10_000), incoming("c1", Some(12_500))]);
+    assert_eq!(state.answer_countdown_s(), Some(3));
+    state = reduce(&state, Action::Tick(11_600));
+    assert_eq!(state.answer_countdown_s(), Some(1));
+    state = reduce(&state, Action::Answering { id: "c1".into() });
+    assert_eq!(state.call.as_ref().unwrap().phase, CallPhase::Answering);
+    state = reduce(
+        &state,
+        Action::Connected {
+            id: "c1".into(),
+            at: 12_000,
+        },
+    );
+    state = reduce(&state, Action::Tick(75_000));
+    assert_eq!(state.call_elapsed_s(), Some(63));
+    state = reduce(
+        &state,
+        Action::Held {
+            id: "c1".into(),
+            held: true,
+        },
+    );
+    state = reduce(
+        &state,
+        Action::Muted {
+            id: "c1".into(),
+            muted: true,
+        },
+    );
+    assert_eq!(
+        state.call.as_ref().unwrap().phase,
+        CallPhase::Active {
+            since: 12_000,
+            held: true,
+            muted: true
+        }
+    );
+    state = reduce(
+        &state,
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Caller hung up".into(),
+        },
+    );
+    assert!(state.call.is_none());
+    assert_eq!(state.last_call_end.as_deref(), Some("Caller hung up"));
+}
+
+#[test]
+fn a_second_call_does_not_replace_the_first() {
+    let state = reduce_all([incoming("c1", None), incoming("c2", None)]);
+    assert_eq!(state.call.as_ref().unwrap().id, "c1");
+}
+
+#[test]
+fn actions_for_another_call_are_ignored() {
+    let before = reduce_all([incoming("c1", None)]);
+    for action in [
+        Action::Answering { id: "other".into() },
+        Action::Connected {
+            id: "other".into(),
+            at: 1,
+        },
+        Action::Ended {
+            id: "other".into(),
+            reason: "x".into(),
+        },
+    ] {
+        assert_eq!(reduce(&before, action), before);
+    }
+}
+
+#[test]
+fn clock_never_runs_backwards() {
+    let state = reduce_all([Action::Tick(5_000), Action::Tick(4_000)]);
+    assert_eq!(state.now, 5_000);
+}
+
+#[test]
+fn invalid_config_blocks_the_phone_with_the_keys() {
+    let problems = vec![ConfigProblem {
+        key: "wsUrl".into(),
+        message: "is missing".into(),
+    }];
+    let state = reduce_all([Action::ConfigInvalid(problems.clone())]);
+    assert_eq!(state.config_problems, problems);
+    assert!(matches!(state.registration, Registration::Failed { .. }));
+}
+
+#[test]
+fn caller_label_prefers_name_and_number() {
+    let call = Call {
+        id: "c".into(),
+        caller_number: "5551234".into(),
+        caller_name: Some("\u{20}Jane Doe ".into()),
+        phase: CallPhase::Answering,
+    };
+    assert_eq!(call.caller_label(), "Jane Doe (5551234)");
+    let bare = Call {
+        caller_name: Some("5551234".into()),
+        ..call
+    };
+    assert_eq!(bare.caller_label(), "5551234");
+}
+
+// ---- configuration layers ----
+
+const ENV: &[(&str, &str)] = &[
+    ("TTEC_BROKER_KIND", "wazo"),
+    ("TTEC_BROKER_HOST", "wazo.example.com"),
+    ("TTEC_AUTO_ANSWER_DELAY_MS", "0"),
+    ("TTEC_WEBRTC_NUMBER_RULE", "+2000"),
+    ("PATH", "/usr/bin"),
+];
+
+#[test]
+fn env_defaults_give_a_wazo_config() {
+    let config = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .finish()
+        .unwrap();
+    assert_eq!(config.broker_kind, BrokerKind::Wazo);
+    assert_eq!(config.ws_url, "wss://wazo.example.com/api/asterisk/ws");
+    assert_eq!(config.sip_domain, "wazo.example.com");
+    assert_eq!(config.number_rule.apply("1000").as_deref(), Some("3000"));
+    assert_eq!(config.keepalive_s, 30);
+    assert_eq!(config.register_expires_s, 600);
+}
+
+#[test]
+fn config_json_then_url_parameters_override_defaults() {
+    let config = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .with_config_json(
+            r#"{"autoAnswerDelayMs": 1500, "autoAnswerStates": ["READY","RESERVED"],
+            "iceServers": [{"urls": "stun:stun.example.com:3478"}]}"#,
+        )
+        .with_url_parameters([("autoAnswerDelayMs", "2500"), ("unrelatedFinessePref", "x")])
+        .finish()
+        .unwrap();
+    assert_eq!(config.auto_answer.delay_ms, 2500);
+    assert_eq!(
+        config.auto_answer.allowed_states,
+        vec![AgentState::Ready, AgentState::Reserved]
+    );
+    assert_eq!(config.ice_servers.len(), 1);
+    assert_eq!(
+        config.ice_servers[0].urls,
+        vec!["stun:stun.example.com:3478"]
+    );
+}
+
+fn problem_keys(json: &str) -> Vec<String> {
+    ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .with_config_json(json)
+        .finish()
+        .unwrap_err()
+        .into_iter()
+        .map(|p| p.key)
+        .collect()
+}
+
+#[test]
+fn every_invalid_value_is_named_by_its_key() {
+    assert_eq!(
+        problem_keys(r#"{"brokerKind": "asterisk"}"#),
+        vec!["brokerKind"]
+    );
+    assert_eq!(
+        problem_keys(r#"{"autoAnswerDelayMs": -1}"#),
+        vec!["autoAnswerDelayMs"]
+    );
+    assert_eq!(
+        problem_keys(r#"{"autoAnswerStates": "READY,SLEEPING"}"#),
+        vec!["autoAnswerStates"]
+    );
+    assert_eq!(
+        problem_keys(r#"{"iceServers": "[{\"urls\": \"http://x\"}]"}"#),
+        vec!["iceServers"]
+    );
+    assert_eq!(
+        problem_keys(r#"{"webrtcNumberRule": "+abc"}"#),
+        vec!["webrtcNumberRule"]
+    );
+    assert_eq!(problem_keys(r#"{"keepaliveS": 1000}"#), vec!["keepaliveS"]);
+    assert_eq!(
+        problem_keys(r#"{"answerTone": "loud"}"#),
+        vec!["answerTone"]
+    );
+    assert_eq!(
+        problem_keys(r#"{"autoAnswerDelay": 5}"#),
+        vec!["autoAnswerDelay"]
+    );
+    assert_eq!(problem_keys("not json"), vec!["config.json"]);
+    assert_eq!(
+        problem_keys(r#"{"brokerHost": "https://x/y"}"#),
+        vec!["brokerHost"]
+    );
+}
+
+#[test]
+fn missing_broker_settings_are_reported() {
+    let problems = ConfigBuilder::default().finish().unwrap_err();
+    assert_eq!(problems[0].key, "brokerKind");
+    let sip_without_url = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "sip")])
+        .finish()
+        .unwrap_err();
+    assert_eq!(sip_without_url[0].key, "wsUrl");
+}
+
+#[test]
+fn plain_websocket_only_for_loopback_or_dev() {
+    let remote = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "ws://sip.example.com/ws")])
+        .finish()
+        .unwrap_err();
+    assert_eq!(remote[0].key, "wsUrl");
+    let local = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "ws://127.0.0.1:8088/ws")])
+        .finish()
+        .unwrap();
+    assert_eq!(local.sip_domain, "127.0.0.1:8088");
+}
+
+#[test]
+fn auto_answer_off_needs_a_qa_build() {
+    let prod = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .with_url_parameters([("autoAnswer", "false")])
+        .finish()
+        .unwrap_err();
+    assert_eq!(prod[0].key, "autoAnswer");
+    let qa = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .with_url_parameters([("autoAnswer", "false"), ("devFeatures", "true")])
+        .finish()
+        .unwrap();
+    assert!(!qa.auto_answer.enabled);
+}
+
+#[test]
+fn number_rules() {
+    assert_eq!(
+        NumberRule::parse("+2000").unwrap().apply("1000").as_deref(),
+        Some("3000")
+    );
+    assert_eq!(
+        NumberRule::parse("+2000").unwrap().apply("0100").as_deref(),
+        Some("2100")
+    );
+    assert_eq!(NumberRule::parse("+2000").unwrap().apply("sip:x"), None);
+    assert_eq!(
+        NumberRule::parse("prefix:3")
+            .unwrap()
+            .apply("1042")
+            .as_deref(),
+        Some("3042")
+    );
+    let map = NumberRule::parse("map:1000=3000, 1001=3101").unwrap();
+    assert_eq!(map.apply("1001").as_deref(), Some("3101"));
+    assert_eq!(map.apply("1002"), None);
+    assert_eq!(NumberRule::parse("none").unwrap(), NumberRule::None);
+    assert!(NumberRule::parse("prefix:x").is_err());
+    assert!(NumberRule::parse("map:1000").is_err());
+}
+
+#[test]
+fn ice_server_credentials_are_not_printed() {
+    let config = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .with_config_json(r#"{"iceServers":[{"urls":["turn:t.example.com"],"username":"u","credential":"s3cret-turn"}]}"#)
+        .finish()
+        .unwrap();
+    assert!(!format!("{config:?}").contains("s3cret-turn"));
+    assert_eq!(
+        config.ice_servers[0].credential.as_deref(),
+        Some("s3cret-turn")
+    );
+}

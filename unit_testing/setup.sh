@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs everything TTECPhone needs on a fresh Debian 12 machine, and
+# nothing twice: every step checks first. Used by demo.sh and run.sh.
+# Tools come only from package registries (Debian, crates.io, npm).
+#
+#   bash unit_testing/setup.sh          # everything
+#   SETUP_SKIP_APT=1 bash ...           # skip Debian packages (already there)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+start=$(date +%s)
+
+# --- Debian packages ---------------------------------------------------------
+apt_packages=(chromium chromium-driver sip-tester kamailio kamailio-websocket-modules
+              kamailio-tls-modules rtpengine espeak-ng sox gzip curl)
+if [[ -z "${SETUP_SKIP_APT:-}" ]]; then
+  missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "apt: installing ${missing[*]}"
+    # Don't let package scripts start system daemons on our test ports.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" > /tmp/ttec-apt.log 2>&1 \
+      || { tail -30 /tmp/ttec-apt.log; exit 1; }
+    rm -f /usr/sbin/policy-rc.d
+  else
+    log "apt: all ${#apt_packages[@]} packages present"
+  fi
+fi
+
+# --- Rust toolchain pieces -----------------------------------------------------
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup: adding wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen CLI at exactly the version in Cargo.lock (trunk and the test runner need the match).
+wbg_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+[[ -n "$wbg_version" ]] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg_version" ]]; then
+  log "cargo: installing wasm-bindgen-cli $wbg_version (2-3 min)"
+  # Not --locked: its lockfile wants a crate version the registry no longer has.
+  cargo install -q wasm-bindgen-cli --version "$wbg_version" --force
+fi
+
+trunk_version=0.21.14   # newer trunk needs a newer rustc than this machine's
+if [[ "$(trunk --version 2>/dev/null)" != "trunk $trunk_version" ]]; then
+  log "cargo: installing trunk $trunk_version (about 7 min)"
+  cargo install -q --locked trunk --version "$trunk_version" --force
+fi
+
+# --- npm packages ----------------------------------------------------------------
+npm_install() {  # dir: install from its lock file unless node_modules matches it
+  local dir=$1
+  [[ -f "$dir/package.json" ]] || return 0
+  if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    log "npm: installing in ${dir#"$root"/}"
+    if [[ -f "$dir/package-lock.json" ]]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+  fi
+}
+for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/bed unit_testing/e2e; do
+  npm_install "$root/$dir"
+done
+
+# Fetch crates once so trunk's offline build finds them.
+cargo fetch -q
+
+log "ready in $(( $(date +%s) - start )) s"
