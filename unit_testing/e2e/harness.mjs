@@ -1,0 +1,114 @@
+// Shared e2e harness: free ports, the mock Finesse serving the built dist/,
+// and Debian's headless Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.join(ROOT, 'dist');
+
+/** A port nobody listens on right now (loopback). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url, child, log, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${log.join('')}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${log.join('')}`);
+}
+
+/** Starts the mock Finesse with the built gadget; returns {origin, stop}. */
+export async function startMockFinesse() {
+  if (!fs.existsSync(path.join(DIST, 'gadget.xml'))) {
+    throw new Error('dist/gadget.xml is missing: run `trunk build --release` first');
+  }
+  const port = await freePort();
+  const log = [];
+  const child = spawn(process.execPath, [
+    path.join(ROOT, 'unit_testing/mock_finesse/server.mjs'), '--port', String(port), '--gadget-dir', DIST,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => log.push(String(d)));
+  child.stderr.on('data', (d) => log.push(String(d)));
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${origin}/desktop/`, child, log);
+  return {
+    origin,
+    log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}
+
+/** Headless Debian Chromium with fake media devices, as root in a sandbox-less CI. */
+export async function launchBrowser(extraArgs = []) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      ...extraArgs,
+    ],
+    viewport: { width: 1280, height: 800 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The gadget's iframe inside the mock desktop, once its phone bar rendered. */
+export async function gadgetFrame(page, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame.url().includes('/gadgets/ifr')) {
+        const bar = await frame.$('.ttec-bar').catch(() => null);
+        if (bar) return frame;
+      }
+    }
+    await page.waitForTimeout(50);
+  }
+  throw new Error('the gadget did not render its phone bar inside the mock Finesse');
+}
+
+/** Waits until `selector`'s text in `frame` equals (or matches) `expected`. */
+export async function expectText(frame, selector, expected, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await frame.$eval(selector, (e) => e.textContent).catch(() => undefined);
+    if (expected instanceof RegExp ? expected.test(last ?? '') : last === expected) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${selector}: expected ${expected}, last saw ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,129 @@
+// The walking skeleton end to end: the release build's dist/ has Finesse's
+// shape, and the gadget, rendered from dist/gadget.xml by the mock Finesse in
+// headless Chromium, follows the agent's identity and Finesse state.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DIST, expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
+
+describe('dist/ is what Finesse gets', () => {
+  const files = () => {
+    const out = [];
+    const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p); else out.push(path.relative(DIST, p));
+    });
+    walk(DIST);
+    return out.sort();
+  };
+
+  test('exactly the files uploaded to /files/TTECPhone/, no index.html, no mock', () => {
+    assert.deepEqual(files(), [
+      'assets/gadget.css', 'assets/ttecphone.js', 'assets/ttecphone_bg.wasm',
+      'audio-test.wav', 'gadget.html', 'gadget.xml',
+    ]);
+  });
+
+  test('gadget.xml is a Finesse gadget spec loading only Finesse scripts and local files', () => {
+    const xml = fs.readFileSync(path.join(DIST, 'gadget.xml'), 'utf8');
+    assert.match(xml, /<Module>[\s\S]*<ModulePrefs [^>]*title="TTECPhone"/);
+    assert.match(xml, /<Require feature="pubsub-2"\/>/);
+    assert.match(xml, /<Content type="html">\s*<!\[CDATA\[[\s\S]*\]\]>\s*<\/Content>/);
+    assert.match(xml, /gadgets\.HubSettings\.onConnect = function/);
+    const urls = [...xml.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(urls.length >= 5, `found ${urls}`);
+    for (const url of urls) {
+      assert.ok(
+        url === '/desktop/assets/js/finesse.js' || url === '/desktop/assets/js/jquery.min.js'
+          || url.startsWith('/3rdpartygadget/files/TTECPhone/'),
+        `gadget.xml loads ${url}`,
+      );
+      if (url.startsWith('/3rdpartygadget/')) {
+        assert.ok(fs.existsSync(path.join(DIST, url.slice('/3rdpartygadget/files/TTECPhone/'.length))), `${url} exists`);
+      }
+    }
+  });
+
+  test('no remote URL in the HTML the gadget ships', () => {
+    for (const name of ['gadget.html', 'gadget.xml']) {
+      const html = fs.readFileSync(path.join(DIST, name), 'utf8');
+      assert.doesNotMatch(html, /(?:src|href)="(?:https?:)?\/\//, name);
+    }
+  });
+
+  test('the wasm is optimised (wasm-opt ran: no name section, small)', () => {
+    const wasm = fs.readFileSync(path.join(DIST, 'assets/ttecphone_bg.wasm'));
+    assert.equal(wasm.subarray(0, 4).toString('hex'), '0061736d');
+    const module = new WebAssembly.Module(wasm);
+    assert.equal(WebAssembly.Module.customSections(module, 'name').length, 0, 'name section stripped by wasm-opt');
+    assert.ok(wasm.length < 600 * 1024, `wasm is ${wasm.length} bytes`);
+  });
+});
+
+describe('the gadget inside the mock Finesse', () => {
+  let finesse, browser, page;
+  const remoteRequests = [];
+  // The sip kind with a loopback broker nobody listens on: the config is valid,
+  // the phone has nowhere to register (the SIP edges arrive with issue 4).
+  const prefs = encodeURIComponent('brokerKind=sip&wsUrl=ws://127.0.0.1:9/ws');
+
+  before(async () => {
+    finesse = await startMockFinesse();
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.on('request', (req) => {
+      const url = new URL(req.url());
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:') remoteRequests.push(req.url());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await finesse?.stop();
+  });
+
+  const open = async (query) => {
+    await page.goto(`${finesse.origin}/desktop/?${query}&prefs=${prefs}`);
+    return gadgetFrame(page);
+  };
+
+  test('a mobile agent in NOT_READY: WebRTC number shown, auto-answer paused', async () => {
+    const frame = await open('agent=agent3000&ext=2000&webrtc=3000&state=NOT_READY');
+    await expectText(frame, '.ttec-registration__number', '3000');
+    await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer paused while Not ready');
+    await expectText(frame, '.ttec-registration__word', 'Connecting');
+  });
+
+  test('changing the agent state in the mock changes what the gadget shows', async () => {
+    const frame = await gadgetFrame(page);
+    await page.evaluate(() => window.mockFinesse.setState('RESERVED'));
+    await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer on');
+    await page.evaluate(() => window.mockFinesse.setState('WORK'));
+    await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer paused while Work');
+    await page.evaluate(() => window.mockFinesse.setState('LOGOUT'));
+    await expectText(frame, '.ttec-registration__word', 'Unregistered');
+    await expectText(frame, '.ttec-registration__detail', 'Logged out of Finesse.');
+  });
+
+  test('without a dial number the WebRTC number follows the extension rule (+1000)', async () => {
+    const frame = await open('agent=agent3001&ext=2001&webrtc=&state=READY');
+    await expectText(frame, '.ttec-registration__number', '3001');
+  });
+
+  test('a non-mobile agent is told so and registers nothing', async () => {
+    const frame = await open('agent=agent9&ext=2009&mobile=false&state=READY');
+    await expectText(frame, '.ttec-registration__word', 'Unregistered');
+    await expectText(frame, '.ttec-registration__detail', /^Not a WebRTC agent/);
+  });
+
+  test('an invalid setting in the gadget URL is shown naming its key', async () => {
+    await page.goto(`${finesse.origin}/desktop/?state=READY&prefs=${encodeURIComponent('brokerKind=sip&wsUrl=ws://127.0.0.1:9/ws&autoAnswerDelayMs=soon')}`);
+    const frame = await gadgetFrame(page);
+    await expectText(frame, '.ttec-config-error li', /^autoAnswerDelayMs: must be a whole number/);
+    await expectText(frame, '.ttec-registration__word', 'Error');
+  });
+
+  test('the gadget asked for nothing outside this machine', () => {
+    assert.deepEqual(remoteRequests, []);
+  });
+});

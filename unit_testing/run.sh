@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# TTECPhone's whole test suite: the standalone suite that must pass before any
+# merge. Installs what is missing (unit_testing/setup.sh), then runs every
+# suite, even after a failure, and ends with one line: "N passed, M failed"
+# (tests counted across all suites). Exit status 0 only if everything passed.
+#
+#   bash unit_testing/run.sh            # everything
+#   bash unit_testing/run.sh sip store  # only suites whose name contains a word
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash unit_testing/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=env.sh
+source unit_testing/env.sh
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export CARGO_TERM_COLOR=never
+
+logs="$root/target/test-logs"
+mkdir -p "$logs"
+total_pass=0 total_fail=0 failed_suites=()
+started=$(date +%s)
+
+# Adds up the counts a runner printed: cargo's "test result: ok. N passed; M failed",
+# node:test's "# pass N" / "# fail M", and the plain "N passed, M failed".
+count() {
+  local file=$1 p=0 f=0
+  while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(
+    sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p;
+             s/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$file"
+    grep -E '^# (pass|fail) [0-9]+' "$file" | awk '/# pass/{p+=$3} /# fail/{f+=$3} END{if (NR) print p+0, f+0}'
+  )
+  echo "$p $f"
+}
+
+suite() {
+  local name=$1; shift
+  if ((${#filters[@]})); then
+    local hit=
+    for word in "${filters[@]}"; do [[ $name == *"$word"* ]] && hit=1; done
+    [[ -n $hit ]] || return 0
+  fi
+  local log="$logs/${name//[^a-zA-Z0-9]/_}.log" t0=$(date +%s)
+  printf '\n=== %s\n' "$name"
+  "$@" > "$log" 2>&1
+  local status=$?
+  read -r p f < <(count "$log")
+  if ((status != 0 && f == 0)); then f=1; fi   # a suite that died counts as a failure
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  if ((status == 0)); then
+    grep -E '^(test result:|# (pass|fail)|[0-9]+ passed, )|post-build|fuzz|figures' "$log" | sed 's/^/  /'
+    printf '  ok: %s tests passed (%ss)\n' "$p" "$(( $(date +%s) - t0 ))"
+  else
+    failed_suites+=("$name")
+    tail -60 "$log" | sed 's/^/  | /'
+    printf '  FAILED (exit %s, %s failed; full log: %s)\n' "$status" "$f" "${log#"$root"/}"
+  fi
+}
+filters=("$@")
+
+suite "native: sip core"           cargo test -p ttecphone-sip
+suite "native: store and config"   cargo test -p ttecphone-components --test store
+suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
+suite "build: trunk release"       trunk build --release
+suite "docs and layout"            python3 unit_testing/docs/check_docs.py
+suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
+suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/
+suite "e2e: sip test bed"          node --test unit_testing/bed/test/
+
+printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
+echo "$total_pass passed, $total_fail failed"
+((total_fail == 0 && ${#failed_suites[@]} == 0))
