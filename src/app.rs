@@ -1,13 +1,26 @@
 //! The app root: owns the store, starts the edges, and renders the bar.
+//!
+//! Start-up: wait for the Finesse hub, load the configuration, watch the
+//! Finesse user. The phone (the driver around the SIP core) runs only while
+//! the user is a mobile agent with a WebRTC number and is not logged out;
+//! otherwise the bar says why nothing is registered.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
-use ttecphone_components::store::{Action, CallPhase, PhoneState, Registration, UserCommand};
+use ttecphone_components::config::GadgetConfig;
+use ttecphone_components::store::{
+    Action, AgentState, CallPhase, PhoneState, Registration, UserCommand,
+};
 use ttecphone_components::{PhoneBar, StoreContext};
 use yew::prelude::*;
 
-use crate::{clock, config_source, finesse};
+use crate::driver::Driver;
+use crate::{broker, clock, config_source, finesse};
 
-/// Sends bridge/driver actions into the store.
+/// Sends bridge actions into the store.
 struct StoreSink(UseReducerDispatcher<PhoneState>);
 
 impl finesse::Sink for StoreSink {
@@ -16,8 +29,11 @@ impl finesse::Sink for StoreSink {
     }
 }
 
-/// Starts everything that feeds the store. Runs once per page.
-async fn start(dispatcher: UseReducerDispatcher<PhoneState>) {
+/// Loads the configuration and starts watching Finesse. Runs once per page.
+async fn start(
+    dispatcher: UseReducerDispatcher<PhoneState>,
+    config_slot: UseStateHandle<Option<Rc<GadgetConfig>>>,
+) {
     finesse::hub_connected().await;
     let config = match config_source::load().await {
         Ok(config) => config,
@@ -36,59 +52,145 @@ async fn start(dispatcher: UseReducerDispatcher<PhoneState>) {
         }));
         return;
     }
-    if let Err(message) =
-        finesse::watch_user(StoreSink(dispatcher.clone()), config.number_rule.clone())
-    {
+    let rule = config.number_rule.clone();
+    config_slot.set(Some(Rc::new(config)));
+    if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule) {
         dispatcher.dispatch(Action::Registration(Registration::Failed {
             reason: format!("Finesse did not answer: {message}."),
         }));
     }
 }
 
-/// Registration follows the agent until the SIP driver takes over: a
-/// non-WebRTC agent or a logged-out agent never registers.
-fn gate_registration(state: &PhoneState) -> Option<Registration> {
-    use ttecphone_components::store::AgentState;
+/// Who the phone registers as, or why it must not register at all.
+fn phone_identity(state: &PhoneState) -> Result<Option<String>, &'static str> {
     let agent = &state.agent;
     if agent.id.is_empty() {
-        return None;
+        return Ok(None); // Finesse has not loaded the user yet
     }
-    let reason = if agent.state == AgentState::Logout {
-        "Logged out of Finesse."
-    } else if !agent.mobile_agent || agent.webrtc_number.is_none() {
-        "Not a WebRTC agent: log into Finesse as a mobile agent with your WebRTC number."
-    } else {
-        return matches!(
-            state.registration,
-            Registration::Starting | Registration::Unregistered { .. }
-        )
-        .then_some(Registration::Connecting);
+    if agent.state == AgentState::Logout {
+        return Err("Logged out of Finesse.");
+    }
+    match (&agent.webrtc_number, agent.mobile_agent) {
+        (Some(number), true) => Ok(Some(number.clone())),
+        _ => Err("Not a WebRTC agent: log into Finesse as a mobile agent with your WebRTC number."),
+    }
+}
+
+/// Signs into the broker and starts the driver for `number`.
+async fn start_phone(
+    config: Rc<GadgetConfig>,
+    number: String,
+    agent_state: String,
+    dispatcher: UseReducerDispatcher<PhoneState>,
+    slot: Rc<RefCell<Option<Driver>>>,
+    generation: Rc<RefCell<u32>>,
+    mine: u32,
+) {
+    dispatcher.dispatch(Action::Registration(Registration::Connecting));
+    let Some(credentials) = finesse::credentials() else {
+        dispatcher.dispatch(Action::Registration(Registration::Failed {
+            reason: "Finesse gave the phone no credentials.".into(),
+        }));
+        return;
     };
-    let wanted = Registration::Unregistered {
-        reason: reason.into(),
+    let account = match broker::sign_in(&config, &number, &credentials).await {
+        Ok(account) => account,
+        Err(error) => {
+            dispatcher.dispatch(Action::Registration(Registration::Failed {
+                reason: error.to_string(),
+            }));
+            return;
+        }
     };
-    (state.registration != wanted).then_some(wanted)
+    if *generation.borrow() != mine {
+        return; // the agent changed while we were signing in
+    }
+    let report = {
+        let dispatcher = dispatcher.clone();
+        Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
+    };
+    match Driver::start(&config, account, &agent_state, report) {
+        Ok(driver) => *slot.borrow_mut() = Some(driver),
+        Err(reason) => dispatcher.dispatch(Action::Registration(Registration::Failed { reason })),
+    }
 }
 
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
+    let config = use_state(|| None::<Rc<GadgetConfig>>);
+    let driver = use_mut_ref(|| None::<Driver>);
+    let generation = use_mut_ref(|| 0u32);
 
     {
-        let dispatcher = state.dispatcher();
+        let (dispatcher, config) = (state.dispatcher(), config.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(start(dispatcher));
+            wasm_bindgen_futures::spawn_local(start(dispatcher, config));
         });
     }
+
+    // Run the phone for the agent's WebRTC number; stop it when that changes.
+    let identity = phone_identity(&state);
     {
         let dispatcher = state.dispatcher();
-        let gate = gate_registration(&state);
-        use_effect_with(gate, move |gate| {
-            if let Some(registration) = gate.clone() {
-                dispatcher.dispatch(Action::Registration(registration));
+        let (driver, generation) = (driver.clone(), generation.clone());
+        let agent_state = state.agent.state.finesse_name().to_string();
+        let deps = (config.as_ref().map(Rc::clone), identity.clone());
+        use_effect_with(deps, move |(config, identity)| {
+            *generation.borrow_mut() += 1;
+            let mine = *generation.borrow();
+            match (config, identity) {
+                (Some(config), Ok(Some(number))) => {
+                    wasm_bindgen_futures::spawn_local(start_phone(
+                        config.clone(),
+                        number.clone(),
+                        agent_state,
+                        dispatcher,
+                        driver.clone(),
+                        generation,
+                        mine,
+                    ));
+                }
+                (_, Err(reason)) => {
+                    dispatcher.dispatch(Action::Registration(Registration::Unregistered {
+                        reason: (*reason).into(),
+                    }))
+                }
+                _ => {}
+            }
+            move || {
+                if let Some(driver) = driver.borrow_mut().take() {
+                    driver.shutdown("Phone stopped.");
+                }
             }
         });
     }
+
+    // Finesse state changes reach the SIP core's auto-answer gate.
+    {
+        let driver = driver.clone();
+        use_effect_with(state.agent.state.clone(), move |agent_state| {
+            if let Some(driver) = driver.borrow().as_ref() {
+                driver.agent_state(agent_state.finesse_name());
+            }
+        });
+    }
+
+    // Page unload: un-REGISTER (Expires: 0) so the broker holds no stale contact.
+    {
+        let driver = driver.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "pagehide", move |_| {
+                    if let Some(driver) = driver.borrow_mut().take() {
+                        driver.shutdown("Page closed.");
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
     // The clock ticks only while something on screen counts (a ringing call's
     // countdown, a call timer, a reconnect countdown): an idle bar stays still.
     let needs_clock = state
@@ -107,10 +209,17 @@ pub fn app() -> Html {
         });
     }
 
-    let commands = Callback::from(|command: UserCommand| {
-        // The SIP driver (issue 4) receives these; until then they are only traced.
-        gloo::console::debug!(format!("command: {command:?}"));
-    });
+    let commands = {
+        let (driver, dispatcher) = (driver.clone(), state.dispatcher());
+        Callback::from(move |command: UserCommand| {
+            if let UserCommand::SetAutoAnswer(on) = command {
+                dispatcher.dispatch(Action::SetAutoAnswer(on));
+            }
+            if let Some(driver) = driver.borrow().as_ref() {
+                driver.command(command);
+            }
+        })
+    };
     let context = StoreContext { state, commands };
     html! {
         <ContextProvider<StoreContext> context={context}>

@@ -6,9 +6,15 @@
 //! feeds the one store in `ttecphone_components`.
 
 mod app;
+mod broker;
 mod clock;
 mod config_source;
+mod driver;
 mod finesse;
+mod media;
+mod random;
+mod storage;
+mod transport;
 
 fn main() {
     let Some(root) = web_sys::window()

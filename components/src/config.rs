@@ -384,7 +384,8 @@ impl ConfigBuilder {
             .text("sipDomain")
             .map(str::to_string)
             .or_else(|| broker_host.clone())
-            .or(ws_host)
+            // The WebSocket's port is not part of the SIP domain.
+            .or_else(|| ws_host.map(|h| strip_port(&h).to_string()))
             .unwrap_or_default();
         let ice_servers = match self.text("iceServers").map(str::to_string) {
             None => Vec::new(),
@@ -458,6 +459,14 @@ fn is_host(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// `host:port` / `[v6]:port` → host.
+fn strip_port(host: &str) -> &str {
+    if let Some(end) = host.find(']') {
+        return &host[..=end];
+    }
+    host.split(':').next().unwrap_or(host)
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -19,14 +19,11 @@ pub trait Sink: 'static {
 }
 
 /// Finesse-provided credentials for the broker login (never logged or displayed).
-#[allow(dead_code)] // read by the broker login edge (issue 4)
 #[derive(Clone)]
 pub struct FinesseCredentials {
     pub id: String,
     /// `finesse.gadget.Config.authorization`: Base64 of `id:password` (non-SSO).
     pub authorization: Option<String>,
-    /// `finesse.gadget.Config.authToken` (SSO).
-    pub auth_token: Option<String>,
 }
 
 impl std::fmt::Debug for FinesseCredentials {
@@ -86,13 +83,11 @@ pub fn user_prefs(keys: &[&str]) -> Vec<(String, String)> {
 }
 
 /// Reads `finesse.gadget.Config`'s credentials.
-#[allow(dead_code)] // read by the broker login edge (issue 4)
 pub fn credentials() -> Option<FinesseCredentials> {
     let config = global(&["finesse", "gadget", "Config"])?;
     Some(FinesseCredentials {
         id: string_field(&config, "id")?,
         authorization: string_field(&config, "authorization"),
-        auth_token: string_field(&config, "authToken"),
     })
 }
 

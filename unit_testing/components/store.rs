@@ -319,7 +319,7 @@ fn plain_websocket_only_for_loopback_or_dev() {
         .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "ws://127.0.0.1:8088/ws")])
         .finish()
         .unwrap();
-    assert_eq!(local.sip_domain, "127.0.0.1:8088");
+    assert_eq!(local.sip_domain, "127.0.0.1");
 }
 
 #[test]

@@ -1,0 +1,411 @@
+//! The agent driver: the one owner of the sans-IO SIP core in the page.
+//!
+//! Every input (a WebSocket frame, a timer, a media result, an agent command,
+//! a Finesse state change) goes through [`Driver::input`], which feeds the
+//! core with the current time and then performs its outputs: frames to the
+//! WebSocket, media requests to the WebRTC edge, events to the store, and the
+//! one timer re-armed at the core's earliest deadline. Inputs are processed
+//! synchronously, in order (a queue absorbs re-entrant ones), so page unload
+//! can still send the un-REGISTER before the page goes away.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo::timers::callback::Timeout;
+use ttecphone_components::config::GadgetConfig;
+use ttecphone_components::store::{Action, Registration, UserCommand};
+use ttecphone_sip::{
+    AgentState, AutoAnswerConfig, CallId, Command, Config, EndReason, Event, Instant, KeepAlive,
+    MediaResult, RegistrationState, UserAgent,
+};
+
+use crate::broker::SipAccount;
+use crate::media::Media;
+use crate::transport::{backoff, describe_close, Connection, TransportEvent};
+use crate::{clock, random, storage};
+
+/// Where the driver reports to (the store).
+pub type Report = Rc<dyn Fn(Action)>;
+
+enum Input {
+    Transport {
+        generation: u32,
+        event: TransportEvent,
+    },
+    Reconnect {
+        generation: u32,
+    },
+    Timer,
+    Media(MediaResult),
+    Command(UserCommand),
+    AgentState(String),
+    Shutdown(String),
+}
+
+struct State {
+    ua: UserAgent,
+    ws_url: String,
+    media: Media,
+    report: Report,
+    connection: Option<Connection>,
+    /// Bumped on every new connection so events of an old socket are ignored.
+    generation: u32,
+    attempt: u32,
+    reconnect: Option<Timeout>,
+    timer: Option<(u64, Timeout)>,
+    stopped: bool,
+}
+
+struct Shared {
+    state: RefCell<Option<State>>,
+    queue: RefCell<VecDeque<Input>>,
+}
+
+/// Handle to the running driver. Dropping it does not stop it: call [`Driver::shutdown`].
+#[derive(Clone)]
+pub struct Driver(Rc<Shared>);
+
+impl Driver {
+    /// Starts the phone for `account` and connects.
+    pub fn start(
+        config: &GadgetConfig,
+        account: SipAccount,
+        agent_state: &str,
+        report: Report,
+    ) -> Result<Self, String> {
+        let shared = Rc::new(Shared {
+            state: RefCell::new(None),
+            queue: RefCell::new(VecDeque::new()),
+        });
+        let weak = Rc::downgrade(&shared);
+        let media = Media::new(&config.ice_servers, move |result| {
+            send(&weak, Input::Media(result));
+        })?;
+        let mut ua = UserAgent::new(
+            sip_config(config, &account),
+            Box::new(random::BrowserRandom),
+        );
+        ua.handle_agent_state(AgentState::from_finesse(agent_state), Instant(clock::now()));
+        *shared.state.borrow_mut() = Some(State {
+            ua,
+            ws_url: account.ws_url,
+            media,
+            report,
+            connection: None,
+            generation: 0,
+            attempt: 0,
+            reconnect: None,
+            timer: None,
+            stopped: false,
+        });
+        let driver = Driver(shared);
+        driver.with_state(|state, weak| state.connect(weak));
+        Ok(driver)
+    }
+
+    pub fn command(&self, command: UserCommand) {
+        self.input(Input::Command(command));
+    }
+
+    pub fn agent_state(&self, finesse_state: &str) {
+        self.input(Input::AgentState(finesse_state.to_string()));
+    }
+
+    /// Unregisters (Expires: 0), ends calls, closes the socket. Synchronous, so
+    /// it works from `pagehide`.
+    pub fn shutdown(&self, reason: &str) {
+        self.input(Input::Shutdown(reason.to_string()));
+    }
+
+    fn input(&self, input: Input) {
+        self.0.queue.borrow_mut().push_back(input);
+        pump(&self.0);
+    }
+
+    fn with_state(&self, f: impl FnOnce(&mut State, &Weak<Shared>)) {
+        let weak = Rc::downgrade(&self.0);
+        if let Some(state) = self.0.state.borrow_mut().as_mut() {
+            f(state, &weak);
+            state.drain(&weak);
+        }
+    }
+}
+
+fn send(weak: &Weak<Shared>, input: Input) {
+    if let Some(shared) = weak.upgrade() {
+        shared.queue.borrow_mut().push_back(input);
+        pump(&shared);
+    }
+}
+
+/// Processes queued inputs unless an outer call is already doing so.
+fn pump(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    loop {
+        let Ok(mut slot) = shared.state.try_borrow_mut() else {
+            return; // the outer pump will see the queued input
+        };
+        let Some(input) = shared.queue.borrow_mut().pop_front() else {
+            return;
+        };
+        if let Some(state) = slot.as_mut() {
+            state.handle(input, &weak);
+            state.drain(&weak);
+        }
+    }
+}
+
+fn sip_config(config: &GadgetConfig, account: &SipAccount) -> Config {
+    let keepalive = match config.keepalive_s {
+        0 => KeepAlive::Off,
+        s => KeepAlive::Crlf {
+            interval_ms: u64::from(s) * 1000,
+            timeout_ms: 10_000,
+        },
+    };
+    Config {
+        aor_user: account.aor_user.clone(),
+        auth_user: account.auth_user.clone(),
+        password: account.password.clone(),
+        domain: account.domain.clone(),
+        instance_id: storage::instance_id(),
+        register_expires: config.register_expires_s,
+        keepalive,
+        auto_answer: AutoAnswerConfig {
+            enabled: config.auto_answer.enabled,
+            delay_ms: u64::from(config.auto_answer.delay_ms),
+            allowed_states: config
+                .auto_answer
+                .allowed_states
+                .iter()
+                .map(|s| AgentState::from_finesse(s.finesse_name()))
+                .collect(),
+            ..AutoAnswerConfig::default()
+        },
+        user_agent: concat!("TTECPhone/", env!("CARGO_PKG_VERSION")).to_string(),
+        ..Config::default()
+    }
+}
+
+fn end_reason(reason: &EndReason) -> String {
+    match reason {
+        EndReason::RemoteBye => "Call ended: the caller hung up.".into(),
+        EndReason::LocalHangUp => "Call ended: you hung up.".into(),
+        EndReason::Cancelled => "Missed call: the caller hung up before the answer.".into(),
+        EndReason::Rejected { status: 480 } => {
+            "Call not answered: your Finesse state does not take calls.".into()
+        }
+        EndReason::Rejected { status: 486 } => {
+            "Call not answered: you were already on a call.".into()
+        }
+        EndReason::Rejected { status } => format!("Call not answered (SIP {status})."),
+        EndReason::NoAck => "Call dropped: the phone system did not confirm the answer.".into(),
+        EndReason::MediaFailed => "Call ended: the audio connection failed.".into(),
+        EndReason::TransportLost => {
+            "Call ended: the connection to the phone system was lost.".into()
+        }
+        EndReason::SessionExpired => {
+            "Call ended: the phone system stopped refreshing the call.".into()
+        }
+        EndReason::Timeout => "Call ended: the phone system stopped answering.".into(),
+    }
+}
+
+impl State {
+    fn now() -> Instant {
+        Instant(clock::now())
+    }
+
+    fn connect(&mut self, weak: &Weak<Shared>) {
+        self.reconnect = None;
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let sink_weak = weak.clone();
+        (self.report)(Action::Registration(Registration::Connecting));
+        match Connection::open(&self.ws_url, move |event| {
+            send(&sink_weak, Input::Transport { generation, event });
+        }) {
+            Ok(connection) => self.connection = Some(connection),
+            Err(reason) => self.schedule_reconnect(weak, reason),
+        }
+    }
+
+    fn schedule_reconnect(&mut self, weak: &Weak<Shared>, reason: String) {
+        self.connection = None;
+        if self.stopped {
+            return;
+        }
+        let delay = backoff::delay_ms(self.attempt, random::u32());
+        self.attempt = self.attempt.saturating_add(1);
+        let retry_at = clock::now() + delay;
+        (self.report)(Action::Registration(Registration::Reconnecting {
+            retry_at: Some(retry_at),
+            reason,
+        }));
+        let generation = self.generation;
+        let weak = weak.clone();
+        self.reconnect = Some(Timeout::new(delay as u32, move || {
+            send(&weak, Input::Reconnect { generation });
+        }));
+    }
+
+    fn handle(&mut self, input: Input, weak: &Weak<Shared>) {
+        let now = Self::now();
+        match input {
+            Input::Transport { generation, event } if generation == self.generation => {
+                match event {
+                    TransportEvent::Open => {
+                        self.attempt = 0;
+                        self.ua.handle_connected(now);
+                    }
+                    TransportEvent::Frame(text) => self.ua.handle_message(&text, now),
+                    TransportEvent::Closed { code, reason } => {
+                        self.ua.handle_disconnected(now);
+                        self.schedule_reconnect(weak, describe_close(code, &reason));
+                    }
+                }
+            }
+            Input::Transport { .. } => {} // an old socket's late event
+            Input::Reconnect { generation } => {
+                if generation == self.generation && self.connection.is_none() && !self.stopped {
+                    self.connect(weak);
+                }
+            }
+            Input::Timer => {
+                self.timer = None;
+                self.ua.handle_timeout(now);
+            }
+            Input::Media(result) => self.ua.handle_media(result, now),
+            Input::AgentState(name) => self
+                .ua
+                .handle_agent_state(AgentState::from_finesse(&name), now),
+            Input::Command(command) => self.command(command, now),
+            Input::Shutdown(reason) => {
+                self.stopped = true;
+                self.ua.handle_command(Command::Unregister, now);
+                self.flush();
+                self.connection = None;
+                self.reconnect = None;
+                self.timer = None;
+                (self.report)(Action::Registration(Registration::Unregistered { reason }));
+            }
+        }
+    }
+
+    fn command(&mut self, command: UserCommand, now: Instant) {
+        let call = |id: &str| CallId::new(id);
+        match command {
+            UserCommand::Answer { call: id } => self
+                .ua
+                .handle_command(Command::Answer { call: call(&id) }, now),
+            UserCommand::Reject { call: id } => self.ua.handle_command(
+                Command::Reject {
+                    call: call(&id),
+                    status: 486,
+                },
+                now,
+            ),
+            UserCommand::HangUp { call: id } => self
+                .ua
+                .handle_command(Command::HangUp { call: call(&id) }, now),
+            UserCommand::Mute { call: id, muted } => {
+                if self.media.set_muted(&call(&id), muted) {
+                    (self.report)(Action::Muted { id, muted });
+                }
+            }
+            // Only QA builds can switch auto-answer; the store already checked.
+            UserCommand::SetAutoAnswer(_) => {}
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(frame) = self.ua.poll_transmit() {
+            if let Some(connection) = self.connection.as_ref().filter(|c| c.is_open()) {
+                let _ = connection.send(&frame);
+            }
+        }
+    }
+
+    /// Performs everything the core produced, then re-arms the one timer.
+    fn drain(&mut self, weak: &Weak<Shared>) {
+        self.flush();
+        while let Some(event) = self.ua.poll_event() {
+            self.event(event, weak);
+            self.flush();
+        }
+        if self.stopped {
+            return;
+        }
+        match self.ua.poll_timeout() {
+            Some(Instant(at)) if self.timer.as_ref().map(|(t, _)| *t) != Some(at) => {
+                let delay = at.saturating_sub(clock::now()).min(u64::from(u32::MAX)) as u32;
+                let weak = weak.clone();
+                self.timer = Some((at, Timeout::new(delay, move || send(&weak, Input::Timer))));
+            }
+            Some(_) => {}
+            None => self.timer = None,
+        }
+    }
+
+    fn event(&mut self, event: Event, weak: &Weak<Shared>) {
+        let now = clock::now();
+        let action = match event {
+            Event::Registration(state) => Action::Registration(match state {
+                RegistrationState::Registering => Registration::Registering,
+                RegistrationState::Registered { expires_s } => {
+                    Registration::Registered { expires_s }
+                }
+                RegistrationState::Unregistered { reason } => Registration::Unregistered { reason },
+                RegistrationState::AuthFailed { status } => Registration::AuthFailed {
+                    reason: format!("SIP {status}: wrong SIP user or password"),
+                },
+                RegistrationState::Failed { reason, retry_at } => Registration::Reconnecting {
+                    retry_at: retry_at.map(|i| i.0),
+                    reason,
+                },
+            }),
+            Event::FlowDead => {
+                // The socket is open but the broker stopped answering: start over.
+                self.ua.handle_disconnected(Self::now());
+                self.schedule_reconnect(
+                    weak,
+                    "the phone system stopped answering keep-alives".into(),
+                );
+                return;
+            }
+            Event::IncomingCall {
+                call,
+                caller,
+                auto_answer_at,
+            } => Action::IncomingCall {
+                id: call.to_string(),
+                caller_number: caller.number,
+                caller_name: caller.display_name,
+                answer_at: auto_answer_at.map(|i| i.0),
+            },
+            Event::Media(request) => {
+                self.media.handle(request);
+                return;
+            }
+            Event::CallAnswered { call } => Action::Connected {
+                id: call.to_string(),
+                at: now,
+            },
+            Event::CallHeld { call, held } => Action::Held {
+                id: call.to_string(),
+                held,
+            },
+            Event::CallEnded { call, reason } => Action::Ended {
+                id: call.to_string(),
+                reason: end_reason(&reason),
+            },
+            Event::Dtmf { .. } => return,
+            Event::Warning(text) => {
+                gloo::console::debug!(format!("sip: {text}"));
+                return;
+            }
+        };
+        (self.report)(action);
+    }
+}

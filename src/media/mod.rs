@@ -1,0 +1,357 @@
+//! The WebRTC edge: one `RTCPeerConnection` per call, audio only.
+//!
+//! It does what the SIP core asks ([`MediaRequest`]) and reports back
+//! ([`MediaResult`]). The microphone is opened only when the core asks for an
+//! answer (so a call the policy rejects never opens it) and every track is
+//! stopped when the call is released.
+
+mod ice_wait;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect};
+use ttecphone_components::config::IceServer;
+use ttecphone_sip::{CallId, MediaFailure, MediaRequest, MediaResult};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
+    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// The media of one call.
+struct CallMedia {
+    pc: RtcPeerConnection,
+    microphone: Option<MediaStream>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+}
+
+impl CallMedia {
+    fn close(&self) {
+        if let Some(stream) = &self.microphone {
+            for track in stream.get_tracks().iter() {
+                track.unchecked_into::<MediaStreamTrack>().stop();
+            }
+        }
+        self.pc.set_ontrack(None);
+        self.pc.close();
+    }
+}
+
+struct Inner {
+    calls: HashMap<CallId, Rc<CallMedia>>,
+    rtc_config: RtcConfiguration,
+    speaker: HtmlAudioElement,
+    report: Box<dyn Fn(MediaResult)>,
+}
+
+/// The media edge. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Media(Rc<RefCell<Inner>>);
+
+impl Media {
+    pub fn new(
+        ice_servers: &[IceServer],
+        report: impl Fn(MediaResult) + 'static,
+    ) -> Result<Self, String> {
+        let speaker = HtmlAudioElement::new().map_err(|_| "this browser cannot play audio")?;
+        speaker.set_autoplay(true);
+        Ok(Self(Rc::new(RefCell::new(Inner {
+            calls: HashMap::new(),
+            rtc_config: rtc_configuration(ice_servers),
+            speaker,
+            report: Box::new(report),
+        }))))
+    }
+
+    /// Carries out one request of the SIP core.
+    pub fn handle(&self, request: MediaRequest) {
+        let this = self.clone();
+        match request {
+            MediaRequest::CreateAnswer { call, offer_sdp } => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = match this.answer(&call, &offer_sdp).await {
+                        Ok(sdp) => MediaResult::LocalSdp { call, sdp },
+                        Err(reason) => {
+                            this.release(&call);
+                            MediaResult::Failed { call, reason }
+                        }
+                    };
+                    this.report(result);
+                });
+            }
+            MediaRequest::CreateOffer { call } => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = match this.offer(&call).await {
+                        Ok(sdp) => MediaResult::LocalSdp { call, sdp },
+                        Err(reason) => MediaResult::Failed { call, reason },
+                    };
+                    this.report(result);
+                });
+            }
+            MediaRequest::ApplyAnswer { call, sdp } => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = match this.existing(&call) {
+                        Some(media) => {
+                            match set_description(&media.pc, RtcSdpType::Answer, &sdp, false).await
+                            {
+                                Ok(()) => MediaResult::RemoteAnswerApplied { call },
+                                Err(e) => MediaResult::Failed {
+                                    call,
+                                    reason: MediaFailure::Other(e),
+                                },
+                            }
+                        }
+                        None => MediaResult::Failed {
+                            call,
+                            reason: MediaFailure::Other("no media for this call".into()),
+                        },
+                    };
+                    this.report(result);
+                });
+            }
+            MediaRequest::Release { call } => self.release(&call),
+        }
+    }
+
+    /// Mutes or unmutes the microphone of a call by disabling its sender track.
+    pub fn set_muted(&self, call: &CallId, muted: bool) -> bool {
+        let Some(media) = self.existing(call) else {
+            return false;
+        };
+        for sender in media.pc.get_senders().iter() {
+            if let Some(track) = sender.unchecked_into::<web_sys::RtcRtpSender>().track() {
+                track.set_enabled(!muted);
+            }
+        }
+        true
+    }
+
+    fn report(&self, result: MediaResult) {
+        (self.0.borrow().report)(result);
+    }
+
+    fn existing(&self, call: &CallId) -> Option<Rc<CallMedia>> {
+        self.0.borrow().calls.get(call).cloned()
+    }
+
+    fn release(&self, call: &CallId) {
+        let removed = self.0.borrow_mut().calls.remove(call);
+        if let Some(media) = removed {
+            media.close();
+            let inner = self.0.borrow();
+            if inner.calls.is_empty() {
+                inner.speaker.set_src_object(None);
+            }
+        }
+    }
+
+    /// True while the call still wants its media (not released meanwhile).
+    fn still_wanted(&self, call: &CallId, media: &Rc<CallMedia>) -> bool {
+        self.existing(call).is_some_and(|m| Rc::ptr_eq(&m, media))
+    }
+
+    async fn answer(&self, call: &CallId, offer_sdp: &str) -> Result<String, MediaFailure> {
+        // A re-INVITE (hold, resume, MTP insertion) reuses the call's connection.
+        if let Some(media) = self.existing(call) {
+            set_description(&media.pc, RtcSdpType::Offer, offer_sdp, false)
+                .await
+                .map_err(MediaFailure::Other)?;
+            return local_answer(&media.pc).await.map_err(MediaFailure::Other);
+        }
+        let microphone = open_microphone().await?;
+        let media = self
+            .new_call_media(call, Some(microphone.clone()))
+            .map_err(MediaFailure::Other)?;
+        if !self.still_wanted(call, &media) {
+            media.close();
+            return Err(MediaFailure::Other("call ended before the answer".into()));
+        }
+        for track in microphone.get_audio_tracks().iter() {
+            media.pc.add_track_0(&track.unchecked_into(), &microphone);
+        }
+        set_description(&media.pc, RtcSdpType::Offer, offer_sdp, false)
+            .await
+            .map_err(MediaFailure::Other)?;
+        let sdp = local_answer(&media.pc).await.map_err(MediaFailure::Other)?;
+        if !self.still_wanted(call, &media) {
+            return Err(MediaFailure::Other("call ended before the answer".into()));
+        }
+        Ok(sdp)
+    }
+
+    async fn offer(&self, call: &CallId) -> Result<String, MediaFailure> {
+        let media = match self.existing(call) {
+            Some(media) => media,
+            None => {
+                let microphone = open_microphone().await?;
+                let media = self
+                    .new_call_media(call, Some(microphone.clone()))
+                    .map_err(MediaFailure::Other)?;
+                for track in microphone.get_audio_tracks().iter() {
+                    media.pc.add_track_0(&track.unchecked_into(), &microphone);
+                }
+                media
+            }
+        };
+        let offer = JsFuture::from(media.pc.create_offer())
+            .await
+            .map_err(|e| MediaFailure::Other(js_error(&e)))?;
+        let sdp = Reflect::get(&offer, &"sdp".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        set_description(&media.pc, RtcSdpType::Offer, &sdp, true)
+            .await
+            .map_err(MediaFailure::Other)?;
+        ice_wait::gathered(&media.pc).await;
+        Ok(local_sdp(&media.pc))
+    }
+
+    fn new_call_media(
+        &self,
+        call: &CallId,
+        microphone: Option<MediaStream>,
+    ) -> Result<Rc<CallMedia>, String> {
+        let (pc, speaker) = {
+            let inner = self.0.borrow();
+            let pc = RtcPeerConnection::new_with_configuration(&inner.rtc_config)
+                .map_err(|e| format!("cannot create a peer connection: {}", js_error(&e)))?;
+            (pc, inner.speaker.clone())
+        };
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
+            let stream = event.streams().get(0);
+            let stream = if stream.is_undefined() {
+                let stream = MediaStream::new().ok();
+                if let Some(s) = &stream {
+                    s.add_track(&event.track());
+                }
+                stream
+            } else {
+                Some(stream.unchecked_into::<MediaStream>())
+            };
+            speaker.set_src_object(stream.as_ref());
+            let _ = speaker.play();
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        let media = Rc::new(CallMedia {
+            pc,
+            microphone,
+            _on_track: on_track,
+        });
+        self.0
+            .borrow_mut()
+            .calls
+            .insert(call.clone(), media.clone());
+        Ok(media)
+    }
+}
+
+fn set(object: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// `{ iceServers, rtcpMuxPolicy: "require", bundlePolicy: "balanced" }`: rtpengine
+/// offers no BUNDLE group, so `max-bundle` would fail against it.
+fn rtc_configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
+    let servers = Array::new();
+    for server in ice_servers {
+        let entry = Object::new();
+        let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        set(&entry, "urls", &urls);
+        if let Some(username) = &server.username {
+            set(&entry, "username", &username.into());
+        }
+        if let Some(credential) = &server.credential {
+            set(&entry, "credential", &credential.into());
+        }
+        servers.push(&entry);
+    }
+    let config = Object::new();
+    set(&config, "iceServers", &servers);
+    set(&config, "rtcpMuxPolicy", &"require".into());
+    set(&config, "bundlePolicy", &"balanced".into());
+    config.unchecked_into()
+}
+
+fn js_error(error: &JsValue) -> String {
+    let field = |name: &str| {
+        Reflect::get(error, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    match (field("name"), field("message")) {
+        (Some(name), Some(message)) => format!("{name}: {message}"),
+        (Some(name), None) => name,
+        _ => error.as_string().unwrap_or_else(|| "unknown error".into()),
+    }
+}
+
+/// Opens the microphone (audio only, never video).
+async fn open_microphone() -> Result<MediaStream, MediaFailure> {
+    let devices = web_sys::window()
+        .and_then(|w| w.navigator().media_devices().ok())
+        .ok_or(MediaFailure::NoMicrophone)?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::TRUE);
+    constraints.set_video(&JsValue::FALSE);
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| MediaFailure::Other(js_error(&e)))?;
+    match JsFuture::from(promise).await {
+        Ok(stream) => Ok(stream.unchecked_into()),
+        Err(error) => {
+            let name = Reflect::get(&error, &"name".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            Err(match name.as_str() {
+                "NotAllowedError" | "SecurityError" => MediaFailure::MicrophoneDenied,
+                "NotFoundError" | "OverconstrainedError" => MediaFailure::NoMicrophone,
+                "NotReadableError" => {
+                    MediaFailure::Other("the microphone is in use by another application".into())
+                }
+                _ => MediaFailure::Other(js_error(&error)),
+            })
+        }
+    }
+}
+
+async fn set_description(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    sdp: &str,
+    local: bool,
+) -> Result<(), String> {
+    let description = RtcSessionDescriptionInit::new(kind);
+    description.set_sdp(sdp);
+    let promise = if local {
+        pc.set_local_description(&description)
+    } else {
+        pc.set_remote_description(&description)
+    };
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| js_error(&e))
+}
+
+fn local_sdp(pc: &RtcPeerConnection) -> String {
+    pc.local_description().map(|d| d.sdp()).unwrap_or_default()
+}
+
+/// createAnswer + setLocalDescription, then the bounded ICE wait (the broker does not trickle).
+async fn local_answer(pc: &RtcPeerConnection) -> Result<String, String> {
+    let answer = JsFuture::from(pc.create_answer())
+        .await
+        .map_err(|e| js_error(&e))?;
+    let sdp = Reflect::get(&answer, &"sdp".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    set_description(pc, RtcSdpType::Answer, &sdp, true).await?;
+    ice_wait::gathered(pc).await;
+    Ok(local_sdp(pc))
+}
