@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auto_answer;
+pub mod call_controls;
 pub mod config;
 pub mod config_notice;
 pub mod incoming_call;
@@ -16,6 +17,7 @@ pub mod registration_status;
 pub mod store;
 
 pub use auto_answer::AutoAnswerControls;
+pub use call_controls::CallControls;
 pub use config_notice::ConfigNotice;
 pub use incoming_call::IncomingCallBanner;
 pub use phone_bar::PhoneBar;

@@ -5,7 +5,8 @@ use yew::prelude::*;
 
 use crate::store::{AutoAnswerStatus, UserCommand};
 use crate::{
-    AutoAnswerControls, ConfigNotice, IncomingCallBanner, RegistrationStatus, StoreContext,
+    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, RegistrationStatus,
+    StoreContext,
 };
 
 #[function_component(PhoneBar)]
@@ -18,6 +19,8 @@ pub fn phone_bar() -> Html {
     let on_answer = commands.reform(|call| UserCommand::Answer { call });
     let on_reject = commands.reform(|call| UserCommand::Reject { call });
     let on_toggle = commands.reform(UserCommand::SetAutoAnswer);
+    let on_mute = commands.reform(|(call, muted)| UserCommand::Mute { call, muted });
+    let on_hang_up = commands.reform(|call| UserCommand::HangUp { call });
     let status = state.auto_answer_status();
     html! {
         <div class="ttec-bar">
@@ -26,6 +29,7 @@ pub fn phone_bar() -> Html {
                 webrtc_number={state.agent.webrtc_number.clone()} now={state.now} />
             <IncomingCallBanner call={state.call.clone()} now={state.now}
                 manual={matches!(status, AutoAnswerStatus::Off)} {on_answer} {on_reject} />
+            <CallControls call={state.call.clone()} elapsed_s={state.call_elapsed_s()} {on_mute} {on_hang_up} />
             <AutoAnswerControls status={status} tone={state.auto_answer.tone}
                 dev_features={state.dev_features} {on_toggle} />
             <div class="ttec-sr-only" aria-live="polite">

@@ -6,11 +6,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::future::TimeoutFuture;
+use ttecphone_components::call_controls::format_duration;
 use ttecphone_components::registration_status::RegistrationStatusProps;
 use ttecphone_components::store::*;
 use ttecphone_components::{
-    AutoAnswerControls, ConfigNotice, IncomingCallBanner, PhoneBar, RegistrationStatus,
-    StoreContext,
+    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, PhoneBar,
+    RegistrationStatus, StoreContext,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -288,6 +289,100 @@ async fn banner_manual_mode_offers_answer_and_reject() {
     click(&root, ".ttec-btn--answer");
     click(&root, ".ttec-btn--reject");
     assert_eq!(*log.borrow(), vec!["answer call-1", "reject call-1"]);
+}
+
+// ---- CallControls ----
+
+#[derive(Properties, PartialEq)]
+struct ControlsHarness {
+    call: Option<Call>,
+    elapsed_s: Option<u64>,
+    log: Rc<RefCell<Vec<String>>>,
+}
+
+#[function_component(Controls)]
+fn controls(props: &ControlsHarness) -> Html {
+    let log = props.log.clone();
+    let on_mute = Callback::from(move |(id, muted): (String, bool)| {
+        log.borrow_mut().push(format!("mute {id} {muted}"))
+    });
+    let log = props.log.clone();
+    let on_hang_up =
+        Callback::from(move |id: String| log.borrow_mut().push(format!("hangup {id}")));
+    html! { <CallControls call={props.call.clone()} elapsed_s={props.elapsed_s} {on_mute} {on_hang_up} /> }
+}
+
+async fn controls_for(
+    phase: CallPhase,
+    elapsed_s: Option<u64>,
+) -> (Element, Rc<RefCell<Vec<String>>>) {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let root = render::<Controls>(ControlsHarness {
+        call: call(phase),
+        elapsed_s,
+        log: log.clone(),
+    })
+    .await;
+    (root, log)
+}
+
+#[wasm_bindgen_test]
+async fn call_controls_only_for_an_active_call() {
+    for phase in [CallPhase::Ringing { answer_at: None }, CallPhase::Answering] {
+        let (root, _) = controls_for(phase, None).await;
+        assert!(root.query_selector(".ttec-call").unwrap().is_none());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn call_controls_show_caller_timer_and_send_mute_and_hang_up() {
+    let (root, log) = controls_for(
+        CallPhase::Active {
+            since: 0,
+            held: false,
+            muted: false,
+        },
+        Some(75),
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-call__caller").as_deref(),
+        Some("Jane Doe (5551234)")
+    );
+    assert_eq!(text(&root, ".ttec-call__timer").as_deref(), Some("1:15"));
+    assert!(root.query_selector(".ttec-call__held").unwrap().is_none());
+    assert_eq!(
+        attr(&root, ".ttec-call__mute", "aria-pressed").as_deref(),
+        Some("false")
+    );
+    click(&root, ".ttec-call__mute");
+    click(&root, ".ttec-call__hangup");
+    assert_eq!(*log.borrow(), vec!["mute call-1 true", "hangup call-1"]);
+}
+
+#[wasm_bindgen_test]
+async fn call_controls_show_held_and_muted() {
+    let (root, log) = controls_for(
+        CallPhase::Active {
+            since: 0,
+            held: true,
+            muted: true,
+        },
+        Some(3_725),
+    )
+    .await;
+    assert_eq!(text(&root, ".ttec-call__held").as_deref(), Some("On hold"));
+    assert_eq!(text(&root, ".ttec-call__timer").as_deref(), Some("1:02:05"));
+    assert_eq!(text(&root, ".ttec-call__mute").as_deref(), Some("Unmute"));
+    click(&root, ".ttec-call__mute");
+    assert_eq!(*log.borrow(), vec!["mute call-1 false"]);
+}
+
+#[wasm_bindgen_test]
+fn durations_format_like_a_phone() {
+    assert_eq!(format_duration(0), "0:00");
+    assert_eq!(format_duration(59), "0:59");
+    assert_eq!(format_duration(3_600), "1:00:00");
 }
 
 // ---- AutoAnswerControls ----
