@@ -64,7 +64,7 @@ suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/
-suite "e2e: sip test bed"          node --test unit_testing/bed/test/
+suite "e2e: sip test bed"          bash unit_testing/bed/bed.sh exec node --test --test-concurrency=1 unit_testing/bed/test/
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"

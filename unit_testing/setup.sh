@@ -12,8 +12,9 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 start=$(date +%s)
 
 # --- Debian packages ---------------------------------------------------------
-apt_packages=(chromium chromium-driver sip-tester kamailio kamailio-websocket-modules
-              kamailio-tls-modules rtpengine espeak-ng sox gzip curl)
+# The browser for tests and the demo; the SIP test bed's packages are installed by
+# unit_testing/bed/install.sh below (one owner each).
+apt_packages=(chromium chromium-driver gzip)
 if [[ -z "${SETUP_SKIP_APT:-}" ]]; then
   missing=()
   for p in "${apt_packages[@]}"; do
@@ -22,15 +23,15 @@ if [[ -z "${SETUP_SKIP_APT:-}" ]]; then
   if ((${#missing[@]})); then
     log "apt: installing ${missing[*]}"
     # Don't let package scripts start system daemons on our test ports.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" > /tmp/ttec-apt.log 2>&1 \
-      || { tail -30 /tmp/ttec-apt.log; exit 1; }
-    rm -f /usr/sbin/policy-rc.d
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" \
+      > /tmp/ttec-apt.log 2>&1 || { tail -30 /tmp/ttec-apt.log; exit 1; }
   else
     log "apt: all ${#apt_packages[@]} packages present"
   fi
+  # Kamailio, rtpengine, sipp (+ the bed's npm packages and its generated media).
+  bash unit_testing/bed/install.sh | sed 's/^/  /'
 fi
 
 # --- Rust toolchain pieces -----------------------------------------------------
@@ -68,7 +69,7 @@ npm_install() {  # dir: install from its lock file unless node_modules matches i
     fi
   fi
 }
-for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/bed unit_testing/e2e; do
+for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/e2e; do
   npm_install "$root/$dir"
 done
 

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# TTECPhone SIP test bed: rtpengine + Kamailio on 127.0.0.1, optionally inside a
+# network namespace that has nothing but `lo`.
+#
+#   bed.sh start            start rtpengine, then Kamailio; wait until both answer
+#   bed.sh stop             stop both; leave no process behind
+#   bed.sh status           print state (exit 0 when both run, 3 otherwise)
+#   bed.sh exec CMD...      run CMD where the bed's 127.0.0.1 is (inside the netns)
+#   bed.sh kamcmd ARGS...   Kamailio RPC, e.g. `bed.sh kamcmd ul.dump`
+#   bed.sh sip-stop | sip-start   stop / start Kamailio alone (fault injection;
+#                           rtpengine keeps running; registrations are lost)
+#
+# Environment (defaults in brackets):
+#   BED_MODE      auto|netns|loopback [auto: netns when `ip netns` works]
+#   BED_NETNS     namespace name [ttecphone-bed]
+#   BED_SIP_PORT  Kamailio SIP/UDP port [5060]
+#   BED_WS_PORT   Kamailio WebSocket (ws://, subprotocol sip) port [8080]
+#   BED_NG_PORT   rtpengine ng control port [2223]
+#   BED_RTP_MIN / BED_RTP_MAX  rtpengine media port range [30000 / 30199]
+#   BED_DOMAIN    SIP domain served [127.0.0.1]; BED_REALM digest realm [ttecphone-bed]
+#   BED_RTPE_TO_WS / BED_RTPE_TO_UDP  rtpengine flags toward the browser / CUCM
+#   BED_RUN_DIR   state, logs, generated config [<bed>/run]
+#   BED_START_TIMEOUT  seconds to wait for each daemon [10]
+# Ports and mode of a running bed are written to $BED_RUN_DIR/ports.env.
+set -euo pipefail
+
+BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RUN_DIR=${BED_RUN_DIR:-$BED_DIR/run}
+PORTS_ENV="$RUN_DIR/ports.env"
+IP=127.0.0.1
+
+# A running bed's own settings win over the environment for stop/status/exec.
+if [[ ${1:-} != start && -f $PORTS_ENV ]]; then
+  # shellcheck disable=SC1090
+  source "$PORTS_ENV"
+fi
+
+BED_MODE=${BED_MODE:-auto}
+BED_NETNS=${BED_NETNS:-ttecphone-bed}
+BED_SIP_PORT=${BED_SIP_PORT:-5060}
+BED_WS_PORT=${BED_WS_PORT:-8080}
+BED_NG_PORT=${BED_NG_PORT:-2223}
+BED_RTP_MIN=${BED_RTP_MIN:-30000}
+BED_RTP_MAX=${BED_RTP_MAX:-30199}
+BED_DOMAIN=${BED_DOMAIN:-127.0.0.1}
+BED_REALM=${BED_REALM:-ttecphone-bed}
+BED_START_TIMEOUT=${BED_START_TIMEOUT:-10}
+BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
+BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
+
+die() { echo "bed: $*" >&2; exit 1; }
+log() { echo "bed: $*" >&2; }
+
+resolve_mode() {
+  case $BED_MODE in
+    netns|loopback) ;;
+    auto)
+      # Probe: can we create (or do we already have) the namespace?
+      if [[ -e /run/netns/$BED_NETNS ]] || { ip netns add "$BED_NETNS" 2>/dev/null && ip netns del "$BED_NETNS"; }; then
+        BED_MODE=netns
+      else
+        BED_MODE=loopback
+      fi ;;
+    *) die "BED_MODE must be auto, netns or loopback (got '$BED_MODE')" ;;
+  esac
+}
+
+ensure_netns() {
+  [[ $BED_MODE == netns ]] || return 0
+  if [[ ! -e /run/netns/$BED_NETNS ]]; then
+    ip netns add "$BED_NETNS" || die "cannot create network namespace $BED_NETNS (set BED_MODE=loopback)"
+  fi
+  ip netns exec "$BED_NETNS" ip link set lo up
+}
+
+# Run a command where the bed lives (in the namespace, or plainly on loopback).
+in_bed() {
+  if [[ $BED_MODE == netns ]]; then ip netns exec "$BED_NETNS" "$@"; else "$@"; fi
+}
+# Start a daemon detached: `exec` in the background subshell so no bash process
+# lingers; `ip netns exec` and `setsid` both exec too, so $! is the daemon itself,
+# and setsid makes it a process-group leader that stop_daemons can signal as a group.
+spawn() { # name, command...
+  local name=$1; shift
+  if [[ $BED_MODE == netns ]]; then
+    ( exec ip netns exec "$BED_NETNS" setsid "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 ) &
+  else
+    ( exec setsid "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 ) &
+  fi
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# Alive and not a zombie (a daemon that died during start-up stays a zombie child
+# of this script until reaped, and kill -0 would still succeed on it).
+alive() {
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  local state; state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ $state != Z ]]
+}
+pid_of() { [[ -s $RUN_DIR/$1.pid ]] && tr -dc 0-9 <"$RUN_DIR/$1.pid" || true; }
+
+tail_log() {
+  local f=$RUN_DIR/$1.log
+  echo "----- last 40 lines of $f -----" >&2
+  [[ -f $f ]] && tail -n 40 "$f" >&2 || echo "(no log)" >&2
+  echo "-----" >&2
+}
+
+check_free() {
+  local busy=""
+  # ss inside the namespace sees exactly the sockets that would collide.
+  local udp tcp
+  udp=$(in_bed ss -Hlnu 2>/dev/null | awk '{print $4}')
+  tcp=$(in_bed ss -Hlnt 2>/dev/null | awk '{print $4}')
+  port_in() { grep -Eq "(^|[]:])$2\$" <<<"$1"; }  # "]" first in a bracket is literal
+  port_in "$udp" "$BED_SIP_PORT" && busy+=" udp/$BED_SIP_PORT(BED_SIP_PORT)"
+  port_in "$tcp" "$BED_WS_PORT" && busy+=" tcp/$BED_WS_PORT(BED_WS_PORT)"
+  port_in "$udp" "$BED_NG_PORT" && busy+=" udp/$BED_NG_PORT(BED_NG_PORT)"
+  local p
+  for p in $(awk -F: '{print $NF}' <<<"$udp"); do
+    ((p >= BED_RTP_MIN && p <= BED_RTP_MAX)) && busy+=" udp/$p(in BED_RTP_MIN..BED_RTP_MAX)"
+  done
+  [[ -z $busy ]] || die "ports already in use:$busy — stop whatever holds them or choose other ports via the named env vars"
+  ((BED_RTP_MAX - BED_RTP_MIN >= 20)) || die "BED_RTP_MIN..BED_RTP_MAX must span at least 20 ports"
+}
+
+write_ports_env() {
+  cat >"$PORTS_ENV.tmp" <<EOF
+# Written by bed.sh start; tests source this file. Test-only bed, loopback only.
+BED_MODE=$BED_MODE
+BED_NETNS=$BED_NETNS
+BED_IP=$IP
+BED_SIP_PORT=$BED_SIP_PORT
+BED_WS_PORT=$BED_WS_PORT
+BED_WS_URL=ws://$IP:$BED_WS_PORT/
+BED_NG_PORT=$BED_NG_PORT
+BED_RTP_MIN=$BED_RTP_MIN
+BED_RTP_MAX=$BED_RTP_MAX
+BED_DOMAIN=$BED_DOMAIN
+BED_REALM=$BED_REALM
+BED_RUN_DIR=$RUN_DIR
+BED_KAMAILIO_CTL=unix:$RUN_DIR/kamailio_ctl
+EOF
+  mv "$PORTS_ENV.tmp" "$PORTS_ENV"
+}
+
+gen_kamailio_cfg() {
+  local users="" user pass
+  # users.conf: "<number> <password>" per line; test-only identities.
+  while read -r user pass _; do
+    [[ -z $user || $user == \#* ]] && continue
+    [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ ^[^\"\\]+$ ]] || die "bad line in users.conf for '$user'"
+    users+="	\$sht(users=>$user) = \"$pass\";"$'\n'
+  done <"$BED_DIR/users.conf"
+  # Escape for the sed replacement side (& and the | delimiter), then substitute.
+  esc() { sed -e 's/[&|\\]/\\&/g' <<<"$1"; }
+  local alias="# (no alias: the domain is the listen address)"
+  [[ $BED_DOMAIN != "$IP" ]] && alias="alias=\"$BED_DOMAIN\""
+  sed -e "s|@@IP@@|$IP|g" \
+      -e "s|@@ALIAS@@|$(esc "$alias")|g" \
+      -e "s|@@SIP_PORT@@|$BED_SIP_PORT|g" \
+      -e "s|@@WS_PORT@@|$BED_WS_PORT|g" \
+      -e "s|@@NG_PORT@@|$BED_NG_PORT|g" \
+      -e "s|@@RUN_DIR@@|$(esc "$RUN_DIR")|g" \
+      -e "s|@@DOMAIN@@|$(esc "$BED_DOMAIN")|g" \
+      -e "s|@@REALM@@|$(esc "$BED_REALM")|g" \
+      -e "s|@@RTPE_TO_WS@@|$(esc "$BED_RTPE_TO_WS")|g" \
+      -e "s|@@RTPE_TO_UDP@@|$(esc "$BED_RTPE_TO_UDP")|g" \
+      "$BED_DIR/kamailio.cfg" | awk -v users="$users" '{ if ($0 == "@@USERS@@") printf "%s", users; else print }' \
+      >"$RUN_DIR/kamailio.cfg"
+  chmod 600 "$RUN_DIR/kamailio.cfg" # holds the (test) passwords
+}
+
+wait_for() { # name, command...
+  local name=$1; shift
+  local deadline=$((SECONDS + BED_START_TIMEOUT))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "$name did not answer within ${BED_START_TIMEOUT}s"
+      tail_log "$name"
+      do_stop >/dev/null 2>&1 || true
+      exit 1
+    fi
+    local pid; pid=$(pid_of "$name")
+    if [[ -n $pid ]] && ! alive "$pid"; then
+      log "$name exited during start-up"
+      tail_log "$name"
+      do_stop >/dev/null 2>&1 || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+start_kamailio() {
+  gen_kamailio_cfg
+  if ! out=$(kamailio -c -f "$RUN_DIR/kamailio.cfg" 2>&1); then
+    echo "$out" | tail -n 30 >&2
+    do_stop >/dev/null 2>&1 || true
+    die "generated kamailio.cfg does not parse (see above)"
+  fi
+  # -DD: stay in the foreground (no daemonising) so the pid is ours; -E: log to stderr.
+  # No -P: spawn already wrote the pid file, and Kamailio refuses to start when
+  # its pid file names a live process (itself).
+  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m 64 -M 8
+  # Both listeners must answer: OPTIONS over UDP and over a real WebSocket (sip).
+  wait_for kamailio in_bed node "$BED_DIR/bin/probe.mjs"
+
+}
+
+do_start() {
+  local t0; t0=$(date +%s%N)
+  [[ $(id -u) == 0 ]] || die "run as root (network namespace, sipp play_pcap_audio raw sockets)"
+  for b in kamailio rtpengine sipp node ss; do command -v "$b" >/dev/null || die "$b not installed: run $BED_DIR/install.sh"; done
+  mkdir -p "$RUN_DIR"
+  if alive "$(pid_of kamailio)" && alive "$(pid_of rtpengine)"; then
+    log "already running"; do_status; return 0
+  fi
+  # A half-started bed (one daemon died) is stopped first.
+  do_stop >/dev/null 2>&1 || true
+  resolve_mode
+  ensure_netns
+  check_free
+  [[ -f $BED_DIR/sipp/media/pcmu-prompt.pcap ]] || "$BED_DIR/bin/make-media.sh" >&2
+  [[ -d $BED_DIR/node_modules/ws ]] || die "node_modules missing: run $BED_DIR/install.sh (npm ci)"
+  # Logs of the previous run go now (kept until here for post-mortems).
+  rm -f "$RUN_DIR"/{rtpengine,kamailio}.{pid,log} "$RUN_DIR"/sipp-* "$PORTS_ENV"
+  write_ports_env
+
+  # rtpengine first: Kamailio marks an unreachable rtpengine disabled for a while.
+  # --table=-1: userspace forwarding only (no kernel module); DTLS/SRTP/ICE are done
+  # in userspace anyway. setsid: own process group, detached from the caller.
+  spawn rtpengine rtpengine \
+    --config-file=none --foreground --log-stderr --log-level=6 \
+    --table=-1 --interface="$IP" --listen-ng="$IP:$BED_NG_PORT" \
+    --port-min="$BED_RTP_MIN" --port-max="$BED_RTP_MAX" \
+    --pidfile="$RUN_DIR/rtpengine.pid" --num-threads=2 --delete-delay=0 \
+    --timeout=60 --silent-timeout=3600 --final-timeout=7200
+  wait_for rtpengine in_bed node "$BED_DIR/bin/ng.mjs" ping
+
+  start_kamailio
+
+  local ms=$((($(date +%s%N) - t0) / 1000000))
+  echo "BED_START_MS=$ms" >>"$PORTS_ENV"
+  log "up in ${ms} ms ($BED_MODE mode): SIP udp:$IP:$BED_SIP_PORT, ws://$IP:$BED_WS_PORT/, ng udp:$IP:$BED_NG_PORT, RTP $BED_RTP_MIN-$BED_RTP_MAX"
+  [[ $BED_MODE == netns ]] && log "clients must run inside the namespace: $BED_DIR/bed.sh exec <cmd>"
+  return 0
+}
+
+signal_group() { # signal, name
+  local pid; pid=$(pid_of "$2")
+  # setsid made each daemon a process-group leader: signal the whole group so
+  # Kamailio's worker children go too.
+  [[ -n $pid ]] && { kill "-$1" -- "-$pid" 2>/dev/null || kill "-$1" "$pid" 2>/dev/null; } || true
+}
+group_alive() { local pid; pid=$(pid_of "$1"); [[ -n $pid ]] && pgrep -g "$pid" >/dev/null; }
+
+stop_daemons() {
+  # Both at once: each takes 1-2 s to wind down (rtpengine's timer threads,
+  # Kamailio's children), so in parallel the stop costs the slower of the two.
+  signal_group TERM kamailio
+  signal_group TERM rtpengine
+  local i name
+  for i in $(seq 100); do
+    group_alive kamailio || group_alive rtpengine || break
+    sleep 0.05
+  done
+  for name in kamailio rtpengine; do
+    if group_alive "$name"; then
+      log "$name did not stop within 5 s of SIGTERM, killing"
+      signal_group KILL "$name"
+      sleep 0.2
+    fi
+    rm -f "$RUN_DIR/$name.pid"
+  done
+}
+
+do_stop() {
+  stop_daemons
+  rm -f "$RUN_DIR/kamailio_ctl"
+  # Drop the namespace only when nothing runs in it any more: a caller that
+  # lives inside (`bed.sh exec node --test`) may start the bed again.
+  if [[ ${BED_MODE:-} == netns && -e /run/netns/$BED_NETNS ]]; then
+    if [[ -z $(ip netns pids "$BED_NETNS" 2>/dev/null) ]]; then
+      ip netns del "$BED_NETNS" || true
+    fi
+  fi
+  rm -f "$PORTS_ENV"
+  log "stopped"
+}
+
+do_status() {
+  local k r rc=0
+  k=$(pid_of kamailio); r=$(pid_of rtpengine)
+  if alive "$r"; then echo "rtpengine: running (pid $r)"; else echo "rtpengine: stopped"; rc=3; fi
+  if alive "$k"; then echo "kamailio: running (pid $k)"; else echo "kamailio: stopped"; rc=3; fi
+  [[ -f $PORTS_ENV ]] && grep -v '^#' "$PORTS_ENV"
+  return $rc
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+  start) do_start ;;
+  stop) do_stop ;;
+  status) do_status ;;
+  exec)
+    (($#)) || die "usage: bed.sh exec CMD [ARGS...]"
+    resolve_mode
+    ensure_netns
+    [[ $BED_MODE == netns ]] || exec "$@"
+    rc=0
+    ip netns exec "$BED_NETNS" "$@" || rc=$?
+    # The command may have stopped the bed from inside, when the namespace could
+    # not go yet: if no bed runs and nothing is left in it, remove it now.
+    if [[ ! -f $PORTS_ENV && -e /run/netns/$BED_NETNS && -z $(ip netns pids "$BED_NETNS" 2>/dev/null) ]]; then
+      ip netns del "$BED_NETNS" || true
+    fi
+    exit $rc ;;
+  sip-stop)
+    # Fault injection: Kamailio goes away (WebSockets drop), rtpengine and its
+    # media sessions stay up.
+    signal_group TERM kamailio
+    for i in $(seq 100); do group_alive kamailio || break; sleep 0.05; done
+    group_alive kamailio && signal_group KILL kamailio
+    rm -f "$RUN_DIR/kamailio.pid"; log "kamailio stopped (rtpengine still running)" ;;
+  sip-start)
+    [[ -f $PORTS_ENV ]] || die "bed not started"
+    alive "$(pid_of kamailio)" && die "kamailio already running"
+    start_kamailio; log "kamailio started" ;;
+  kamcmd) exec kamcmd -s "unix:$RUN_DIR/kamailio_ctl" "$@" ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
+esac
