@@ -63,8 +63,17 @@ suite "browser: components"        cargo test -p ttecphone-components --target w
 suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
-suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/
-suite "e2e: sip test bed"          bash unit_testing/bed/bed.sh exec node --test --test-concurrency=1 unit_testing/bed/test/
+suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
+# The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
+bed=unit_testing/bed/bed.sh
+bed_started=
+if ! bash "$bed" status >/dev/null 2>&1; then
+  if bash "$bed" start > "$logs/bed-start.log" 2>&1; then bed_started=1; else cat "$logs/bed-start.log"; fi
+fi
+stop_bed() { if [[ -n $bed_started ]]; then bash "$bed" stop >/dev/null 2>&1 || true; fi; }
+trap stop_bed EXIT
+suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
+suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"

@@ -86,7 +86,10 @@ impl Driver {
             sip_config(config, &account),
             Box::new(random::BrowserRandom),
         );
-        ua.handle_agent_state(AgentState::from_finesse(agent_state), Instant(clock::now()));
+        let now = Instant(clock::now());
+        ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
+        // Registration is wanted from now on; the core sends REGISTER once connected.
+        ua.handle_command(Command::Register, now);
         *shared.state.borrow_mut() = Some(State {
             ua,
             ws_url: account.ws_url,

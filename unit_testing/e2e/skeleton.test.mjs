@@ -65,7 +65,7 @@ describe('the gadget inside the mock Finesse', () => {
   let finesse, browser, page;
   const remoteRequests = [];
   // The sip kind with a loopback broker nobody listens on: the config is valid,
-  // the phone has nowhere to register (the SIP edges arrive with issue 4).
+  // the phone has nowhere to register, so it keeps retrying with backoff.
   const prefs = encodeURIComponent('brokerKind=sip&wsUrl=ws://127.0.0.1:9/ws');
 
   before(async () => {
@@ -91,7 +91,9 @@ describe('the gadget inside the mock Finesse', () => {
     const frame = await open('agent=agent3000&ext=2000&webrtc=3000&state=NOT_READY');
     await expectText(frame, '.ttec-registration__number', '3000');
     await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer paused while Not ready');
-    await expectText(frame, '.ttec-registration__word', 'Connecting');
+    await expectText(frame, '.ttec-registration__word', 'Reconnecting');
+    await expectText(frame, '.ttec-registration__detail',
+      /^Connection lost \(the connection to the phone system was lost, code 1006\)\. Retrying (in \d+ s|now)\.$/);
   });
 
   test('changing the agent state in the mock changes what the gadget shows', async () => {

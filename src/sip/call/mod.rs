@@ -1,0 +1,318 @@
+//! One call: its dialog, the INVITE it is answering (or sending), what it waits for from
+//! the media edge, and its timers. The agent routes messages to it by Call-ID and tags.
+//!
+//! Split by concern: `incoming` (the initial INVITE we answer: ring, auto-answer, 2xx
+//! retransmission, ACK, CANCEL), `in_dialog` (BYE, re-INVITE, UPDATE, INFO, OPTIONS, session
+//! refresh, hang-up, DTMF), `outgoing` (the development-only UAC call).
+
+mod in_dialog;
+mod incoming;
+mod outgoing;
+
+use crate::api::{CallId, EndReason, Event, MediaRequest};
+use crate::context::{Ctx, MEDIA_TIMEOUT_MS, TRANSACTION_TIMEOUT_MS};
+use crate::dialog::Dialog;
+use crate::session_timer::SessionTimer;
+use crate::time::Instant;
+use crate::transaction::TxnKey;
+use crate::wire::{Method, ResponseContext};
+
+pub(crate) use in_dialog::{unsupported_requirements, InDialogRequest};
+pub(crate) use incoming::IncomingInvite;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// UAC: waiting for the media edge's offer before sending the INVITE.
+    Offering,
+    /// UAC: INVITE sent, no provisional response yet.
+    Calling,
+    /// UAC: a provisional response arrived.
+    Proceeding,
+    /// UAS: the initial INVITE has no final response yet.
+    Ringing,
+    /// UAS: 2xx sent, ACK not yet received.
+    Answered,
+    Confirmed,
+    /// Ended for the driver; kept a while to absorb retransmissions and responses.
+    Terminated,
+}
+
+/// What we asked the media edge for and are waiting on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MediaWait {
+    None,
+    Answer,
+    Offer,
+}
+
+/// An INVITE (initial or re-INVITE) we are answering.
+#[derive(Debug)]
+struct ServerInvite {
+    key: TxnKey,
+    rctx: ResponseContext,
+    cseq: u32,
+    /// The INVITE carried an offer; otherwise our 2xx carries one and the ACK the answer.
+    has_offer: bool,
+    /// Hold state the offer implies, reported once the 2xx is sent.
+    held: Option<bool>,
+    session: Option<(SessionTimer, bool)>,
+    /// The 2xx, retransmitted until the ACK.
+    ok: Option<String>,
+    retransmit_ms: u64,
+}
+
+/// An UPDATE with an offer we are answering.
+#[derive(Debug)]
+struct ServerUpdate {
+    key: TxnKey,
+    rctx: ResponseContext,
+    held: Option<bool>,
+    session: Option<(SessionTimer, bool)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Bye,
+    Refresh,
+    Dtmf,
+    Invite,
+    Cancel,
+}
+
+/// A request we sent, waiting for its final response.
+#[derive(Debug)]
+struct ClientRequest {
+    method: Method,
+    cseq: u32,
+    deadline: Instant,
+    purpose: Purpose,
+}
+
+#[derive(Debug, Default)]
+struct Timers {
+    answer_at: Option<Instant>,
+    retransmit: Option<Instant>,
+    ack_deadline: Option<Instant>,
+    media_deadline: Option<Instant>,
+    session_refresh: Option<Instant>,
+    session_expiry: Option<Instant>,
+    linger_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub id: CallId,
+    pub dialog: Dialog,
+    pub phase: Phase,
+    server_invite: Option<ServerInvite>,
+    server_update: Option<ServerUpdate>,
+    pending: Vec<ClientRequest>,
+    media_wait: MediaWait,
+    /// The media edge was asked for something, so it must be told to release.
+    media_used: bool,
+    local_sdp: Option<String>,
+    /// Policy or command decided to answer.
+    answer_wanted: bool,
+    held: bool,
+    session: Option<SessionTimer>,
+    peer_allows_update: bool,
+    /// Hung up between our 2xx and its ACK: BYE once the ACK (or its timeout) comes.
+    bye_after_ack: bool,
+    timers: Timers,
+    uac: Option<outgoing::Uac>,
+}
+
+impl Call {
+    fn new(id: CallId, dialog: Dialog, phase: Phase) -> Call {
+        Call {
+            id,
+            dialog,
+            phase,
+            server_invite: None,
+            server_update: None,
+            pending: Vec::new(),
+            media_wait: MediaWait::None,
+            media_used: false,
+            local_sdp: None,
+            answer_wanted: false,
+            held: false,
+            session: None,
+            peer_allows_update: false,
+            bye_after_ack: false,
+            timers: Timers::default(),
+            uac: None,
+        }
+    }
+
+    /// Not ended (a new INVITE meanwhile means busy).
+    pub fn is_active(&self) -> bool {
+        self.phase != Phase::Terminated
+    }
+
+    /// Ended and nothing left to absorb: the agent may forget it.
+    pub fn is_finished(&self, now: Instant) -> bool {
+        self.phase == Phase::Terminated
+            && self.timers.linger_until.is_none_or(|t| t <= now)
+            && self.pending.is_empty()
+    }
+
+    /// The branch of the initial INVITE still waiting for its final response (CANCEL target).
+    pub fn ringing_invite_branch(&self) -> Option<&str> {
+        (self.phase == Phase::Ringing).then_some(self.server_invite.as_ref()?.key.branch.as_str())
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let t = &self.timers;
+        [
+            t.answer_at,
+            t.retransmit,
+            t.ack_deadline,
+            t.media_deadline,
+            t.session_refresh,
+            t.session_expiry,
+            t.linger_until,
+            self.pending.iter().map(|p| p.deadline).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn request_media(&mut self, request: MediaRequest, now: Instant, ctx: &mut Ctx<'_>) {
+        self.media_wait = match request {
+            MediaRequest::CreateAnswer { .. } => MediaWait::Answer,
+            MediaRequest::CreateOffer { .. } => MediaWait::Offer,
+            MediaRequest::ApplyAnswer { .. } | MediaRequest::Release { .. } => MediaWait::None,
+        };
+        if self.media_wait != MediaWait::None {
+            self.timers.media_deadline = Some(now.plus(MEDIA_TIMEOUT_MS));
+        }
+        self.media_used = true;
+        ctx.emit(Event::Media(request));
+    }
+
+    /// Ends the call for the driver: release media, report, stop every timer that could
+    /// still produce a message (a hang-up between 2xx and ACK keeps the ACK wait).
+    fn end(&mut self, reason: EndReason, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.phase == Phase::Terminated {
+            return;
+        }
+        self.phase = Phase::Terminated;
+        self.media_wait = MediaWait::None;
+        self.answer_wanted = false;
+        self.server_update = None;
+        let keep_ack_wait = self.bye_after_ack;
+        let t = &mut self.timers;
+        t.answer_at = None;
+        t.media_deadline = None;
+        t.session_refresh = None;
+        t.session_expiry = None;
+        if !keep_ack_wait {
+            t.retransmit = None;
+            t.ack_deadline = None;
+            self.server_invite = None;
+        }
+        t.linger_until = Some(now.plus(TRANSACTION_TIMEOUT_MS));
+        if self.media_used {
+            ctx.emit(Event::Media(MediaRequest::Release {
+                call: self.id.clone(),
+            }));
+        }
+        ctx.emit(Event::CallEnded {
+            call: self.id.clone(),
+            reason,
+        });
+    }
+
+    /// Flow lost (RFC 5626): confirmed calls survive (in-dialog requests reach us over the
+    /// new flow once re-registered); transactions bound to the old flow cannot complete.
+    pub fn on_disconnected(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        match self.phase {
+            Phase::Offering | Phase::Calling | Phase::Proceeding | Phase::Ringing => {
+                self.end(EndReason::TransportLost, now, ctx);
+            }
+            Phase::Answered | Phase::Confirmed | Phase::Terminated => {}
+        }
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if due(self.timers.answer_at) {
+            self.timers.answer_at = None;
+            self.try_answer(now, ctx);
+        }
+        if due(self.timers.media_deadline) {
+            self.timers.media_deadline = None;
+            // Most likely a permission prompt nobody answers: the agent is not available.
+            self.on_media_failed("media edge did not answer in time", 480, now, ctx);
+        }
+        if due(self.timers.retransmit) {
+            self.retransmit_2xx(now, ctx);
+        }
+        if due(self.timers.ack_deadline) {
+            self.on_ack_timeout(now, ctx);
+        }
+        if due(self.timers.session_expiry) {
+            self.timers.session_expiry = None;
+            if self.phase != Phase::Terminated {
+                self.send_bye(now, ctx);
+                self.end(EndReason::SessionExpired, now, ctx);
+            }
+        }
+        if due(self.timers.session_refresh) {
+            self.timers.session_refresh = None;
+            self.send_session_refresh(now, ctx);
+        }
+        self.expire_pending(now, ctx);
+        if due(self.timers.linger_until) {
+            // Pending requests keep their own deadlines; `is_finished` waits for them.
+            self.timers.linger_until = None;
+        }
+    }
+
+    /// Timer B/F for our requests: a request without a response is a failure.
+    fn expire_pending(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let mut expired = Vec::new();
+        self.pending.retain(|p| {
+            let keep = p.deadline > now;
+            if !keep {
+                expired.push(p.purpose);
+            }
+            keep
+        });
+        for purpose in expired {
+            match purpose {
+                Purpose::Bye | Purpose::Cancel | Purpose::Dtmf => {}
+                Purpose::Refresh | Purpose::Invite => {
+                    if purpose == Purpose::Refresh {
+                        self.send_bye(now, ctx);
+                    }
+                    self.end(EndReason::Timeout, now, ctx);
+                }
+            }
+        }
+    }
+
+    fn start_session_timer(&mut self, timer: SessionTimer, now: Instant) {
+        self.session = Some(timer);
+        if timer.we_refresh {
+            self.timers.session_refresh = Some(now.plus(timer.refresh_after_ms()));
+            self.timers.session_expiry = None;
+        } else {
+            self.timers.session_expiry = Some(now.plus(timer.expiry_after_ms()));
+            self.timers.session_refresh = None;
+        }
+    }
+
+    fn report_hold(&mut self, held: Option<bool>, ctx: &mut Ctx<'_>) {
+        if let Some(held) = held {
+            if held != self.held {
+                self.held = held;
+                ctx.emit(Event::CallHeld {
+                    call: self.id.clone(),
+                    held,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,470 @@
+/*
+ * Mock Finesse desktop page: hosts the gadget iframe in a 600px header column, answers the
+ * mock finesse.js / gadget container over postMessage, and exposes the QA controls and the
+ * test hooks (window.mockFinesse). The QA controls are the source of truth.
+ */
+(function () {
+  "use strict";
+  var Core = window.MockFinesseCore;
+  var $ = function (id) { return document.getElementById(id); };
+  var MAX_EVENTS = 5000;
+  var SHOWN_EVENTS = 300;
+  var STATE_LABELS = {
+    READY: "Ready", NOT_READY: "Not Ready", RESERVED: "Reserved", RESERVED_OUTBOUND: "Reserved (Outbound)",
+    RESERVED_OUTBOUND_PREVIEW: "Reserved (Preview)", TALKING: "Talking", HOLD: "Hold", WORK: "Work",
+    WORK_READY: "Work Ready", LOGOUT: "Logged Out", LOGIN: "Login"
+  };
+  var CALL_STATES = ["TALKING", "HOLD", "RESERVED", "RESERVED_OUTBOUND", "RESERVED_OUTBOUND_PREVIEW"];
+
+  var params = Core.parseQuery(location.search);
+  var cfg;
+  var loadError = null;
+  try {
+    cfg = Core.desktopConfigFromQuery(location.search);
+  } catch (e) {
+    loadError = "Ignored the page's query string: " + e.message;
+    cfg = Core.desktopConfigFromQuery("");
+  }
+  var gadgetXml = params.gadget || "/3rdpartygadget/files/TTECPhone/gadget.xml";
+
+  var st = {
+    identity: cfg.identity,
+    agent: { state: cfg.state, pendingState: "", stateChangeTime: new Date().toISOString() },
+    prefs: cfg.prefs,
+    activeTab: cfg.activeTab,
+    dialogs: [],
+    dialogSeq: 0,
+    events: [],
+    consoleLines: [],
+    eventSeq: 0,
+    frame: null,
+    frameLoaded: null,
+    title: "",
+    height: null
+  };
+
+  // ------------------------------------------------------------------ container prefs (sync read by the iframe)
+  window.mockFinesseContainer = {
+    /** The user prefs Finesse gives each gadget (finesse.gadget.Config is built from these). */
+    containerPrefs: function () { return Core.buildContainerPrefs(st.identity, location); }
+  };
+
+  // ------------------------------------------------------------------ event log (secrets redacted)
+  function redact(value) {
+    var json;
+    try { json = JSON.stringify(value === undefined ? {} : value); } catch (e) { json = "{}"; }
+    var r = Core.redactSecrets(json, Core.secretsFor(st.identity));
+    return { detail: JSON.parse(r.text), leaked: r.leaked };
+  }
+  function record(source, name, detail) {
+    var r = redact(detail);
+    push({ source: source, name: String(name), detail: r.detail });
+    if (r.leaked.length) {
+      push({ source: "desktop", name: "secret-leak", detail: { in: String(name), secrets: r.leaked } });
+    }
+  }
+  function push(ev) {
+    st.eventSeq += 1;
+    ev.seq = st.eventSeq;
+    ev.time = new Date().toISOString();
+    st.events.push(ev);
+    if (st.events.length > MAX_EVENTS) { st.events.splice(0, st.events.length - MAX_EVENTS); }
+    renderEvent(ev);
+  }
+  function renderEvent(ev) {
+    var list = $("event-log");
+    if (!list) { return; }
+    var li = document.createElement("li");
+    li.value = ev.seq;
+    li.setAttribute("data-source", ev.source);
+    li.setAttribute("data-name", ev.name);
+    var t = document.createElement("span");
+    t.className = "t";
+    t.textContent = ev.time.slice(11, 23) + " " + ev.source + " ";
+    li.appendChild(t);
+    li.appendChild(document.createTextNode(ev.name + " " + JSON.stringify(ev.detail)));
+    list.appendChild(li);
+    while (list.children.length > SHOWN_EVENTS) { list.removeChild(list.firstChild); }
+    list.scrollTop = list.scrollHeight;
+  }
+  function status(text) { var s = $("status"); if (s) { s.textContent = text; } }
+
+  // ------------------------------------------------------------------ gadget iframe
+  function gadgetSrc() { return Core.gadgetFrameSrc(gadgetXml, st.prefs, 0); }
+
+  function reloadGadget(reason) {
+    var column = $("gadget-column");
+    if (st.frame && st.frame.parentNode) { st.frame.parentNode.removeChild(st.frame); }
+    var frame = document.createElement("iframe");
+    frame.id = "gadget-frame";
+    frame.name = "gadget-frame";
+    frame.title = "TTECPhone gadget";
+    frame.setAttribute("allow", "microphone; autoplay; speaker-selection");
+    frame.src = gadgetSrc();
+    st.frame = frame;
+    st.title = "";
+    st.height = null;
+    updateGadgetFacts();
+    st.frameLoaded = new Promise(function (resolve) {
+      frame.addEventListener("load", function () { resolve(); }, { once: true });
+    });
+    column.appendChild(frame);
+    record("desktop", "gadget.load", { src: frame.src.replace(location.origin, ""), reason: reason || "initial" });
+    return st.frameLoaded;
+  }
+
+  function toGadget(kind, data) {
+    if (st.frame && st.frame.contentWindow) {
+      st.frame.contentWindow.postMessage({ mockFinesse: 1, kind: kind, data: data || {} }, location.origin);
+    }
+  }
+
+  function userData() { return Core.buildUserData(st.identity, st.agent); }
+
+  function broadcastUser() { toGadget("user.update", { data: userData() }); }
+
+  // ------------------------------------------------------------------ messages from the gadget
+  var handlers = {
+    "event": function (d) { record("gadget", d.name, d.detail); },
+    "console": function (d) {
+      var r = Core.redactSecrets(String(d.text), Core.secretsFor(st.identity));
+      st.consoleLines.push({ level: d.level, text: r.text });
+      if (st.consoleLines.length > MAX_EVENTS) { st.consoleLines.shift(); }
+      if (r.leaked.length) { push({ source: "desktop", name: "secret-leak", detail: { in: "console." + d.level, secrets: r.leaked } }); }
+    },
+    "hub.connect": function (d) {
+      record("gadget", "hub.connect", { onConnect: !!d.onConnect });
+      toGadget("hub.connected", {});
+    },
+    "hub.publish": function (d) { record("gadget", "gadgets.Hub.publish", { topic: d.topic }); },
+    "hub.subscribe": function (d) { record("gadget", "gadgets.Hub.subscribe", { topic: d.topic }); },
+    "adjustHeight": function (d) {
+      var h = Math.max(0, Math.min(4000, parseInt(d.height, 10) || 0));
+      if (st.frame) { st.frame.style.height = h + "px"; }
+      st.height = h;
+      record("gadget", "gadgets.window.adjustHeight", { height: h, requested: d.requested });
+      updateGadgetFacts();
+    },
+    "setTitle": function (d) {
+      st.title = String(d.title || "");
+      record("gadget", "gadgets.window.setTitle", { title: st.title });
+      updateGadgetFacts();
+    },
+    "user.get": function (d) {
+      var uri = "/finesse/api/User/" + d.id;
+      if (String(d.id) !== String(st.identity.id)) {
+        record("desktop", "REST GET " + uri, { status: 401, note: "an agent may only read its own User" });
+        toGadget("user.data", { reqId: d.reqId, status: 401, errorType: "Unauthorized", errorMessage: "User " + d.id + " is not the signed-in agent" });
+        return;
+      }
+      record("desktop", "REST GET " + uri, { status: 200, state: st.agent.state });
+      toGadget("user.data", { reqId: d.reqId, status: 200, data: userData() });
+    },
+    "user.setState": function (d) {
+      var requested = String(d.state || "");
+      var uri = "PUT /finesse/api/User/" + d.id;
+      if (String(d.id) !== String(st.identity.id) || Core.CLIENT_SETTABLE.indexOf(requested) < 0) {
+        record("desktop", "REST " + uri, { state: requested, status: 400 });
+        toGadget("rest.response", { reqId: d.reqId, status: 400, errorType: "Invalid State", errorMessage: "Cannot set state " + requested });
+        return;
+      }
+      record("desktop", "REST " + uri, { state: requested, status: 202 });
+      toGadget("rest.response", { reqId: d.reqId, status: 202 });
+      if (CALL_STATES.indexOf(st.agent.state) >= 0 && requested !== "LOGOUT") {
+        applyState(st.agent.state, requested, "gadget");
+      } else {
+        applyState(requested, "", "gadget");
+      }
+    },
+    "dialogs.get": function (d) {
+      record("desktop", "REST GET /finesse/api/User/" + d.id + "/Dialogs", { status: 200, count: st.dialogs.length });
+      toGadget("dialogs.data", { reqId: d.reqId, dialogs: st.dialogs });
+    },
+    "cs.request": function (d) {
+      record("gadget", "ContainerServices." + (d.type === "ActiveTabReq" ? "makeActiveTabReq" : d.type), { answered: d.type === "ActiveTabReq" ? st.activeTab : true });
+      if (d.type === "ActiveTabReq" && st.activeTab) { toGadget("activeTab", {}); }
+      if (d.type === "ReloadGadgetReq") { reloadGadget("ReloadGadgetReq"); }
+    }
+  };
+
+  window.addEventListener("message", function (ev) {
+    if (!st.frame || ev.source !== st.frame.contentWindow || ev.origin !== location.origin) { return; }
+    var msg = ev.data;
+    if (!msg || msg.mockFinesse !== 1 || !handlers[msg.kind]) { return; }
+    handlers[msg.kind](msg.data || {});
+  });
+
+  // ------------------------------------------------------------------ state changes
+  function applyState(state, pendingState, by) {
+    var changed = state !== st.agent.state;
+    st.agent.state = state;
+    st.agent.pendingState = pendingState || "";
+    if (changed) { st.agent.stateChangeTime = new Date().toISOString(); }
+    record("desktop", "user.state", { state: state, pendingState: st.agent.pendingState, by: by });
+    renderState();
+    broadcastUser();
+  }
+
+  function setState(state, opts) {
+    state = String(state || "").toUpperCase();
+    opts = opts || {};
+    if (!Core.isState(state)) { return Promise.reject(new Error("unknown Finesse state " + state)); }
+    var pendingState = opts.pendingState !== undefined ? String(opts.pendingState).toUpperCase() : "";
+    if (pendingState && !Core.isState(pendingState)) { return Promise.reject(new Error("unknown pending state " + pendingState)); }
+    if (state === "LOGIN") {
+      // A Finesse sign-in loads a fresh desktop; the agent starts NOT_READY.
+      st.agent = { state: "NOT_READY", pendingState: "", stateChangeTime: new Date().toISOString() };
+      record("desktop", "user.login", { state: "NOT_READY" });
+      renderState();
+      if ($("login-reloads").checked && opts.reload !== false) { return reloadGadget("login"); }
+      broadcastUser();
+      return Promise.resolve();
+    }
+    applyState(state, pendingState, "desktop");
+    if (state === "LOGOUT") { status("Agent signed out. Real Finesse would now unload the desktop and this gadget."); }
+    return Promise.resolve();
+  }
+
+  function setUser(patch) {
+    try {
+      st.identity = Core.normaliseIdentity(st.identity, patch || {});
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (patch && patch.state !== undefined) {
+      var s = String(patch.state).toUpperCase();
+      if (!Core.isState(s) || s === "LOGIN") { return Promise.reject(new Error("unknown Finesse state " + patch.state)); }
+      st.agent = { state: s, pendingState: "", stateChangeTime: new Date().toISOString() };
+    }
+    var shown = Object.keys(patch || {}).filter(function (k) { return k !== "password"; });
+    record("desktop", "user.identity", { changed: shown, passwordChanged: !!(patch && patch.password !== undefined) });
+    fillIdentityForm();
+    renderState();
+    return reloadGadget("identity");
+  }
+
+  // ------------------------------------------------------------------ dialogs
+  function dialogData(fields) {
+    st.dialogSeq += 1;
+    var id = String(10000 + st.dialogSeq);
+    var to = fields.toAddress || st.identity.extension;
+    return {
+      id: id,
+      uri: "/finesse/api/Dialog/" + id,
+      mediaType: "Voice",
+      state: fields.state || "ALERTING",
+      fromAddress: String(fields.fromAddress || "5551234567"),
+      toAddress: String(to),
+      dialedNumber: String(to),
+      mediaProperties: {
+        DNIS: String(to),
+        callType: "ACD_IN",
+        dialedNumber: String(to),
+        callvariables: { CallVariable: Object.keys(fields.callVariables || {}).map(function (k) { return { name: k, value: String(fields.callVariables[k]) }; }) }
+      },
+      participants: { Participant: [
+        { mediaAddress: String(fields.fromAddress || "5551234567"), state: "ACTIVE", actions: { action: [] } },
+        { mediaAddress: String(to), state: fields.state || "ALERTING", actions: { action: ["ANSWER"] } }
+      ] }
+    };
+  }
+  function addDialog(fields) {
+    var d = dialogData(fields || {});
+    st.dialogs.push(d);
+    record("desktop", "dialog.add", { id: d.id, state: d.state, from: d.fromAddress, to: d.toAddress });
+    toGadget("dialog.add", { data: d });
+    renderDialogs();
+    return d.id;
+  }
+  function findDialog(id) {
+    var d = st.dialogs.filter(function (x) { return x.id === String(id); })[0];
+    if (!d) { throw new Error("no dialog " + id); }
+    return d;
+  }
+  function updateDialog(id, fields) {
+    var d = findDialog(id);
+    if (fields && fields.state) {
+      d.state = String(fields.state);
+      d.participants.Participant[1].state = d.state;
+    }
+    record("desktop", "dialog.update", { id: d.id, state: d.state });
+    toGadget("dialog.update", { data: d });
+    renderDialogs();
+  }
+  function dropDialog(id) {
+    var d = findDialog(id);
+    d.state = "DROPPED";
+    d.participants.Participant.forEach(function (p) { p.state = "DROPPED"; });
+    st.dialogs = st.dialogs.filter(function (x) { return x !== d; });
+    record("desktop", "dialog.delete", { id: d.id });
+    toGadget("dialog.delete", { data: d });
+    renderDialogs();
+  }
+
+  // ------------------------------------------------------------------ rendering
+  function renderState() {
+    var vs = $("voice-state");
+    vs.setAttribute("data-state", st.agent.state);
+    $("voice-state-label").textContent = STATE_LABELS[st.agent.state] || st.agent.state;
+    var pend = $("voice-state-pending");
+    if (st.agent.pendingState) {
+      pend.hidden = false;
+      pend.textContent = "Pending: " + (STATE_LABELS[st.agent.pendingState] || st.agent.pendingState);
+    } else {
+      pend.hidden = true;
+      pend.textContent = "";
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("#state-buttons button"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-state") === st.agent.state));
+    });
+    $("pending-state").value = st.agent.pendingState;
+    var id = st.identity;
+    $("agent-identity").textContent = (id.firstName + " " + id.lastName).trim() + " · " + id.extension +
+      (id.mobileAgent ? " · mobile " + id.mobileAgentDialNumber : "") + (id.supervisor ? " · supervisor" : "");
+    tick();
+  }
+  function tick() {
+    var secs = Math.max(0, Math.floor((Date.now() - Date.parse(st.agent.stateChangeTime)) / 1000));
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    $("voice-state-timer").textContent = pad(Math.floor(secs / 3600)) + ":" + pad(Math.floor(secs / 60) % 60) + ":" + pad(secs % 60);
+  }
+  function updateGadgetFacts() {
+    $("gadget-url").textContent = gadgetSrc();
+    $("gadget-title-value").textContent = st.title || "—";
+    $("gadget-height-value").textContent = st.height === null ? "—" : st.height + " px";
+  }
+  function renderDialogs() {
+    var ul = $("dialog-list");
+    ul.textContent = "";
+    st.dialogs.forEach(function (d) {
+      var li = document.createElement("li");
+      li.textContent = d.id + ": " + d.state + " from " + d.fromAddress + " to " + d.toAddress;
+      ul.appendChild(li);
+    });
+  }
+  function fillIdentityForm() {
+    var id = st.identity;
+    $("f-id").value = id.id;
+    $("f-first").value = id.firstName;
+    $("f-last").value = id.lastName;
+    $("f-ext").value = id.extension;
+    $("f-password").value = id.password;
+    $("f-team-id").value = id.teamId;
+    $("f-team-name").value = id.teamName;
+    $("f-mobile").checked = !!id.mobileAgent;
+    $("f-mode").value = id.mobileAgentMode;
+    $("f-dial").value = id.mobileAgentDialNumber;
+    $("f-supervisor").checked = !!id.supervisor;
+    $("d-to").value = id.extension;
+  }
+
+  // ------------------------------------------------------------------ wiring the controls
+  function wire() {
+    document.querySelectorAll("#state-buttons button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var s = b.getAttribute("data-state");
+        setState(s)
+          .then(function () { status("State set to " + (STATE_LABELS[s] || s) + "."); });
+      });
+    });
+    $("pending-state").addEventListener("change", function () {
+      applyState(st.agent.state, $("pending-state").value, "desktop");
+      status("Pending state " + ($("pending-state").value || "cleared") + ".");
+    });
+    $("identity-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      setUser({
+        id: $("f-id").value, firstName: $("f-first").value, lastName: $("f-last").value, extension: $("f-ext").value,
+        password: $("f-password").value, teamId: $("f-team-id").value, teamName: $("f-team-name").value,
+        mobileAgent: $("f-mobile").checked, mobileAgentMode: $("f-mode").value, mobileAgentDialNumber: $("f-dial").value,
+        supervisor: $("f-supervisor").checked
+      }).then(function () { status("Identity applied; gadget reloaded."); }, function (err) { status("Not applied: " + err.message); });
+    });
+    $("f-prefs").value = Core.toQuery(st.prefs);
+    $("f-active-tab").checked = st.activeTab;
+    $("f-active-tab").addEventListener("change", function () { st.activeTab = $("f-active-tab").checked; });
+    $("prefs-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      st.prefs = Core.parseQuery($("f-prefs").value);
+      record("desktop", "gadget.prefs", { names: Object.keys(st.prefs) });
+      reloadGadget("prefs").then(function () { status("Prefs applied; gadget reloaded."); });
+    });
+    $("reload-gadget").addEventListener("click", function () { reloadGadget("button").then(function () { status("Gadget reloaded."); }); });
+    $("send-active-tab").addEventListener("click", function () { sendActiveTab(); status("ACTIVE_TAB sent."); });
+    $("dialog-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var id = addDialog({ fromAddress: $("d-from").value, toAddress: $("d-to").value, state: $("d-state").value });
+      status("Dialog " + id + " added.");
+    });
+    $("dialog-update").addEventListener("click", function () {
+      var last = st.dialogs[st.dialogs.length - 1];
+      if (!last) { status("No dialog to update."); return; }
+      updateDialog(last.id, { state: $("d-state").value });
+      status("Dialog " + last.id + " is " + $("d-state").value + ".");
+    });
+    $("dialog-drop").addEventListener("click", function () {
+      var last = st.dialogs[st.dialogs.length - 1];
+      if (!last) { status("No dialog to drop."); return; }
+      dropDialog(last.id);
+      status("Dialog " + last.id + " dropped.");
+    });
+    $("clear-log").addEventListener("click", function () { clearEvents(); status("Event log cleared."); });
+  }
+
+  function sendActiveTab() {
+    record("desktop", "containerservices.activeTab", {});
+    toGadget("activeTab", {});
+  }
+  function clearEvents() {
+    st.events = [];
+    $("event-log").textContent = "";
+  }
+  function copy(v) { return JSON.parse(JSON.stringify(v)); }
+
+  // ------------------------------------------------------------------ test hooks
+  window.mockFinesse = {
+    /** Sets the agent state (Finesse User.States value); LOGIN reloads the gadget as a sign-in would. */
+    setState: setState,
+    /** Changes the agent identity (id, firstName, lastName, extension, password, mobileAgent, mobileAgentMode,
+     *  mobileAgentDialNumber, supervisor, teamId, teamName, locale, state) and reloads the gadget. */
+    setUser: setUser,
+    /** Replaces the gadget URL query parameters (user prefs) and reloads the gadget. */
+    setPrefs: function (prefs) { st.prefs = copy(prefs || {}); $("f-prefs").value = Core.toQuery(st.prefs); return reloadGadget("prefs"); },
+    /** Recreates the gadget iframe; resolves when it has loaded. */
+    reloadGadget: function () { return reloadGadget("api"); },
+    /** Resolves when the current gadget iframe has loaded. */
+    gadgetLoaded: function () { return st.frameLoaded; },
+    /** The event log: [{seq, time, source: "gadget"|"desktop", name, detail}] (secrets redacted). */
+    getEvents: function (name) { return copy(name ? st.events.filter(function (e) { return e.name === name; }) : st.events); },
+    clearEvents: clearEvents,
+    /** The gadget's console output (secrets redacted). */
+    getConsole: function () { return copy(st.consoleLines); },
+    /** The agent as Finesse sees it, without the password. */
+    getUser: function () {
+      var id = copy(st.identity);
+      delete id.password;
+      id.hasPassword = !!st.identity.password;
+      id.state = st.agent.state;
+      id.pendingState = st.agent.pendingState;
+      return id;
+    },
+    /** Current iframe height in px as set by adjustHeight (null before the first call). */
+    getGadgetHeight: function () { return st.height; },
+    addDialog: addDialog,
+    updateDialog: updateDialog,
+    dropDialog: dropDialog,
+    sendActiveTab: sendActiveTab,
+    setActiveTab: function (on) { st.activeTab = !!on; $("f-active-tab").checked = st.activeTab; }
+  };
+
+  // ------------------------------------------------------------------ start
+  wire();
+  fillIdentityForm();
+  renderState();
+  if (loadError) { $("load-error").hidden = false; $("load-error").textContent = loadError; }
+  if (cfg.ignoredPassword) {
+    record("desktop", "config.warning", { message: "password is not accepted from the URL; use the panel or mockFinesse.setUser({password})" });
+  }
+  setInterval(tick, 1000);
+  reloadGadget("initial");
+}());

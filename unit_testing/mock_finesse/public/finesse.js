@@ -1,0 +1,478 @@
+/*
+ * Mock Finesse: a faithful SUBSET of Cisco's finesse.js, served at /desktop/assets/js/finesse.js
+ * by the mock Finesse server. Not Cisco code: written from the public finesse.js API.
+ *
+ * Same names, call shapes and return values as finesse.js for:
+ *   finesse.gadget.Config                      (built from gadgets.Prefs, as gadgets do)
+ *   finesse.clientservices.ClientServices      init(config), isInited(), log()
+ *   finesse.restservices.User                  new User({id, onLoad, onChange, onError}),
+ *                                              addHandler/removeHandler, getters, setState, getDialogs
+ *   finesse.restservices.User.States / WorkMode
+ *   finesse.restservices.Dialogs / Dialog      collection shape, Dialog getters, Dialog.States
+ *   finesse.containerservices.ContainerServices init(), addHandler(Topics.ACTIVE_TAB, cb), …
+ *   finesse.cslogger.ClientLogger              init(hub, id, config), log(), error()
+ * The data comes from the mock desktop page (the QA panel is the source of truth) over
+ * postMessage; real finesse.js gets it from the Finesse REST API and XMPP notifications.
+ */
+(function (w) {
+  "use strict";
+  var finesse = w.finesse = w.finesse || {};
+  finesse.gadget = finesse.gadget || {};
+  finesse.clientservices = finesse.clientservices || {};
+  finesse.restservices = finesse.restservices || {};
+  finesse.containerservices = finesse.containerservices || {};
+  finesse.cslogger = finesse.cslogger || {};
+  finesse.utilities = finesse.utilities || {};
+
+  // ---------------------------------------------------------------- transport to the desktop
+  var bridge = (w.gadgets && w.gadgets.Hub && w.gadgets.Hub.__mockFinesse) || makeBridge();
+  function makeBridge() {
+    var hasParent = w.parent && w.parent !== w;
+    var origin = (w.location && w.location.origin && w.location.origin !== "null") ? w.location.origin : "*";
+    var ls = {};
+    function send(kind, data) {
+      if (!hasParent) { return; }
+      try { w.parent.postMessage({ mockFinesse: 1, kind: kind, data: data || {} }, origin); } catch (e) { /* ignore */ }
+    }
+    if (w.addEventListener) {
+      w.addEventListener("message", function (ev) {
+        var msg = ev.data;
+        if (!msg || msg.mockFinesse !== 1 || ev.source !== w.parent) { return; }
+        if (origin !== "*" && ev.origin !== origin) { return; }
+        (ls[msg.kind] || []).slice().forEach(function (fn) { fn(msg.data || {}); });
+      });
+    }
+    return {
+      send: send,
+      on: function (kind, fn) { (ls[kind] = ls[kind] || []).push(fn); },
+      event: function (name, detail) { send("event", { name: name, detail: detail || {} }); },
+      hasParent: hasParent
+    };
+  }
+  var reqSeq = 0;
+  var pending = {};
+  function request(kind, data, cb) {
+    reqSeq += 1;
+    var reqId = "r" + reqSeq + "-" + Math.random().toString(36).slice(2, 8);
+    pending[reqId] = cb;
+    data.reqId = reqId;
+    if (bridge.hasParent) {
+      bridge.send(kind, data);
+    } else {
+      setTimeout(function () { standaloneAnswer(kind, data); }, 0);
+    }
+  }
+  function settle(data) {
+    var cb = pending[data.reqId];
+    if (cb) { delete pending[data.reqId]; cb(data); }
+  }
+  bridge.on("user.data", settle);
+  bridge.on("rest.response", settle);
+  bridge.on("dialogs.data", settle);
+
+  function later(fn) { setTimeout(fn, 0); }
+  function safeCall(fn, arg, label) {
+    try { fn(arg); } catch (e) {
+      if (w.console) { w.console.error("[finesse.js mock] " + label + " handler threw", e); }
+    }
+  }
+
+  /** Notifier like finesse.utilities.Notifier: listeners called in registration order. */
+  function Notifier() { this._listeners = []; }
+  Notifier.prototype.addListener = function (fn) {
+    if (typeof fn !== "function") { throw new Error("handler must be a function"); }
+    if (this._listeners.indexOf(fn) < 0) { this._listeners.push(fn); }
+  };
+  Notifier.prototype.removeListener = function (fn) {
+    var i = this._listeners.indexOf(fn);
+    if (i >= 0) { this._listeners.splice(i, 1); }
+  };
+  Notifier.prototype.notifyListeners = function (arg, label) {
+    this._listeners.slice().forEach(function (fn) { safeCall(fn, arg, label || "notify"); });
+  };
+
+  finesse.utilities.Utilities = finesse.utilities.Utilities || {
+    convertNullToEmptyString: function (v) { return v === null || v === undefined ? "" : v; },
+    getArray: function (v) { return v === null || v === undefined ? [] : (Array.isArray(v) ? v : [v]); },
+    validateHandler: function (h) { if (typeof h !== "function") { throw new Error("handler must be a function"); } }
+  };
+  var Utilities = finesse.utilities.Utilities;
+
+  // ---------------------------------------------------------------- finesse.gadget.Config
+  // Built the way Finesse gadgets build it: from the container-provided user prefs.
+  // A gadget that defines its own finesse.gadget.Config keeps it (it is not overwritten).
+  if (!finesse.gadget.Config && w.gadgets && w.gadgets.Prefs) {
+    finesse.gadget.Config = (function () {
+      var p = new w.gadgets.Prefs();
+      return {
+        id: p.getString("id"),
+        authorization: p.getString("authorization"),
+        authToken: p.getString("authToken"),
+        country: p.getString("country"),
+        language: p.getString("language"),
+        locale: p.getString("locale"),
+        host: p.getString("host"),
+        hostPort: p.getString("hostPort"),
+        extension: p.getString("extension"),
+        mobileAgentMode: p.getString("mobileAgentMode"),
+        mobileAgentDialNumber: p.getString("mobileAgentDialNumber"),
+        xmppDomain: p.getString("xmppDomain"),
+        pubsubDomain: p.getString("pubsubDomain"),
+        restHost: p.getString("restHost"),
+        scheme: p.getString("scheme"),
+        localhostFQDN: p.getString("localhostFQDN"),
+        localhostPort: p.getString("localhostPort"),
+        teamId: p.getString("teamId"),
+        teamName: p.getString("teamName"),
+        clientDriftInMillis: p.getInt("clientDriftInMillis")
+      };
+    }());
+  }
+
+  // ---------------------------------------------------------------- ClientServices
+  var SECRET_KEYS = { authorization: 1, authToken: 1, password: 1, token: 1 };
+  function describeConfig(cfg) {
+    var out = {};
+    Object.keys(cfg || {}).forEach(function (k) {
+      var v = cfg[k];
+      if (SECRET_KEYS[k]) { out[k] = v ? "[redacted]" : ""; } else if (v === null || typeof v !== "object") { out[k] = v; }
+    });
+    return out;
+  }
+  var csConfig = null;
+  finesse.clientservices.ClientServices = {
+    /** Must be called before any REST object is created. Returns nothing, like finesse.js. */
+    init: function (config) {
+      if (!config || typeof config !== "object") { throw new Error("ClientServices.init(): config object required"); }
+      csConfig = config;
+      bridge.event("ClientServices.init", { config: describeConfig(config), extraArgs: arguments.length - 1 });
+    },
+    isInited: function () { return csConfig !== null; },
+    getRestHost: function () { return csConfig ? csConfig.restHost : undefined; },
+    log: function (msg) { if (w.console && w.console.debug) { w.console.debug("[ClientServices] " + msg); } }
+  };
+  var ClientServices = finesse.clientservices.ClientServices;
+
+  // ---------------------------------------------------------------- RestBase (shared behaviour)
+  var HANDLER_EVENTS = { load: "_loadNotifier", change: "_changeNotifier", add: "_addNotifier", "delete": "_deleteNotifier", error: "_errorNotifier" };
+  function initRestObject(obj, options, restType) {
+    if (!ClientServices.isInited()) {
+      throw new Error("ClientServices needs to be initialized before creating a " + restType + " (call finesse.clientservices.ClientServices.init(finesse.gadget.Config) first).");
+    }
+    options = options || {};
+    obj._id = options.id;
+    obj._data = null;
+    obj._loaded = false;
+    obj._restType = restType;
+    obj._loadNotifier = new Notifier();
+    obj._changeNotifier = new Notifier();
+    obj._addNotifier = new Notifier();
+    obj._deleteNotifier = new Notifier();
+    obj._errorNotifier = new Notifier();
+    if (typeof options.onLoad === "function") { obj._loadNotifier.addListener(options.onLoad); }
+    if (typeof options.onChange === "function") { obj._changeNotifier.addListener(options.onChange); }
+    if (typeof options.onAdd === "function") { obj._addNotifier.addListener(options.onAdd); }
+    if (typeof options.onDelete === "function") { obj._deleteNotifier.addListener(options.onDelete); }
+    if (typeof options.onError === "function") { obj._errorNotifier.addListener(options.onError); }
+    // finesse.js also accepts onLoadError on some objects
+    if (typeof options.onLoadError === "function") { obj._errorNotifier.addListener(options.onLoadError); }
+  }
+  var restBaseMethods = {
+    getId: function () { return this._id; },
+    getRestType: function () { return this._restType; },
+    getData: function () { return this._data; },
+    isLoaded: function () {
+      if (!this._loaded) { throw new Error(this._restType + " is not loaded yet: wait for onLoad before using its getters."); }
+      return true;
+    },
+    /** addHandler('load'|'change'|'add'|'delete'|'error', fn); a 'load' handler added after load fires at once. */
+    addHandler: function (event, handler) {
+      var key = HANDLER_EVENTS[event];
+      if (!key) { throw new Error("addHandler(): unknown event " + event); }
+      Utilities.validateHandler(handler);
+      this[key].addListener(handler);
+      if (event === "load" && this._loaded) { var self = this; later(function () { safeCall(handler, self, "load"); }); }
+      return this;
+    },
+    removeHandler: function (event, handler) {
+      var key = HANDLER_EVENTS[event];
+      if (key) { this[key].removeListener(handler); }
+      return this;
+    }
+  };
+  function mixin(proto, methods) { for (var k in methods) { if (Object.prototype.hasOwnProperty.call(methods, k)) { proto[k] = methods[k]; } } }
+
+  // ---------------------------------------------------------------- User
+  var liveUsers = [];
+  function User(options) {
+    if (!(this instanceof User)) { return new User(options); }
+    initRestObject(this, options, "User");
+    if (!options || !options.id) { throw new Error("User: options.id is required"); }
+    this._dialogs = null;
+    var self = this;
+    liveUsers.push(this);
+    bridge.event("User.new", { id: String(options.id), onLoad: typeof options.onLoad === "function", onChange: typeof options.onChange === "function" });
+    request("user.get", { id: String(options.id) }, function (rsp) {
+      if (rsp.status === 200 && rsp.data) {
+        self._data = rsp.data;
+        self._loaded = true;
+        bridge.event("User.onLoad", { id: self._id, state: rsp.data.state, handlers: self._loadNotifier._listeners.length });
+        self._loadNotifier.notifyListeners(self, "User onLoad");
+      } else {
+        bridge.event("User.onError", { id: self._id, status: rsp.status });
+        self._errorNotifier.notifyListeners({ status: rsp.status, content: rsp.content || "", object: rsp.object || null,
+          error: { errorType: rsp.errorType || "Error", errorMessage: rsp.errorMessage || "" } }, "User onError");
+      }
+    });
+  }
+  mixin(User.prototype, restBaseMethods);
+  mixin(User.prototype, {
+    getFirstName: function () { this.isLoaded(); return Utilities.convertNullToEmptyString(this._data.firstName); },
+    getLastName: function () { this.isLoaded(); return Utilities.convertNullToEmptyString(this._data.lastName); },
+    getExtension: function () { this.isLoaded(); return Utilities.convertNullToEmptyString(this._data.extension); },
+    getTeamId: function () { this.isLoaded(); return this._data.teamId; },
+    getTeamName: function () { this.isLoaded(); return this._data.teamName; },
+    hasRole: function (role) {
+      this.isLoaded();
+      var roles = this._data.roles && this._data.roles.role;
+      if (typeof roles === "string") { return roles === role; }
+      return Array.isArray(roles) && roles.indexOf(role) >= 0;
+    },
+    hasAgentRole: function () { return this.hasRole("Agent"); },
+    hasSupervisorRole: function () { return this.hasRole("Supervisor"); },
+    getState: function () { this.isLoaded(); return this._data.state; },
+    getPendingState: function () { this.isLoaded(); return Utilities.convertNullToEmptyString(this._data.pendingState); },
+    getStateChangeTime: function () { this.isLoaded(); return this._data.stateChangeTime; },
+    getReasonCodeLabel: function () { this.isLoaded(); return this._data.reasonCode ? this._data.reasonCode.label : ""; },
+    getNotReadyReasonCodeId: function () {
+      this.isLoaded();
+      return this._data.reasonCodeId !== "-1" ? this._data.reasonCodeId : undefined;
+    },
+    isMobileAgent: function () {
+      this.isLoaded();
+      var ma = this._data.mobileAgent;
+      return ma !== null && typeof ma === "object";
+    },
+    getMobileAgentMode: function () { this.isLoaded(); return this.isMobileAgent() ? this._data.mobileAgent.mode : null; },
+    getMobileAgentDialNumber: function () { this.isLoaded(); return this.isMobileAgent() ? this._data.mobileAgent.dialNumber : null; },
+    isPendingStateChange: function () {
+      var s = this.getState();
+      return !!s && (s === User.States.TALKING || s === User.States.HOLD || s === User.States.RESERVED_OUTBOUND_PREVIEW);
+    },
+    isWrapUp: function () { var s = this.getState(); return !!s && (s === User.States.WORK || s === User.States.WORK_READY); },
+    getSupervisedTeams: function () {
+      this.isLoaded();
+      try { return Utilities.getArray(this._data.teams.Team); } catch (e) { return []; }
+    },
+    /** Dialogs collection; the handlers apply only when it is first created (as in finesse.js). */
+    getDialogs: function (callbacks) {
+      this.isLoaded();
+      var options = callbacks || {};
+      options.parentObj = this;
+      if (this._dialogs === null) { this._dialogs = new Dialogs(options); }
+      return this._dialogs;
+    },
+    /** PUT /finesse/api/User/{id} {state}: the desktop decides; the change arrives as an update. */
+    setState: function (newState, reasonCode, handlers) {
+      this.isLoaded();
+      handlers = handlers || {};
+      bridge.event("User.setState", { id: this._id, state: newState, reasonCodeId: reasonCode && reasonCode.id || null });
+      request("user.setState", { id: this._id, state: newState, reasonCodeId: reasonCode && reasonCode.id || null }, function (rsp) {
+        if (rsp.status >= 200 && rsp.status < 300) {
+          if (typeof handlers.success === "function") { safeCall(handlers.success, { status: rsp.status, content: "" }, "setState success"); }
+        } else if (typeof handlers.error === "function") {
+          safeCall(handlers.error, { status: rsp.status, content: rsp.content || "",
+            error: { errorType: rsp.errorType || "Invalid State", errorMessage: rsp.errorMessage || "" } }, "setState error");
+        }
+      });
+      return this;
+    },
+    logout: function (reasonCode, handlers) { return this.setState(User.States.LOGOUT, reasonCode, handlers); },
+    refresh: function () {
+      var self = this;
+      request("user.get", { id: this._id }, function (rsp) {
+        if (rsp.status === 200 && rsp.data) { self._data = rsp.data; self._changeNotifier.notifyListeners(self, "User onChange"); }
+      });
+      return this;
+    }
+  });
+  User.prototype._applyUpdate = function (data) {
+    if (!this._loaded || !data || String(data.loginId) !== String(this._id)) { return false; }
+    this._data = data;
+    bridge.event("User.onChange", { id: this._id, state: data.state, handlers: this._changeNotifier._listeners.length });
+    this._changeNotifier.notifyListeners(this, "User onChange");
+    return true;
+  };
+  User.States = {
+    LOGIN: "LOGIN", LOGOUT: "LOGOUT", NOT_READY: "NOT_READY", READY: "READY", RESERVED: "RESERVED",
+    RESERVED_OUTBOUND: "RESERVED_OUTBOUND", RESERVED_OUTBOUND_PREVIEW: "RESERVED_OUTBOUND_PREVIEW",
+    TALKING: "TALKING", HOLD: "HOLD", WORK: "WORK", WORK_READY: "WORK_READY"
+  };
+  User.WorkMode = { CALL_BY_CALL: "CALL_BY_CALL", NAILED_CONNECTION: "NAILED_CONNECTION" };
+  User.WrapUpMode = { REQUIRED: "REQUIRED", OPTIONAL: "OPTIONAL", NOT_ALLOWED: "NOT_ALLOWED", REQUIRED_WITH_WRAP_UP_DATA: "REQUIRED_WITH_WRAP_UP_DATA" };
+  finesse.restservices.User = User;
+
+  bridge.on("user.update", function (msg) {
+    liveUsers.forEach(function (u) { u._applyUpdate(msg.data); });
+  });
+
+  // ---------------------------------------------------------------- Dialog / Dialogs
+  function Dialog(options) {
+    initRestObject(this, options, "Dialog");
+    this._data = options.data;
+    this._loaded = true;
+  }
+  mixin(Dialog.prototype, restBaseMethods);
+  mixin(Dialog.prototype, {
+    getState: function () { return this._data.state; },
+    getFromAddress: function () { return this._data.fromAddress; },
+    getToAddress: function () { return this._data.toAddress; },
+    getMediaType: function () { return this._data.mediaType; },
+    getDialedNumber: function () { return this._data.dialedNumber || this._data.toAddress; },
+    getMediaProperties: function () {
+      var mp = this._data.mediaProperties || {};
+      var out = {};
+      Object.keys(mp).forEach(function (k) { if (k !== "callvariables") { out[k] = mp[k]; } });
+      var vars = (mp.callvariables && mp.callvariables.CallVariable) || [];
+      Utilities.getArray(vars).forEach(function (cv) { out[cv.name] = cv.value; });
+      return out;
+    },
+    getParticipants: function () { return Utilities.getArray(this._data.participants && this._data.participants.Participant); },
+    getParticipantState: function (extension) {
+      var p = this.getParticipants().filter(function (x) { return x.mediaAddress === extension; })[0];
+      return p ? p.state : undefined;
+    }
+  });
+  Dialog.States = {
+    ALERTING: "ALERTING", INITIATING: "INITIATING", INITIATED: "INITIATED", ACTIVE: "ACTIVE", DROPPED: "DROPPED",
+    HELD: "HELD", FAILED: "FAILED", ACCEPTED: "ACCEPTED", WRAP_UP: "WRAP_UP"
+  };
+  finesse.restservices.Dialog = Dialog;
+
+  var liveDialogs = [];
+  function Dialogs(options) {
+    initRestObject(this, options, "Dialogs");
+    this._collection = {};
+    this.length = 0;
+    this._collectionAddNotifier = new Notifier();
+    this._collectionDeleteNotifier = new Notifier();
+    if (typeof options.onCollectionAdd === "function") { this._collectionAddNotifier.addListener(options.onCollectionAdd); }
+    if (typeof options.onCollectionDelete === "function") { this._collectionDeleteNotifier.addListener(options.onCollectionDelete); }
+    this._parent = options.parentObj;
+    liveDialogs.push(this);
+    var self = this;
+    bridge.event("User.getDialogs", { onCollectionAdd: typeof options.onCollectionAdd === "function", onCollectionDelete: typeof options.onCollectionDelete === "function" });
+    request("dialogs.get", { id: this._parent ? this._parent._id : "" }, function (rsp) {
+      // finesse.js notifies onCollectionAdd for dialogs that already exist at load, too.
+      (rsp.dialogs || []).forEach(function (d) { self._add(d); });
+      self._loaded = true;
+      self._loadNotifier.notifyListeners(self, "Dialogs onLoad");
+    });
+  }
+  mixin(Dialogs.prototype, restBaseMethods);
+  mixin(Dialogs.prototype, {
+    getCollection: function () { return this._collection; },
+    addHandler: function (event, handler) {
+      if (event === "collectionAdd") { this._collectionAddNotifier.addListener(handler); return this; }
+      if (event === "collectionDelete") { this._collectionDeleteNotifier.addListener(handler); return this; }
+      return restBaseMethods.addHandler.call(this, event, handler);
+    },
+    removeHandler: function (event, handler) {
+      if (event === "collectionAdd") { this._collectionAddNotifier.removeListener(handler); return this; }
+      if (event === "collectionDelete") { this._collectionDeleteNotifier.removeListener(handler); return this; }
+      return restBaseMethods.removeHandler.call(this, event, handler);
+    },
+    _add: function (data) {
+      var existing = this._collection[data.id];
+      if (existing) {
+        existing._data = data;
+        existing._changeNotifier.notifyListeners(existing, "Dialog onChange");
+        return;
+      }
+      var dialog = new Dialog({ id: data.id, data: data });
+      this._collection[data.id] = dialog;
+      this.length += 1;
+      this._collectionAddNotifier.notifyListeners(dialog, "Dialogs onCollectionAdd");
+    },
+    _delete: function (data) {
+      var dialog = this._collection[data.id];
+      if (!dialog) { return; }
+      dialog._data = data;
+      this._collectionDeleteNotifier.notifyListeners(dialog, "Dialogs onCollectionDelete");
+      delete this._collection[data.id];
+      this.length -= 1;
+    }
+  });
+  finesse.restservices.Dialogs = Dialogs;
+  bridge.on("dialog.add", function (msg) { liveDialogs.forEach(function (c) { if (c._loaded) { c._add(msg.data); } }); });
+  bridge.on("dialog.update", function (msg) { liveDialogs.forEach(function (c) { if (c._loaded) { c._add(msg.data); } }); });
+  bridge.on("dialog.delete", function (msg) { liveDialogs.forEach(function (c) { if (c._loaded) { c._delete(msg.data); } }); });
+
+  // ---------------------------------------------------------------- ContainerServices
+  var Topics = {
+    ACTIVE_TAB: "finesse.containerservices.activeTab",
+    WORKFLOW_ACTION_EVENT: "finesse.containerservices.workflowActionEvent"
+  };
+  var csInited = false;
+  var visible = false;
+  var csNotifiers = {};
+  function csNotifier(topic) { return (csNotifiers[topic] = csNotifiers[topic] || new Notifier()); }
+  finesse.containerservices.ContainerServices = {
+    Topics: Topics,
+    /** Returns the ContainerServices singleton and asks the container which tab is active. */
+    init: function () {
+      if (!csInited) {
+        csInited = true;
+        bridge.event("ContainerServices.init", {});
+      }
+      this.makeActiveTabReq();
+      return this;
+    },
+    addHandler: function (topic, callback) {
+      if (!csInited) { throw new Error("ContainerServices: call init() first"); }
+      if (topic === "tabVisible") { topic = Topics.ACTIVE_TAB; }
+      try { Utilities.validateHandler(callback); } catch (e) { throw new Error("addHandler(): " + e.message); }
+      csNotifier(topic).addListener(callback);
+      bridge.event("ContainerServices.addHandler", { topic: topic });
+    },
+    removeHandler: function (topic, callback) { csNotifier(topic).removeListener(callback); },
+    makeActiveTabReq: function () { bridge.send("cs.request", { type: "ActiveTabReq" }); },
+    tabVisible: function () { return visible; },
+    reloadMyGadget: function () { bridge.send("cs.request", { type: "ReloadGadgetReq" }); },
+    showDialog: function (options) { bridge.event("ContainerServices.showDialog", { title: options && options.title || "" }); },
+    hideDialog: function () { bridge.event("ContainerServices.hideDialog", {}); },
+    getMyGadgetId: function () { return w.gadgets && w.gadgets.util ? w.gadgets.util.getUrlParameters().mid : undefined; }
+  };
+  bridge.on("activeTab", function () {
+    if (!visible) {
+      visible = true;
+      csNotifier(Topics.ACTIVE_TAB).notifyListeners(finesse.containerservices.ContainerServices, "ACTIVE_TAB");
+    }
+  });
+  bridge.on("inactiveTab", function () { visible = false; });
+
+  // ---------------------------------------------------------------- ClientLogger
+  finesse.cslogger.ClientLogger = {
+    init: function (hub, gadgetId) { this._id = gadgetId || ""; bridge.event("ClientLogger.init", { gadgetId: String(gadgetId || "") }); },
+    log: function (msg) { if (w.console) { w.console.log("[" + (this._id || "gadget") + "] " + msg); } },
+    error: function (msg) { if (w.console) { w.console.error("[" + (this._id || "gadget") + "] " + msg); } }
+  };
+
+  // ---------------------------------------------------------------- standalone (no desktop)
+  // When the gadget page is opened on its own, answer from the prefs so it still starts.
+  function standaloneAnswer(kind, data) {
+    var cfg = finesse.gadget.Config || {};
+    if (kind === "user.get") {
+      settle({ reqId: data.reqId, status: 200, data: {
+        uri: "/finesse/api/User/" + data.id, loginId: data.id, loginName: data.id, firstName: "", lastName: "",
+        extension: cfg.extension || "", state: "NOT_READY", pendingState: "", teamId: cfg.teamId || "", teamName: cfg.teamName || "",
+        roles: { role: ["Agent"] },
+        mobileAgent: cfg.mobileAgentMode ? { mode: cfg.mobileAgentMode, dialNumber: cfg.mobileAgentDialNumber } : undefined
+      } });
+    } else if (kind === "dialogs.get") {
+      settle({ reqId: data.reqId, dialogs: [] });
+    } else {
+      settle({ reqId: data.reqId, status: 202 });
+    }
+  }
+}(window));

@@ -1,0 +1,289 @@
+/*
+ * Mock Finesse: pure logic shared by the desktop page (browser) and the Node tests (vm).
+ * No DOM access here. Exposes `MockFinesseCore` on the global object.
+ *
+ * Everything that models Finesse data lives here: the agent identity the QA panel edits,
+ * the REST-shaped User object finesse.js hands to the gadget (User.getData()), the user
+ * prefs the Finesse container gives every gadget (finesse.gadget.Config is built from them),
+ * and the secret-leak check applied to everything the gadget reports.
+ */
+(function (root) {
+  "use strict";
+
+  /** finesse.restservices.User.States, values exactly as finesse.js defines them. */
+  var STATES = {
+    LOGIN: "LOGIN",
+    LOGOUT: "LOGOUT",
+    NOT_READY: "NOT_READY",
+    READY: "READY",
+    RESERVED: "RESERVED",
+    RESERVED_OUTBOUND: "RESERVED_OUTBOUND",
+    RESERVED_OUTBOUND_PREVIEW: "RESERVED_OUTBOUND_PREVIEW",
+    TALKING: "TALKING",
+    HOLD: "HOLD",
+    WORK: "WORK",
+    WORK_READY: "WORK_READY"
+  };
+
+  /** finesse.restservices.User.WorkMode (mobile agent modes). */
+  var WORK_MODES = { CALL_BY_CALL: "CALL_BY_CALL", NAILED_CONNECTION: "NAILED_CONNECTION" };
+
+  /** States a gadget may request with user.setState() (the others are driven by calls). */
+  var CLIENT_SETTABLE = ["READY", "NOT_READY", "LOGOUT", "WORK", "WORK_READY"];
+
+  /** The test agent every test and the demo start from. */
+  var DEFAULT_IDENTITY = {
+    id: "agent3000",
+    firstName: "Test",
+    lastName: "Agent",
+    extension: "1000",
+    password: "test-password-3000",
+    mobileAgent: true,
+    mobileAgentMode: "CALL_BY_CALL",
+    mobileAgentDialNumber: "3000",
+    supervisor: false,
+    teamId: "1",
+    teamName: "Team One",
+    locale: "en_US"
+  };
+  var DEFAULT_STATE = "NOT_READY";
+
+  function isState(s) {
+    return typeof s === "string" && Object.prototype.hasOwnProperty.call(STATES, s);
+  }
+
+  function assign(target) {
+    for (var i = 1; i < arguments.length; i += 1) {
+      var src = arguments[i];
+      if (!src) { continue; }
+      for (var k in src) {
+        if (Object.prototype.hasOwnProperty.call(src, k) && src[k] !== undefined) { target[k] = src[k]; }
+      }
+    }
+    return target;
+  }
+
+  /** UTF-8 safe base64 (btoa alone throws on non-Latin-1 passwords). */
+  function base64Utf8(text) {
+    var bytes;
+    if (typeof TextEncoder !== "undefined") {
+      bytes = new TextEncoder().encode(text);
+    } else {
+      bytes = [];
+      var enc = unescape(encodeURIComponent(text));
+      for (var i = 0; i < enc.length; i += 1) { bytes.push(enc.charCodeAt(i)); }
+    }
+    if (typeof btoa === "function") {
+      var bin = "";
+      for (var j = 0; j < bytes.length; j += 1) { bin += String.fromCharCode(bytes[j]); }
+      return btoa(bin);
+    }
+    // Node vm contexts without btoa: use Buffer if the host provided it.
+    return root.Buffer.from(bytes).toString("base64");
+  }
+
+  /** finesse.gadget.Config.authorization for non-SSO deployments: Base64(id:password). */
+  function authorizationFor(identity) {
+    return base64Utf8(String(identity.id) + ":" + String(identity.password || ""));
+  }
+
+  /** Normalises an identity patch: strings trimmed, booleans coerced, mode validated. */
+  function normaliseIdentity(base, patch) {
+    var out = assign({}, base || DEFAULT_IDENTITY);
+    patch = patch || {};
+    ["id", "firstName", "lastName", "extension", "mobileAgentDialNumber", "teamId", "teamName", "locale"].forEach(function (k) {
+      if (patch[k] !== undefined && patch[k] !== null) { out[k] = String(patch[k]).trim(); }
+    });
+    if (patch.password !== undefined && patch.password !== null) { out.password = String(patch.password); }
+    if (patch.mobileAgent !== undefined) { out.mobileAgent = toBool(patch.mobileAgent); }
+    if (patch.supervisor !== undefined) { out.supervisor = toBool(patch.supervisor); }
+    if (patch.mobileAgentMode !== undefined) {
+      var mode = String(patch.mobileAgentMode).toUpperCase();
+      if (!WORK_MODES[mode]) { throw new Error("mobileAgentMode must be CALL_BY_CALL or NAILED_CONNECTION, got " + patch.mobileAgentMode); }
+      out.mobileAgentMode = mode;
+    }
+    if (!out.id) { throw new Error("agent id must not be empty"); }
+    return out;
+  }
+
+  function toBool(v) {
+    if (typeof v === "boolean") { return v; }
+    var s = String(v).toLowerCase();
+    return s === "1" || s === "true" || s === "yes" || s === "on";
+  }
+
+  /**
+   * The User object as finesse.js exposes it through user.getData(): the JSON form of the
+   * Finesse REST User resource (GET /finesse/api/User/{id}).
+   */
+  function buildUserData(identity, agent) {
+    agent = agent || {};
+    var roles = identity.supervisor ? ["Agent", "Supervisor"] : ["Agent"];
+    var data = {
+      uri: "/finesse/api/User/" + identity.id,
+      loginId: identity.id,
+      loginName: identity.id,
+      firstName: identity.firstName,
+      lastName: identity.lastName,
+      extension: identity.extension,
+      state: agent.state || DEFAULT_STATE,
+      pendingState: agent.pendingState || "",
+      stateChangeTime: agent.stateChangeTime || new Date().toISOString(),
+      reasonCodeId: agent.reasonCodeId || "-1",
+      teamId: identity.teamId,
+      teamName: identity.teamName,
+      roles: { role: roles },
+      settings: { wrapUpOnIncoming: "OPTIONAL" },
+      dialogs: "/finesse/api/User/" + identity.id + "/Dialogs"
+    };
+    if (identity.mobileAgent) {
+      data.mobileAgent = { mode: identity.mobileAgentMode, dialNumber: identity.mobileAgentDialNumber };
+    }
+    if (identity.supervisor) {
+      data.teams = { Team: [{ id: identity.teamId, name: identity.teamName, uri: "/finesse/api/Team/" + identity.teamId }] };
+    }
+    return data;
+  }
+
+  /**
+   * The user prefs the Finesse container gives each gadget; gadgets (and finesse.js) build
+   * finesse.gadget.Config from them with new gadgets.Prefs().getString(name).
+   * `loc` is {hostname, port, protocol} of the desktop page.
+   */
+  function buildContainerPrefs(identity, loc) {
+    loc = loc || {};
+    var scheme = String(loc.protocol || "http:").replace(/:$/, "");
+    var port = String(loc.port || (scheme === "https" ? "443" : "80"));
+    var host = String(loc.hostname || "localhost");
+    var lang = identity.locale || "en_US";
+    return {
+      id: identity.id,
+      authorization: authorizationFor(identity),
+      authToken: "",
+      country: lang.split("_")[1] || "US",
+      language: lang.split("_")[0] || "en",
+      locale: lang,
+      host: host,
+      hostPort: port,
+      extension: identity.extension,
+      mobileAgentMode: identity.mobileAgent ? identity.mobileAgentMode : "",
+      mobileAgentDialNumber: identity.mobileAgent ? identity.mobileAgentDialNumber : "",
+      xmppDomain: host,
+      pubsubDomain: "pubsub." + host,
+      restHost: "localhost",
+      scheme: scheme,
+      localhostFQDN: host,
+      localhostPort: port,
+      teamId: identity.teamId,
+      teamName: identity.teamName,
+      clientDriftInMillis: "0"
+    };
+  }
+
+  /** Parses "a=1&b=two" (or "?a=1") into {a:"1", b:"two"}; later keys win. */
+  function parseQuery(qs) {
+    var out = {};
+    String(qs || "").replace(/^[?#]/, "").split("&").forEach(function (pair) {
+      if (!pair) { return; }
+      var i = pair.indexOf("=");
+      var k = i < 0 ? pair : pair.slice(0, i);
+      var v = i < 0 ? "" : pair.slice(i + 1);
+      try {
+        out[decodeURIComponent(k.replace(/\+/g, " "))] = decodeURIComponent(v.replace(/\+/g, " "));
+      } catch (e) {
+        out[k] = v;
+      }
+    });
+    return out;
+  }
+
+  function toQuery(obj) {
+    return Object.keys(obj || {}).map(function (k) {
+      return encodeURIComponent(k) + "=" + encodeURIComponent(obj[k]);
+    }).join("&");
+  }
+
+  /**
+   * Initial desktop configuration from the desktop page's query string, e.g.
+   * ?agent=agent3000&ext=1000&webrtc=3000&state=NOT_READY&prefs=brokerKind%3Dsip
+   * The password is deliberately not accepted from the URL (URLs end up in logs);
+   * set it in the panel or with mockFinesse.setUser({password}).
+   */
+  function desktopConfigFromQuery(qs) {
+    var q = parseQuery(qs);
+    var patch = {};
+    var map = { agent: "id", id: "id", first: "firstName", firstName: "firstName", last: "lastName",
+      lastName: "lastName", ext: "extension", extension: "extension", webrtc: "mobileAgentDialNumber",
+      dialNumber: "mobileAgentDialNumber", mode: "mobileAgentMode", mobile: "mobileAgent",
+      supervisor: "supervisor", team: "teamId", teamId: "teamId", teamName: "teamName", locale: "locale" };
+    Object.keys(map).forEach(function (k) {
+      if (q[k] !== undefined) { patch[map[k]] = q[k]; }
+    });
+    var identity = normaliseIdentity(DEFAULT_IDENTITY, patch);
+    var state = q.state ? String(q.state).toUpperCase() : DEFAULT_STATE;
+    if (!isState(state) || state === "LOGIN") { throw new Error("unknown initial state " + q.state); }
+    return {
+      identity: identity,
+      state: state,
+      prefs: q.prefs !== undefined ? parseQuery(q.prefs) : {},
+      activeTab: q.activeTab !== undefined ? toBool(q.activeTab) : false,
+      ignoredPassword: q.password !== undefined
+    };
+  }
+
+  /** The iframe src Finesse would use for a layout entry <gadget>/3rdpartygadget/files/…/gadget.xml?prefs</gadget>. */
+  function gadgetFrameSrc(gadgetXmlPath, prefs, moduleId) {
+    var gadgetUrl = gadgetXmlPath;
+    var q = toQuery(prefs || {});
+    if (q) { gadgetUrl += (gadgetUrl.indexOf("?") < 0 ? "?" : "&") + q; }
+    return "/gadgets/ifr?mid=" + encodeURIComponent(String(moduleId || 0)) + "&url=" + encodeURIComponent(gadgetUrl);
+  }
+
+  /**
+   * Replaces every occurrence of a known secret in `text`; returns {text, leaked:[names]}.
+   * Secrets shorter than 4 characters are ignored (they would match everywhere).
+   */
+  function redactSecrets(text, secrets) {
+    var out = String(text);
+    var leaked = [];
+    // Longest first, so "Basic <authorization>" is reported as the header, not only its value.
+    Object.keys(secrets || {}).sort(function (a, b) {
+      return String(secrets[b] || "").length - String(secrets[a] || "").length;
+    }).forEach(function (name) {
+      var value = secrets[name];
+      if (typeof value !== "string" || value.length < 4) { return; }
+      if (out.indexOf(value) >= 0) {
+        leaked.push(name);
+        out = out.split(value).join("[REDACTED " + name + "]");
+      }
+    });
+    return { text: out, leaked: leaked };
+  }
+
+  /** The secrets the desktop knows for an identity: the password and its Basic authorization. */
+  function secretsFor(identity) {
+    var auth = authorizationFor(identity);
+    return { password: identity.password || "", authorization: auth, "Basic authorization header": "Basic " + auth };
+  }
+
+  var api = {
+    STATES: STATES,
+    WORK_MODES: WORK_MODES,
+    CLIENT_SETTABLE: CLIENT_SETTABLE,
+    DEFAULT_IDENTITY: DEFAULT_IDENTITY,
+    DEFAULT_STATE: DEFAULT_STATE,
+    isState: isState,
+    base64Utf8: base64Utf8,
+    authorizationFor: authorizationFor,
+    normaliseIdentity: normaliseIdentity,
+    buildUserData: buildUserData,
+    buildContainerPrefs: buildContainerPrefs,
+    parseQuery: parseQuery,
+    toQuery: toQuery,
+    desktopConfigFromQuery: desktopConfigFromQuery,
+    gadgetFrameSrc: gadgetFrameSrc,
+    redactSecrets: redactSecrets,
+    secretsFor: secretsFor
+  };
+  root.MockFinesseCore = api;
+}(typeof window !== "undefined" ? window : globalThis));
