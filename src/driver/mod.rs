@@ -354,6 +354,11 @@ impl State {
     fn event(&mut self, event: Event, weak: &Weak<Shared>) {
         let now = clock::now();
         let action = match event {
+            // While the socket is down the transport's own "reconnecting in N s"
+            // says more than the core's "waiting for a connection".
+            Event::Registration(RegistrationState::Failed { retry_at: None, .. }) if self.connection.is_none() => {
+                return;
+            }
             Event::Registration(state) => Action::Registration(match state {
                 RegistrationState::Registering => Registration::Registering,
                 RegistrationState::Registered { expires_s } => {
