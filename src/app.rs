@@ -18,7 +18,21 @@ use ttecphone_components::{PhoneBar, StoreContext};
 use yew::prelude::*;
 
 use crate::driver::Driver;
+use crate::tab_lock::{self, TabLock};
 use crate::{broker, clock, config_source, finesse};
+
+/// The running phone: the driver, and the tab lock that makes it the only one.
+struct Phone {
+    driver: Driver,
+    _lock: TabLock,
+}
+
+impl Phone {
+    /// Un-REGISTERs and closes, then lets another tab take over.
+    fn stop(self, reason: &str) {
+        self.driver.shutdown(reason);
+    }
+}
 
 /// Sends bridge actions into the store.
 struct StoreSink(UseReducerDispatcher<PhoneState>);
@@ -76,16 +90,35 @@ fn phone_identity(state: &PhoneState) -> Result<Option<String>, &'static str> {
     }
 }
 
-/// Signs into the broker and starts the driver for `number`.
+/// Takes the tab lock, signs into the broker and starts the driver for `number`.
 async fn start_phone(
     config: Rc<GadgetConfig>,
     number: String,
     agent_state: String,
     dispatcher: UseReducerDispatcher<PhoneState>,
-    slot: Rc<RefCell<Option<Driver>>>,
+    slot: Rc<RefCell<Option<Phone>>>,
     generation: Rc<RefCell<u32>>,
     mine: u32,
 ) {
+    let waiting = dispatcher.clone();
+    let lock = match tab_lock::acquire(&number, move || {
+        waiting.dispatch(Action::Registration(Registration::Unregistered {
+            reason:
+                "Phone active in another tab or window: this one takes over when that one closes."
+                    .into(),
+        }))
+    })
+    .await
+    {
+        Ok(lock) => lock,
+        Err(reason) => {
+            dispatcher.dispatch(Action::Registration(Registration::Failed { reason }));
+            return;
+        }
+    };
+    if *generation.borrow() != mine {
+        return; // the agent changed while we waited; dropping the lock releases it
+    }
     dispatcher.dispatch(Action::Registration(Registration::Connecting));
     let Some(credentials) = finesse::credentials() else {
         dispatcher.dispatch(Action::Registration(Registration::Failed {
@@ -110,7 +143,12 @@ async fn start_phone(
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
     match Driver::start(&config, account, &agent_state, report) {
-        Ok(driver) => *slot.borrow_mut() = Some(driver),
+        Ok(driver) => {
+            *slot.borrow_mut() = Some(Phone {
+                driver,
+                _lock: lock,
+            })
+        }
         Err(reason) => dispatcher.dispatch(Action::Registration(Registration::Failed { reason })),
     }
 }
@@ -119,7 +157,7 @@ async fn start_phone(
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
     let config = use_state(|| None::<Rc<GadgetConfig>>);
-    let driver = use_mut_ref(|| None::<Driver>);
+    let driver = use_mut_ref(|| None::<Phone>);
     let generation = use_mut_ref(|| 0u32);
 
     {
@@ -159,8 +197,8 @@ pub fn app() -> Html {
                 _ => {}
             }
             move || {
-                if let Some(driver) = driver.borrow_mut().take() {
-                    driver.shutdown("Phone stopped.");
+                if let Some(phone) = driver.borrow_mut().take() {
+                    phone.stop("Phone stopped.");
                 }
             }
         });
@@ -170,8 +208,8 @@ pub fn app() -> Html {
     {
         let driver = driver.clone();
         use_effect_with(state.agent.state.clone(), move |agent_state| {
-            if let Some(driver) = driver.borrow().as_ref() {
-                driver.agent_state(agent_state.finesse_name());
+            if let Some(phone) = driver.borrow().as_ref() {
+                phone.driver.agent_state(agent_state.finesse_name());
             }
         });
     }
@@ -182,8 +220,8 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|window| {
                 EventListener::new(&window, "pagehide", move |_| {
-                    if let Some(driver) = driver.borrow_mut().take() {
-                        driver.shutdown("Page closed.");
+                    if let Some(phone) = driver.borrow_mut().take() {
+                        phone.stop("Page closed.");
                     }
                 })
             });
@@ -215,8 +253,8 @@ pub fn app() -> Html {
             if let UserCommand::SetAutoAnswer(on) = command {
                 dispatcher.dispatch(Action::SetAutoAnswer(on));
             }
-            if let Some(driver) = driver.borrow().as_ref() {
-                driver.command(command);
+            if let Some(phone) = driver.borrow().as_ref() {
+                phone.driver.command(command);
             }
         })
     };

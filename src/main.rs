@@ -14,6 +14,7 @@ mod finesse;
 mod media;
 mod random;
 mod storage;
+mod tab_lock;
 mod transport;
 
 fn main() {

@@ -22,8 +22,13 @@ use ttecphone_sip::{
 
 use crate::broker::SipAccount;
 use crate::media::Media;
-use crate::transport::{backoff, describe_close, Connection, TransportEvent};
+use crate::transport::{describe_close, Connection, TransportEvent};
 use crate::{clock, random, storage};
+use ttecphone_sip::backoff;
+
+/// How long a WebSocket may take to open. A broker that accepts TCP but
+/// never answers the handshake (hung, overloaded) must not leave us waiting.
+const CONNECT_TIMEOUT_MS: u32 = 1_500;
 
 /// Where the driver reports to (the store).
 pub type Report = Rc<dyn Fn(Action)>;
@@ -34,6 +39,10 @@ enum Input {
         event: TransportEvent,
     },
     Reconnect {
+        generation: u32,
+    },
+    /// The WebSocket of this generation did not open in time.
+    ConnectTimeout {
         generation: u32,
     },
     Timer,
@@ -52,7 +61,10 @@ struct State {
     /// Bumped on every new connection so events of an old socket are ignored.
     generation: u32,
     attempt: u32,
+    /// When to try connecting again.
     reconnect: Option<Timeout>,
+    /// Gives up on a socket that is still opening.
+    connect_timeout: Option<Timeout>,
     timer: Option<(u64, Timeout)>,
     stopped: bool,
 }
@@ -99,6 +111,7 @@ impl Driver {
             generation: 0,
             attempt: 0,
             reconnect: None,
+            connect_timeout: None,
             timer: None,
             stopped: false,
         });
@@ -164,7 +177,8 @@ fn sip_config(config: &GadgetConfig, account: &SipAccount) -> Config {
         0 => KeepAlive::Off,
         s => KeepAlive::Crlf {
             interval_ms: u64::from(s) * 1000,
-            timeout_ms: 10_000,
+            // A pong takes milliseconds; a dead flow is declared within one interval (≤ 10 s).
+            timeout_ms: (u64::from(s) * 1000).min(10_000),
         },
     };
     Config {
@@ -229,13 +243,20 @@ impl State {
         match Connection::open(&self.ws_url, move |event| {
             send(&sink_weak, Input::Transport { generation, event });
         }) {
-            Ok(connection) => self.connection = Some(connection),
+            Ok(connection) => {
+                self.connection = Some(connection);
+                let weak = weak.clone();
+                self.connect_timeout = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
+                    send(&weak, Input::ConnectTimeout { generation });
+                }));
+            }
             Err(reason) => self.schedule_reconnect(weak, reason),
         }
     }
 
     fn schedule_reconnect(&mut self, weak: &Weak<Shared>, reason: String) {
         self.connection = None;
+        self.connect_timeout = None;
         if self.stopped {
             return;
         }
@@ -260,6 +281,7 @@ impl State {
                 match event {
                     TransportEvent::Open => {
                         self.attempt = 0;
+                        self.connect_timeout = None;
                         self.ua.handle_connected(now);
                     }
                     TransportEvent::Frame(text) => self.ua.handle_message(&text, now),
@@ -270,6 +292,17 @@ impl State {
                 }
             }
             Input::Transport { .. } => {} // an old socket's late event
+            Input::ConnectTimeout { generation } => {
+                self.connect_timeout = None;
+                let opening = self.connection.as_ref().is_some_and(|c| !c.is_open());
+                if generation == self.generation && opening {
+                    self.generation = self.generation.wrapping_add(1); // ignore that socket from now on
+                    self.schedule_reconnect(
+                        weak,
+                        "the phone system did not answer the connection".into(),
+                    );
+                }
+            }
             Input::Reconnect { generation } => {
                 if generation == self.generation && self.connection.is_none() && !self.stopped {
                     self.connect(weak);
@@ -290,6 +323,7 @@ impl State {
                 self.flush();
                 self.connection = None;
                 self.reconnect = None;
+                self.connect_timeout = None;
                 self.timer = None;
                 (self.report)(Action::Registration(Registration::Unregistered { reason }));
             }
@@ -356,7 +390,9 @@ impl State {
         let action = match event {
             // While the socket is down the transport's own "reconnecting in N s"
             // says more than the core's "waiting for a connection".
-            Event::Registration(RegistrationState::Failed { retry_at: None, .. }) if self.connection.is_none() => {
+            Event::Registration(RegistrationState::Failed { retry_at: None, .. })
+                if self.connection.is_none() =>
+            {
                 return;
             }
             Event::Registration(state) => Action::Registration(match state {

@@ -17,6 +17,7 @@
 
 mod agent;
 mod api;
+pub mod backoff;
 mod call;
 mod caller;
 mod config;

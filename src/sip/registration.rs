@@ -15,7 +15,9 @@ const AUTH_RETRY_MAX_MS: u64 = 600_000;
 /// Other failures: exponential from here, capped.
 const RETRY_BASE_MS: u64 = 2_000;
 const RETRY_MAX_MS: u64 = 300_000;
-/// At most this many fresh REGISTER attempts in any `RATE_WINDOW_MS`.
+/// At most this many fresh REGISTER attempts in any `RATE_WINDOW_MS` without a
+/// success in between (wrong credentials must not hammer the registrar or lock the
+/// account; a broker that comes back after a restart is re-registered at once).
 const RATE_LIMIT: usize = 3;
 const RATE_WINDOW_MS: u64 = 60_000;
 /// Stale-nonce rounds answered in a row before giving up (a server bug would loop).
@@ -323,6 +325,8 @@ impl Registration {
         }
         self.failures = 0;
         self.auth_failures = 0;
+        // The limiter guards against failing attempts; a success starts a new window.
+        self.recent_attempts.clear();
         self.registered_s = Some(expires);
         // Refresh at half the lifetime: early enough to survive a lost response and a
         // reconnect, rare enough not to load the registrar.

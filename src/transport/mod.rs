@@ -1,8 +1,6 @@
 //! The WebSocket edge (RFC 7118): one SIP message per text frame, subprotocol
 //! `sip`. It only moves frames and reports open/close; reconnecting is the
-//! driver's decision (with [`backoff`]).
-
-pub mod backoff;
+//! driver's decision (with `ttecphone_sip::backoff`).
 
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};

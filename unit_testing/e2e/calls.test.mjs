@@ -5,84 +5,26 @@
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/calls.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { bedRunning, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
 import { countRtp } from '../bed/lib/rtpengine.mjs';
-import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
+import {
+  expectSippOk, expectText, failureContext, inviteTo200Ms, median, memory, microphoneOpens, startSession,
+} from './bed-session.mjs';
 
 const figures = {};
-let env, finesse, browser, page;
+let session, env, page;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-};
-
-/** ms between sipp sending the INVITE and receiving the 200 OK, from sipp's message trace. */
-function inviteTo200Ms(sipp) {
-  const text = fs.readFileSync(sipp.files.messages, 'utf8');
-  const blocks = text.split(/^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$/m);
-  let sent, answered;
-  for (let i = 1; i + 1 < blocks.length; i += 2) {
-    const at = Date.parse(blocks[i].replace(' ', 'T') + 'Z');
-    const frac = Number(`0.${blocks[i].split('.')[1]}`) * 1000 % 1;
-    const body = blocks[i + 1];
-    if (sent === undefined && /^\s*UDP message sent[^\n]*\n\s*\n?\s*INVITE /m.test(body)) sent = at + frac;
-    if (answered === undefined && /^\s*UDP message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [^\n]*\n[\s\S]*CSeq: \d+ INVITE/m.test(body)) answered = at + frac;
-  }
-  return sent !== undefined && answered !== undefined ? answered - sent : undefined;
-}
-
-async function sipp(scenario, options) {
-  const run = await runSipp(scenario, { service: '3000', env, ...options });
-  return run;
-}
-
-async function expectSippOk(run) {
-  const result = await run.done;
-  assert.equal(result.code, 0, `sipp ${run.args[2]} exited ${result.code}\n${failureContext(run)}`);
-  return result;
-}
-
-async function openGadget(state, extraPrefs = '') {
-  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}${extraPrefs}`;
-  const t0 = Date.now();
-  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=${state}&prefs=${encodeURIComponent(prefs)}`);
-  const frame = await gadgetFrame(page);
-  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
-  return { frame, registeredMs: Date.now() - t0 };
-}
-
-const microphoneOpens = (frame) => frame.evaluate(() => window.__ttecGetUserMediaCalls ?? 0);
+const sipp = (scenario, options) => session.sipp(scenario, options);
+const openGadget = async (state, prefs = '') => session.openPhone(page, { state, prefs });
 
 describe('calls through Kamailio + rtpengine', () => {
   before(async () => {
-    assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
-    env = loadBedEnv();
-    assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
-    finesse = await startMockFinesse();
-    browser = await launchBrowser([
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-      '--enable-precise-memory-info',
-      '--js-flags=--expose-gc',
-    ]);
-    // Count microphone opens in every frame (the gadget's iframe included).
-    await browser.context.addInitScript(() => {
-      window.__ttecGetUserMediaCalls = 0;
-      const md = navigator.mediaDevices;
-      if (md && md.getUserMedia) {
-        const original = md.getUserMedia.bind(md);
-        md.getUserMedia = (constraints) => { window.__ttecGetUserMediaCalls += 1; return original(constraints); };
-      }
-    });
-    page = await browser.context.newPage();
+    session = await startSession();
+    env = session.env;
+    page = await session.browser.context.newPage();
   });
 
   after(async () => {
-    await browser?.close();
-    await finesse?.stop();
+    await session?.close();
     console.log(`# call figures: ${JSON.stringify(figures)}`);
   });
 
@@ -153,13 +95,6 @@ describe('calls through Kamailio + rtpengine', () => {
 
   test('ten calls in a row are all answered; memory does not grow call over call', async () => {
     const { frame } = await openGadget('RESERVED');
-    const heap = async () => frame.evaluate(() => {
-      if (typeof gc === 'function') gc();
-      return {
-        js: performance.memory ? performance.memory.usedJSHeapSize : 0,
-        wasm: window.TTEC && window.TTEC.wasm ? window.TTEC.wasm.memory.buffer.byteLength : 0,
-      };
-    });
     const answerTimes = [];
     const samples = [];
     for (let i = 0; i < 10; i++) {
@@ -168,7 +103,7 @@ describe('calls through Kamailio + rtpengine', () => {
       const ms = inviteTo200Ms(run);
       if (ms !== undefined) answerTimes.push(ms);
       await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
-      samples.push(await heap());
+      samples.push(await memory(frame));
     }
     assert.equal(await microphoneOpens(frame), 10, 'one microphone open per call');
     figures.inviteTo200MsMedian = Math.round(median(answerTimes) * 10) / 10;

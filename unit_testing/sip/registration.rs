@@ -367,3 +367,26 @@ fn secrets_never_leave_the_core() {
         .all(|e| !format!("{e:?}").contains(PASSWORD)));
     assert!(matches!(p.events.last(), Some(Event::Warning(_))));
 }
+
+/// A broker restarted many times in a minute: every reconnect re-registers at
+/// once. The rate limit is for failing attempts (wrong credentials), not for
+/// recoveries that succeed.
+#[test]
+fn successful_reconnects_are_never_rate_limited() {
+    let mut p = Phone::new(config());
+    p.register();
+    for round in 0..10 {
+        p.advance(1_000);
+        p.disconnect();
+        p.advance(1_000);
+        p.take_sent();
+        p.connect();
+        let first = p
+            .last_request("REGISTER")
+            .unwrap_or_else(|| panic!("round {round}: no REGISTER on reconnect"));
+        p.recv(&respond(&first, &raw("wazo_register_401.sip"), &[]));
+        let second = p.last_request("REGISTER").expect("authenticated REGISTER");
+        ok(&mut p, &second);
+        assert!(p.ua.is_registered(), "round {round}: not registered");
+    }
+}

@@ -1,0 +1,101 @@
+//! One phone per agent per browser: a Web Lock (`navigator.locks`) named
+//! after the WebRTC number. Only the tab holding it registers and answers;
+//! another Finesse tab or window waits, says so, and takes over the moment
+//! the owner closes (the browser releases a lock when its page goes away).
+//! All bindings of this edge are here.
+
+use futures::channel::oneshot;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks` (LockManager).
+    type LockManager;
+    #[wasm_bindgen(method, catch)]
+    fn request(
+        this: &LockManager,
+        name: &str,
+        options: &Object,
+        callback: &Function,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// Held while alive; dropping it releases the lock.
+pub struct TabLock {
+    release: Option<Function>,
+}
+
+impl Drop for TabLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+fn lock_manager() -> Option<LockManager> {
+    let navigator = web_sys::window()?.navigator();
+    let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
+    (!locks.is_undefined() && !locks.is_null()).then(|| locks.unchecked_into())
+}
+
+/// Requests the lock. `if_available`: give up at once (Ok(None)) if another tab holds it.
+async fn request(
+    manager: &LockManager,
+    name: &str,
+    if_available: bool,
+) -> Result<Option<TabLock>, String> {
+    let (granted_tx, granted_rx) = oneshot::channel::<Option<Function>>();
+    let mut granted_tx = Some(granted_tx);
+    let callback = Closure::once(move |lock: JsValue| -> JsValue {
+        let Some(tx) = granted_tx.take() else {
+            return JsValue::UNDEFINED;
+        };
+        if lock.is_null() {
+            let _ = tx.send(None); // not available; the request ends here
+            return JsValue::UNDEFINED;
+        }
+        // Hold the lock until the returned promise settles: its resolve is our release.
+        let mut release = None;
+        let held = Promise::new(&mut |resolve, _reject| release = Some(resolve));
+        let _ = tx.send(release);
+        held.into()
+    });
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"mode".into(), &"exclusive".into());
+    let _ = Reflect::set(
+        &options,
+        &"ifAvailable".into(),
+        &JsValue::from_bool(if_available),
+    );
+    // The returned promise settles when the lock is released again: nothing to wait for.
+    let _released = manager
+        .request(name, &options, callback.as_ref().unchecked_ref())
+        .map_err(|_| "the browser refused the tab lock".to_string())?;
+    // The callback runs once the lock is granted (or refused); keep it alive until then.
+    let granted = granted_rx
+        .await
+        .map_err(|_| "the tab lock request was dropped".to_string())?;
+    drop(callback);
+    Ok(granted.map(|release| TabLock {
+        release: Some(release),
+    }))
+}
+
+/// Waits until this tab owns the phone for `number`. Calls `on_wait` once if
+/// another tab holds it first. Browsers without Web Locks (none we support)
+/// get no exclusion rather than no phone.
+pub async fn acquire(number: &str, on_wait: impl FnOnce()) -> Result<TabLock, String> {
+    let Some(manager) = lock_manager() else {
+        return Ok(TabLock { release: None });
+    };
+    let name = format!("ttecphone-phone-{number}");
+    if let Some(lock) = request(&manager, &name, true).await? {
+        return Ok(lock);
+    }
+    on_wait();
+    request(&manager, &name, false)
+        .await?
+        .ok_or_else(|| "the tab lock was not granted".to_string())
+}

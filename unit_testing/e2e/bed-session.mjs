@@ -1,0 +1,112 @@
+// Shared set-up for the e2e suites that run against the SIP test bed: the bed's
+// settings, the mock Finesse, a Chromium that can do WebRTC on loopback, and
+// helpers to open the gadget for an agent and to read the broker's side.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bedRunning, failureContext, inBedNamespace, loadBedEnv, RUN_DIR, runSipp } from '../bed/lib/bed.mjs';
+import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+};
+
+/** Chromium flags for WebRTC inside the bed's loopback-only namespace. */
+export const WEBRTC_ARGS = [
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+  '--enable-precise-memory-info',
+  '--js-flags=--expose-gc',
+];
+
+/** Counts getUserMedia calls in every frame (window.__ttecGetUserMediaCalls). */
+function countMicrophoneOpens() {
+  window.__ttecGetUserMediaCalls = 0;
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const original = md.getUserMedia.bind(md);
+    md.getUserMedia = (constraints) => { window.__ttecGetUserMediaCalls += 1; return original(constraints); };
+  }
+}
+
+export async function startSession() {
+  assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
+  const env = loadBedEnv();
+  assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
+  const finesse = await startMockFinesse();
+  const browser = await launchBrowser(WEBRTC_ARGS);
+  await browser.context.addInitScript(countMicrophoneOpens);
+  return {
+    env,
+    finesse,
+    browser,
+    async close() {
+      await browser.close();
+      await finesse.stop();
+    },
+    /** The desktop URL for agent `number` (bed user) in `state`, with extra gadget prefs. */
+    desktopUrl({ number = '3000', state = 'RESERVED', prefs = '' } = {}) {
+      const all = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}${prefs}`;
+      return `${finesse.origin}/desktop/?agent=agent${number}&ext=${Number(number) - 1000}&webrtc=${number}`
+        + `&state=${state}&prefs=${encodeURIComponent(all)}`;
+    },
+    /** Opens the gadget in `page` and waits until it is Registered; resolves {frame, registeredMs}. */
+    async openPhone(page, options = {}) {
+      const t0 = Date.now();
+      await page.goto(this.desktopUrl(options));
+      const frame = await gadgetFrame(page);
+      if (options.expectRegistered !== false) await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+      return { frame, registeredMs: Date.now() - t0 };
+    },
+    /** Runs a sipp scenario calling `service` (default 3000). */
+    sipp(scenario, options = {}) {
+      return runSipp(scenario, { service: '3000', env, ...options });
+    },
+  };
+}
+
+export async function expectSippOk(run) {
+  const result = await run.done;
+  assert.equal(result.code, 0, `sipp ${run.args[2]} exited ${result.code}\n${failureContext(run)}`);
+  return result;
+}
+
+export const microphoneOpens = (frame) => frame.evaluate(() => window.__ttecGetUserMediaCalls ?? 0);
+
+/** JS heap (after a forced GC) and wasm memory of the gadget frame, in bytes. */
+export const memory = (frame) => frame.evaluate(() => {
+  if (typeof gc === 'function') gc();
+  return {
+    js: performance.memory ? performance.memory.usedJSHeapSize : 0,
+    wasm: window.TTEC && window.TTEC.wasm ? window.TTEC.wasm.memory.buffer.byteLength : 0,
+  };
+});
+
+/** The broker's request log: counts requests of a method Kamailio logged so far. */
+export function brokerRequests(method) {
+  const log = fs.readFileSync(path.join(RUN_DIR, 'kamailio.log'), 'utf8');
+  return (log.match(new RegExp(`<script>: REQ ${method} `, 'g')) ?? []).length;
+}
+
+/** ms between sipp sending the INVITE and receiving the 200 OK, from sipp's message trace. */
+export function inviteTo200Ms(run) {
+  const text = fs.readFileSync(run.files.messages, 'utf8');
+  const blocks = text.split(/^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$/m);
+  const time = (stamp) => {
+    const [whole, frac = '0'] = stamp.split('.');
+    return Date.parse(`${whole.replace(' ', 'T')}Z`) + Number(`0.${frac}`) * 1000;
+  };
+  let sent, answered;
+  for (let i = 1; i + 1 < blocks.length; i += 2) {
+    const body = blocks[i + 1];
+    if (sent === undefined && /message sent[^\n]*\n\s*\n?\s*INVITE /.test(body)) sent = time(blocks[i]);
+    if (answered === undefined && /message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/.test(body)) {
+      answered = time(blocks[i]);
+    }
+  }
+  return sent !== undefined && answered !== undefined ? answered - sent : undefined;
+}
+
+export { expectText, gadgetFrame, failureContext };

@@ -1,0 +1,174 @@
+// Resilience and security with faults injected at the real broker (issue 6):
+// Kamailio restarts, a hung broker, a second tab, wrong credentials, and no
+// secret anywhere a person or a log could see it. Runs inside the bed:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/resilience.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BED_SH, RUN_DIR } from '../bed/lib/bed.mjs';
+import {
+  brokerRequests, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
+} from './bed-session.mjs';
+
+const PASSWORD = 'test-password-3000';
+const figures = {};
+let session;
+
+const bed = (...args) => execFileSync('bash', [BED_SH, ...args], { stdio: 'pipe' }).toString();
+/** The same, without blocking the event loop (the browser's events keep flowing). */
+const bedAsync = (...args) => new Promise((resolve, reject) => {
+  execFile('bash', [BED_SH, ...args], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+});
+/** Contacts the registrar holds for `number` (from `kamcmd ul.dump`). */
+const contactsOf = (number) => {
+  const aors = bed('kamcmd', 'ul.dump').split(/\bAoR: /).slice(1);
+  const aor = aors.find((block) => block.split(/\s/)[0] === number);
+  return aor ? (aor.match(/\bContact: \{/g) ?? []).length : 0;
+};
+const word = (frame) => frame.$eval('.ttec-registration__word', (e) => e.textContent).catch(() => '');
+async function waitForWord(frame, expected, timeoutMs) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if ((await word(frame)) === expected) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`registration word: expected ${expected} within ${timeoutMs} ms, last saw ${await word(frame)}`);
+}
+
+/** A fresh tab for one test, closed whatever happens (a leftover tab would own the phone). */
+async function withPage(fn) {
+  const page = await session.browser.context.newPage();
+  try {
+    return await fn(page);
+  } finally {
+    if (!page.isClosed()) await page.close();
+  }
+}
+
+describe('resilience against the real broker', () => {
+  before(async () => { session = await startSession(); });
+  after(async () => {
+    // Leave the bed as we found it, whatever failed.
+    try { bed('sip-start'); } catch { /* already running */ }
+    await session?.close();
+    console.log(`# resilience figures: ${JSON.stringify(figures)}`);
+  });
+
+  test('Kamailio restarted 20 times while idle: Reconnecting, then Registered within 2 s each time, no retry storm', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const recoveries = [];
+    const registersBefore = brokerRequests('REGISTER');
+    for (let round = 0; round < 20; round++) {
+      await bedAsync('sip-stop');
+      await waitForWord(frame, 'Reconnecting', 3000);
+      await bedAsync('sip-start'); // returns once Kamailio answers OPTIONS on UDP and WebSocket
+      try {
+        recoveries.push(await waitForWord(frame, 'Registered', 2000)); // from "reachable again"
+      } catch (error) {
+        const detail = await frame.$eval('.ttec-registration__detail', (e) => e.textContent).catch(() => '?');
+        error.message += ` (round ${round + 1}; detail: ${detail})`;
+        throw error;
+      }
+    }
+    const registers = brokerRequests('REGISTER') - registersBefore;
+    figures.reconnectMsMedian = median(recoveries);
+    figures.reconnectMsMax = Math.max(...recoveries);
+    figures.registersPerRecovery = registers / 20;
+    // A challenge and the authenticated REGISTER per recovery; a storm would be many more.
+    assert.ok(registers <= 20 * 3, `${registers} REGISTERs for 20 recoveries`);
+    assert.equal(contactsOf('3000'), 1, 'one contact, not one per reconnect');
+  }));
+
+  test('broker gone: the backoff grows and the bar says when the next try is; recovery is automatic', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    await bedAsync('sip-stop');
+    try {
+    const t0 = Date.now();
+    let longest = 0;
+    while (Date.now() - t0 < 15000) {
+      const detail = await frame.$eval('.ttec-registration__detail', (e) => e.textContent);
+      const m = /Retrying in (\d+) s/.exec(detail);
+      if (m) longest = Math.max(longest, Number(m[1]));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    figures.longestRetryShownS = longest;
+    // Quick tries (≤ 1.5 s) for about ten seconds, then 3 s, 6 s … (the cap is unit-tested).
+    assert.ok(longest >= 3, `the retry delay should grow past the quick phase within 15 s, saw ${longest} s`);
+    assert.ok(longest <= 12, `no jump past the schedule, saw ${longest} s`);
+    } finally {
+      await bedAsync('sip-start');
+    }
+    figures.recoveryAfterLongOutageMs = await waitForWord(frame, 'Registered', 14000);
+  }));
+
+  test('dead but open connection (broker frozen): found by keep-alive, reconnected when it thaws', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page, { prefs: '&keepaliveS=2' });
+    const pid = Number(fs.readFileSync(path.join(RUN_DIR, 'kamailio.pid'), 'utf8'));
+    process.kill(-pid, 'SIGSTOP');
+    try {
+      const detected = await waitForWord(frame, 'Reconnecting', 8000);
+      figures.deadFlowDetectedMs = detected;
+    } finally {
+      process.kill(-pid, 'SIGCONT');
+    }
+    await waitForWord(frame, 'Registered', 15000);
+  }));
+
+  test('a second tab of the same agent waits; exactly one registers and answers; it takes over when the first closes', () => withPage((first) => withPage(async (second) => {
+    const { frame: owner } = await session.openPhone(first);
+    await second.goto(session.desktopUrl());
+    const standby = await gadgetFrame(second);
+    await expectText(standby, '.ttec-registration__detail', /^Phone active in another tab or window/, 5000);
+    assert.equal(contactsOf('3000'), 1);
+
+    const run = await session.sipp('uac_call.xml', { durationMs: 1500 });
+    await expectSippOk(run);
+    assert.equal(await microphoneOpens(owner), 1, 'the owner answered');
+    assert.equal(await microphoneOpens(standby), 0, 'the waiting tab never answered');
+
+    const t0 = Date.now();
+    await first.close({ runBeforeUnload: true });
+    await waitForWord(standby, 'Registered', 2000);
+    figures.takeoverMs = Date.now() - t0;
+    assert.equal(contactsOf('3000'), 1, 'no stale contact from the closed tab');
+  })));
+
+  test('wrong password: AuthFailed in plain words, and no hammering of the broker', () => withPage(async (page) => {
+    const before = brokerRequests('REGISTER');
+    // Agent 3001 signs into the mock Finesse with 3000's password: the broker refuses it.
+    await page.goto(session.desktopUrl({ number: '3001' }));
+    const frame = await gadgetFrame(page);
+    await expectText(frame, '.ttec-registration__word', 'Error', 10000);
+    await expectText(frame, '.ttec-registration__detail', /^The phone system refused the sign-in/);
+    await new Promise((r) => setTimeout(r, 25000));
+    const registers = brokerRequests('REGISTER') - before;
+    figures.registersIn25sWithWrongPassword = registers;
+    // At most 3 attempts a minute: within 25 s at most 2 attempts (challenge + answer each).
+    assert.ok(registers <= 4, `${registers} REGISTERs in 25 s with a wrong password`);
+  }));
+
+  test('no secret in the DOM, storage, console, mock Finesse events, gadget URL or SIP trace', () => withPage(async (page) => {
+    const consoleLines = [];
+    page.on('console', (m) => consoleLines.push(m.text()));
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_call.xml', { durationMs: 1000 });
+    await expectSippOk(run);
+    const basic = Buffer.from(`agent3000:${PASSWORD}`).toString('base64');
+    const secrets = [PASSWORD, basic];
+    const places = {
+      // The gadget's DOM (the mock desktop around it is Finesse's, with its own login form).
+      dom: await frame.evaluate(() => document.documentElement.outerHTML),
+      storage: await frame.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })),
+      urls: page.frames().map((f) => f.url()),
+      console: consoleLines,
+      events: await page.evaluate(() => JSON.stringify(window.mockFinesse.getEvents())),
+    };
+    for (const [where, value] of Object.entries(places)) {
+      const text = JSON.stringify(value);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `a secret appears in ${where}`);
+    }
+    assert.deepEqual(await page.evaluate(() => window.mockFinesse.getEvents('secret-leak')), []);
+  }));
+});
