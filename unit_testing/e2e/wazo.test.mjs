@@ -161,6 +161,27 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     await page.goto('about:blank'); // nothing of this browser stays registered
   });
 
+  test('the token is refreshed before it expires, and the old one revoked', async () => {
+    stub.configure({ tokenLifetimeS: 5 });
+    const fresh = await browser.context.newPage(); // a new tab: its own sessionStorage
+    try {
+      const { frame } = await openGadget(fresh);
+      const first = JSON.parse(await cachedSession(frame));
+      stub.reset();
+      await waitFor('a refresh at the stub', () => stub.stats().refreshes >= 1, 8000);
+      await waitFor('the old token revoked', () => stub.stats().deletes >= 1, 3000);
+      const second = JSON.parse(await cachedSession(frame));
+      assert.notEqual(second.token, first.token, 'the cached token was not replaced');
+      assert.equal(stub.stats().logins, 0, 'refreshed by refresh token, not a new login');
+      assert.deepEqual(stub.liveTokenUsers(), ['agent3000'], 'exactly one live token');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      await fresh.goto('about:blank');
+    } finally {
+      stub.configure({ tokenLifetimeS: null });
+      await fresh.close();
+    }
+  });
+
   for (const [name, options, kind, text, endText] of [
     ['microphone denied', { fakeUi: false }, 'blocked', /^Microphone blocked: allow the microphone/, 'Call not answered: the microphone is blocked.'],
     ['no microphone', { fakeDevices: false }, 'missing', /^No microphone found: plug in your headset/, 'Call not answered: no microphone found.'],
