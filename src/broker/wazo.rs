@@ -310,6 +310,9 @@ async fn reusable(api_base: &str, login: &str) -> Result<Option<WazoSession>, Br
     let fresh = cached.expires_at - now_ms() > 10_000.0;
     if cached.api_base != api_base || cached.login != login || !fresh {
         storage::clear_wazo_session();
+        if fresh {
+            revoke(cached); // another agent's (or broker's) session in this tab: end it
+        }
         return Ok(None);
     }
     if still_valid(&cached).await? {
