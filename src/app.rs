@@ -19,20 +19,8 @@ use yew::prelude::*;
 
 use crate::driver::Driver;
 use crate::tab_lock::{self, TabLock};
-use crate::{broker, clock, config_source, finesse};
-
-/// The running phone: the driver, and the tab lock that makes it the only one.
-struct Phone {
-    driver: Driver,
-    _lock: TabLock,
-}
-
-impl Phone {
-    /// Un-REGISTERs and closes, then lets another tab take over.
-    fn stop(self, reason: &str) {
-        self.driver.shutdown(reason);
-    }
-}
+use crate::{broker, clock, config_source, finesse, random};
+use ttecphone_sip::backoff;
 
 /// Sends bridge actions into the store.
 struct StoreSink(UseReducerDispatcher<PhoneState>);
@@ -90,13 +78,25 @@ fn phone_identity(state: &PhoneState) -> Result<Option<String>, &'static str> {
     }
 }
 
-/// Takes the tab lock, signs into the broker and starts the driver for `number`.
+/// What runs while the agent is signed in: the driver and the broker session.
+#[derive(Default)]
+struct Phone {
+    driver: Option<Driver>,
+    /// Keeps the broker token fresh (wazo); held for its drop, which stops the refreshes.
+    _session: Option<broker::wazo::Keeper>,
+    /// Makes this tab the only one with a phone for the number; dropped last,
+    /// after the driver has un-REGISTERed, so another tab takes over cleanly.
+    _lock: Option<TabLock>,
+}
+
+/// Takes the tab lock, signs into the broker (retrying with backoff while it is
+/// unreachable) and starts the driver for `number`.
 async fn start_phone(
     config: Rc<GadgetConfig>,
     number: String,
     agent_state: String,
     dispatcher: UseReducerDispatcher<PhoneState>,
-    slot: Rc<RefCell<Option<Phone>>>,
+    slot: Rc<RefCell<Phone>>,
     generation: Rc<RefCell<u32>>,
     mine: u32,
 ) {
@@ -126,28 +126,53 @@ async fn start_phone(
         }));
         return;
     };
-    let account = match broker::sign_in(&config, &number, &credentials).await {
-        Ok(account) => account,
-        Err(error) => {
-            dispatcher.dispatch(Action::Registration(Registration::Failed {
-                reason: error.to_string(),
-            }));
+    let mut attempt = 0;
+    let signed_in = loop {
+        let error = match broker::sign_in(&config, &number, &credentials).await {
+            Ok(signed_in) => break signed_in,
+            Err(error) => error,
+        };
+        if *generation.borrow() != mine {
             return;
         }
+        let registration = match error {
+            broker::BrokerError::AuthFailed(reason) => Registration::AuthFailed { reason },
+            error if error.retryable() => {
+                let delay = backoff::delay_ms(attempt, random::u32());
+                attempt += 1;
+                dispatcher.dispatch(Action::Registration(Registration::Reconnecting {
+                    retry_at: Some(clock::now() + delay),
+                    reason: error.to_string(),
+                }));
+                gloo::timers::future::TimeoutFuture::new(delay as u32).await;
+                if *generation.borrow() != mine {
+                    return;
+                }
+                dispatcher.dispatch(Action::Registration(Registration::Connecting));
+                continue;
+            }
+            error => Registration::Failed {
+                reason: error.to_string(),
+            },
+        };
+        dispatcher.dispatch(Action::Registration(registration));
+        return;
     };
     if *generation.borrow() != mine {
         return; // the agent changed while we were signing in
     }
+    let broker::SignedIn { account, session } = signed_in;
     let report = {
         let dispatcher = dispatcher.clone();
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
     match Driver::start(&config, account, &agent_state, report) {
         Ok(driver) => {
-            *slot.borrow_mut() = Some(Phone {
-                driver,
-                _lock: lock,
-            })
+            *slot.borrow_mut() = Phone {
+                driver: Some(driver),
+                _session: session,
+                _lock: Some(lock),
+            }
         }
         Err(reason) => dispatcher.dispatch(Action::Registration(Registration::Failed { reason })),
     }
@@ -157,7 +182,7 @@ async fn start_phone(
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
     let config = use_state(|| None::<Rc<GadgetConfig>>);
-    let driver = use_mut_ref(|| None::<Phone>);
+    let phone = use_mut_ref(Phone::default);
     let generation = use_mut_ref(|| 0u32);
 
     {
@@ -171,10 +196,17 @@ pub fn app() -> Html {
     let identity = phone_identity(&state);
     {
         let dispatcher = state.dispatcher();
-        let (driver, generation) = (driver.clone(), generation.clone());
+        let (phone, generation) = (phone.clone(), generation.clone());
         let agent_state = state.agent.state.finesse_name().to_string();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {
+            // Finesse LOGOUT (the previous phone is already stopped and
+            // unregistered by the cleanup below): end the broker session too.
+            if let (Some(config), Err(_)) = (config, identity) {
+                if agent_state == AgentState::Logout.finesse_name() {
+                    broker::sign_out(config);
+                }
+            }
             *generation.borrow_mut() += 1;
             let mine = *generation.borrow();
             match (config, identity) {
@@ -184,7 +216,7 @@ pub fn app() -> Html {
                         number.clone(),
                         agent_state,
                         dispatcher,
-                        driver.clone(),
+                        phone.clone(),
                         generation,
                         mine,
                     ));
@@ -197,8 +229,9 @@ pub fn app() -> Html {
                 _ => {}
             }
             move || {
-                if let Some(phone) = driver.borrow_mut().take() {
-                    phone.stop("Phone stopped.");
+                let stopped = std::mem::take(&mut *phone.borrow_mut());
+                if let Some(driver) = stopped.driver {
+                    driver.shutdown("Phone stopped.");
                 }
             }
         });
@@ -206,22 +239,24 @@ pub fn app() -> Html {
 
     // Finesse state changes reach the SIP core's auto-answer gate.
     {
-        let driver = driver.clone();
+        let phone = phone.clone();
         use_effect_with(state.agent.state.clone(), move |agent_state| {
-            if let Some(phone) = driver.borrow().as_ref() {
-                phone.driver.agent_state(agent_state.finesse_name());
+            if let Some(driver) = phone.borrow().driver.as_ref() {
+                driver.agent_state(agent_state.finesse_name());
             }
         });
     }
 
     // Page unload: un-REGISTER (Expires: 0) so the broker holds no stale contact.
+    // The wazo token stays cached (sessionStorage) so a reload reuses it.
     {
-        let driver = driver.clone();
+        let phone = phone.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|window| {
                 EventListener::new(&window, "pagehide", move |_| {
-                    if let Some(phone) = driver.borrow_mut().take() {
-                        phone.stop("Page closed.");
+                    let stopped = std::mem::take(&mut *phone.borrow_mut());
+                    if let Some(driver) = stopped.driver {
+                        driver.shutdown("Page closed.");
                     }
                 })
             });
@@ -248,13 +283,13 @@ pub fn app() -> Html {
     }
 
     let commands = {
-        let (driver, dispatcher) = (driver.clone(), state.dispatcher());
+        let (phone, dispatcher) = (phone.clone(), state.dispatcher());
         Callback::from(move |command: UserCommand| {
             if let UserCommand::SetAutoAnswer(on) = command {
                 dispatcher.dispatch(Action::SetAutoAnswer(on));
             }
-            if let Some(phone) = driver.borrow().as_ref() {
-                phone.driver.command(command);
+            if let Some(driver) = phone.borrow().driver.as_ref() {
+                driver.command(command);
             }
         })
     };

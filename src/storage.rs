@@ -29,3 +29,63 @@ pub fn instance_id() -> String {
     }
     id
 }
+
+const WAZO_SESSION_KEY: &str = "ttecphone.wazo-session";
+
+fn session() -> Option<Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// A wazo-auth session as cached for this tab. The token and the refresh
+/// token are secrets: this type never prints them.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WazoSession {
+    /// The broker's REST base the token belongs to (`https://wazo.example.com`).
+    pub api_base: String,
+    /// The Finesse login the token was issued for (another agent never reuses it).
+    pub login: String,
+    pub token: String,
+    pub refresh_token: Option<String>,
+    /// The Wazo user's uuid (`metadata.uuid`), for confd.
+    pub user_uuid: String,
+    /// When the token expires, in ms since the epoch on *this* browser's clock.
+    pub expires_at: f64,
+}
+
+impl std::fmt::Debug for WazoSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WazoSession")
+            .field("api_base", &self.api_base)
+            .field("login", &self.login)
+            .field("user_uuid", &self.user_uuid)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cached wazo-auth session (sessionStorage only: it dies with the tab,
+/// never reaches localStorage). A damaged entry is dropped.
+pub fn wazo_session() -> Option<WazoSession> {
+    let storage = session()?;
+    let text = storage.get_item(WAZO_SESSION_KEY).ok().flatten()?;
+    match serde_json::from_str(&text) {
+        Ok(session) => Some(session),
+        Err(_) => {
+            let _ = storage.remove_item(WAZO_SESSION_KEY);
+            None
+        }
+    }
+}
+
+pub fn save_wazo_session(value: &WazoSession) {
+    if let (Some(storage), Ok(text)) = (session(), serde_json::to_string(value)) {
+        let _ = storage.set_item(WAZO_SESSION_KEY, &text);
+    }
+}
+
+pub fn clear_wazo_session() {
+    if let Some(storage) = session() {
+        let _ = storage.remove_item(WAZO_SESSION_KEY);
+    }
+}

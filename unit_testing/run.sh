@@ -63,6 +63,7 @@ suite "browser: components"        cargo test -p ttecphone-components --target w
 suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
+suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh
@@ -74,6 +75,7 @@ stop_bed() { if [[ -n $bed_started ]]; then bash "$bed" stop >/dev/null 2>&1 || 
 trap stop_bed EXIT
 suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
+suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"

@@ -172,6 +172,9 @@ impl NumberRule {
 pub struct GadgetConfig {
     pub broker_kind: BrokerKind,
     pub broker_host: Option<String>,
+    /// The broker's REST base (`https://host`; `http://` only for a loopback
+    /// test broker), used by the `wazo` kind for wazo-auth and confd.
+    pub broker_api: Option<String>,
     pub ws_url: String,
     pub sip_domain: String,
     pub ice_servers: Vec<IceServer>,
@@ -337,13 +340,25 @@ impl ConfigBuilder {
                 self.problem("brokerHost", &message);
             }
         }
+        // Production brokers are reached over TLS only; a loopback host
+        // (`127.0.0.1:PORT`, `localhost`) is a local test broker without TLS.
+        let plain = broker_host.as_deref().is_some_and(is_loopback);
+        let broker_api = broker_host
+            .as_ref()
+            .filter(|host| is_host(host))
+            .map(|host| format!("{}://{host}", if plain { "http" } else { "https" }));
         let ws_url = match (
             self.text("wsUrl").map(str::to_string),
             broker_kind,
             &broker_host,
         ) {
             (Some(url), _, _) => url,
-            (None, Some(BrokerKind::Wazo), Some(host)) => format!("wss://{host}/api/asterisk/ws"),
+            (None, Some(BrokerKind::Wazo), Some(host)) => {
+                format!(
+                    "{}://{host}/api/asterisk/ws",
+                    if plain { "ws" } else { "wss" }
+                )
+            }
             (None, Some(BrokerKind::Wazo), None) => {
                 self.problem(
                     "brokerHost",
@@ -383,8 +398,8 @@ impl ConfigBuilder {
         let sip_domain = self
             .text("sipDomain")
             .map(str::to_string)
-            .or_else(|| broker_host.clone())
-            // The WebSocket's port is not part of the SIP domain.
+            // A port (a loopback test broker's) is not part of the SIP domain.
+            .or_else(|| broker_host.as_deref().map(|h| strip_port(h).to_string()))
             .or_else(|| ws_host.map(|h| strip_port(&h).to_string()))
             .unwrap_or_default();
         let ice_servers = match self.text("iceServers").map(str::to_string) {
@@ -435,6 +450,7 @@ impl ConfigBuilder {
             Some(broker_kind) if self.problems.is_empty() => Ok(GadgetConfig {
                 broker_kind,
                 broker_host,
+                broker_api,
                 ws_url,
                 sip_domain,
                 ice_servers,
@@ -469,9 +485,19 @@ fn strip_port(host: &str) -> &str {
     host.split(':').next().unwrap_or(host)
 }
 
+/// `127.x.y.z`, `localhost` or `[::1]`, with an optional port. A name that only
+/// starts like an address (`127.0.0.1.example.com`) is not loopback.
 fn is_loopback(host: &str) -> bool {
-    let bare = host.split(':').next().unwrap_or(host);
-    bare == "localhost" || bare.starts_with("127.") || host.starts_with("[::1]")
+    let bare = strip_port(host);
+    let port_ok = host[bare.len()..]
+        .strip_prefix(':')
+        .map_or(host.len() == bare.len(), |port| port.parse::<u16>().is_ok());
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare == "[::1]"
+        || bare
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback && port_ok
 }
 
 /// Splits `scheme://host[:port]/path` without a URL crate (it would double the wasm size).

@@ -5,8 +5,8 @@ use yew::prelude::*;
 
 use crate::store::{AutoAnswerStatus, UserCommand};
 use crate::{
-    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, RegistrationStatus,
-    StoreContext,
+    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, MediaNotice,
+    RegistrationStatus, StoreContext,
 };
 
 #[function_component(PhoneBar)]
@@ -27,6 +27,7 @@ pub fn phone_bar() -> Html {
             <ConfigNotice problems={state.config_problems.clone()} />
             <RegistrationStatus registration={state.registration.clone()}
                 webrtc_number={state.agent.webrtc_number.clone()} now={state.now} />
+            <MediaNotice problem={state.media_problem} />
             <IncomingCallBanner call={state.call.clone()} now={state.now}
                 manual={matches!(status, AutoAnswerStatus::Off)} {on_answer} {on_reject} />
             <CallControls call={state.call.clone()} elapsed_s={state.call_elapsed_s()} {on_mute} {on_hang_up} />

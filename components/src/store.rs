@@ -222,6 +222,28 @@ pub enum AutoAnswerStatus {
     Off,
 }
 
+/// Why the last call could not open the microphone. The call was rejected
+/// (480, so ICM routes it elsewhere); the agent must act before the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaProblem {
+    /// `NotAllowedError`: the browser (or the agent) blocked the microphone.
+    MicrophoneBlocked,
+    /// `NotFoundError`: no microphone is plugged in.
+    NoMicrophone,
+}
+
+impl MediaProblem {
+    /// What happened and the one thing to do, in the agent's words.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::MicrophoneBlocked => {
+                "Microphone blocked: allow the microphone for this site in the browser's address bar."
+            }
+            Self::NoMicrophone => "No microphone found: plug in your headset.",
+        }
+    }
+}
+
 /// A configuration problem, naming the key so an administrator can fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -242,6 +264,8 @@ pub struct PhoneState {
     pub config_problems: Vec<ConfigProblem>,
     /// The last call's end, for the agent and the screen reader ("Call ended: caller hung up").
     pub last_call_end: Option<String>,
+    /// The microphone could not be opened for the last call; cleared once it opens.
+    pub media_problem: Option<MediaProblem>,
 }
 
 impl Default for PhoneState {
@@ -255,6 +279,7 @@ impl Default for PhoneState {
             dev_features: false,
             config_problems: Vec::new(),
             last_call_end: None,
+            media_problem: None,
         }
     }
 }
@@ -340,6 +365,8 @@ pub enum Action {
     },
     /// QA builds: switch auto-answer on or off. Ignored unless dev features are on.
     SetAutoAnswer(bool),
+    /// The microphone failed to open (`Some`), or opened again (`None`).
+    MediaProblem(Option<MediaProblem>),
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -451,6 +478,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 next.auto_answer.enabled = enabled;
             }
         }
+        Action::MediaProblem(problem) => next.media_problem = problem,
     }
     next
 }

@@ -4,7 +4,11 @@
 //! * `sip`: any SIP-over-WebSocket server. The SIP user is the agent's WebRTC
 //!   number and the password is the agent's Finesse password (from
 //!   `finesse.gadget.Config.authorization`) — never the login name.
-//! * `wazo`: wazo-auth token + confd SIP line (not built yet: reported plainly).
+//! * `wazo`: wazo-auth token (Basic login with the Finesse credentials, cached
+//!   in sessionStorage, refreshed while running) + the SIP line from confd
+//!   ([`wazo`]).
+
+pub mod wazo;
 
 use std::fmt;
 
@@ -38,52 +42,99 @@ impl fmt::Debug for SipAccount {
 pub enum BrokerError {
     /// Finesse gave no password (SSO login) and the broker kind needs one.
     NoPassword,
-    /// The broker kind is not available in this build.
-    Unsupported(String),
+    /// The broker refused the agent's credentials (wazo-auth 401). Not retried.
+    AuthFailed(String),
+    /// The broker did not answer, or answered 5xx: retried with backoff.
+    Unreachable(String),
+    /// The broker user has no usable SIP line.
+    NoLine,
+    /// The broker answered something this build does not understand.
+    Unexpected(String),
+    /// A cached or refreshed token the broker no longer accepts (handled inside `wazo`).
+    TokenRejected,
+}
+
+impl BrokerError {
+    /// Worth retrying by itself (with backoff): the broker may come back.
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Unreachable(_))
+    }
 }
 
 impl fmt::Display for BrokerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoPassword => f.write_str(
-                "Finesse gave the phone no password (single sign-on?): the sip broker needs one. Ask your administrator.",
+                "Finesse gave the phone no password (single sign-on?): the broker login needs one. Ask your administrator.",
             ),
-            Self::Unsupported(what) => write!(f, "{what}"),
+            Self::AuthFailed(why) | Self::Unreachable(why) => f.write_str(why),
+            Self::NoLine => f.write_str(
+                "Your Wazo user has no SIP line: ask your administrator to give it a WebRTC line.",
+            ),
+            Self::Unexpected(why) => write!(f, "Cannot sign in to the phone system: {why}."),
+            Self::TokenRejected => f.write_str("the Wazo broker no longer accepts the session"),
         }
     }
 }
 
 /// `Basic` credentials `base64(id:password)` → the password.
 fn password_from_authorization(authorization: &str) -> Option<String> {
-    let encoded = authorization.trim();
-    let encoded = encoded.strip_prefix("Basic ").unwrap_or(encoded);
-    let decoded = web_sys::window()?.atob(encoded).ok()?;
+    let decoded = web_sys::window()?.atob(authorization).ok()?;
     let (_, password) = decoded.split_once(':')?;
     (!password.is_empty()).then(|| password.to_string())
+}
+
+/// A signed-in phone: the SIP account and, for `wazo`, the session keeper
+/// (token refreshes stop when it is dropped).
+pub struct SignedIn {
+    pub account: SipAccount,
+    pub session: Option<wazo::Keeper>,
+}
+
+/// The Finesse `authorization` (bare Base64 of `id:password`, or with a `Basic ` prefix).
+fn basic_credentials(credentials: &FinesseCredentials) -> Option<&str> {
+    let text = credentials.authorization.as_deref()?.trim();
+    let text = text.strip_prefix("Basic ").unwrap_or(text).trim();
+    (!text.is_empty()).then_some(text)
 }
 
 pub async fn sign_in(
     config: &GadgetConfig,
     webrtc_number: &str,
     credentials: &FinesseCredentials,
-) -> Result<SipAccount, BrokerError> {
-    match config.broker_kind {
+) -> Result<SignedIn, BrokerError> {
+    let account = match config.broker_kind {
         BrokerKind::Sip => {
-            let password = credentials
-                .authorization
-                .as_deref()
+            let password = basic_credentials(credentials)
                 .and_then(password_from_authorization)
                 .ok_or(BrokerError::NoPassword)?;
-            Ok(SipAccount {
+            SipAccount {
                 ws_url: config.ws_url.clone(),
                 aor_user: webrtc_number.to_string(),
                 auth_user: webrtc_number.to_string(),
                 password,
                 domain: config.sip_domain.clone(),
-            })
+            }
         }
-        BrokerKind::Wazo => Err(BrokerError::Unsupported(
-            "The wazo broker login is not built yet: use brokerKind=sip.".into(),
-        )),
+        BrokerKind::Wazo => {
+            let authorization = basic_credentials(credentials).ok_or(BrokerError::NoPassword)?;
+            let (account, keeper) =
+                wazo::sign_in(config, webrtc_number, &credentials.id, authorization).await?;
+            return Ok(SignedIn {
+                account,
+                session: Some(keeper),
+            });
+        }
+    };
+    Ok(SignedIn {
+        account,
+        session: None,
+    })
+}
+
+/// Finesse LOGOUT: end the broker session (wazo: `DELETE` the token, forget it).
+pub fn sign_out(config: &GadgetConfig) {
+    if config.broker_kind == BrokerKind::Wazo {
+        wazo::sign_out();
     }
 }

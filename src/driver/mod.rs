@@ -14,10 +14,10 @@ use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
-use ttecphone_components::store::{Action, Registration, UserCommand};
+use ttecphone_components::store::{Action, MediaProblem, Registration, UserCommand};
 use ttecphone_sip::{
     AgentState, AutoAnswerConfig, CallId, Command, Config, EndReason, Event, Instant, KeepAlive,
-    MediaResult, RegistrationState, UserAgent,
+    MediaFailure, MediaResult, RegistrationState, UserAgent,
 };
 
 use crate::broker::SipAccount;
@@ -67,6 +67,8 @@ struct State {
     connect_timeout: Option<Timeout>,
     timer: Option<(u64, Timeout)>,
     stopped: bool,
+    /// The call whose microphone could not be opened, for its end message.
+    microphone_failed: Option<(CallId, MediaProblem)>,
 }
 
 struct Shared {
@@ -114,6 +116,7 @@ impl Driver {
             connect_timeout: None,
             timer: None,
             stopped: false,
+            microphone_failed: None,
         });
         let driver = Driver(shared);
         driver.with_state(|state, weak| state.connect(weak));
@@ -312,7 +315,10 @@ impl State {
                 self.timer = None;
                 self.ua.handle_timeout(now);
             }
-            Input::Media(result) => self.ua.handle_media(result, now),
+            Input::Media(result) => {
+                self.media_problem(&result);
+                self.ua.handle_media(result, now)
+            }
             Input::AgentState(name) => self
                 .ua
                 .handle_agent_state(AgentState::from_finesse(&name), now),
@@ -328,6 +334,27 @@ impl State {
                 (self.report)(Action::Registration(Registration::Unregistered { reason }));
             }
         }
+    }
+
+    /// A blocked or missing microphone is the agent's to fix: the store shows
+    /// it (the core rejects the call with 480); a microphone that opens clears it.
+    fn media_problem(&mut self, result: &MediaResult) {
+        let problem = match result {
+            MediaResult::Failed {
+                reason: MediaFailure::MicrophoneDenied,
+                ..
+            } => Some(MediaProblem::MicrophoneBlocked),
+            MediaResult::Failed {
+                reason: MediaFailure::NoMicrophone,
+                ..
+            } => Some(MediaProblem::NoMicrophone),
+            MediaResult::LocalSdp { .. } => None,
+            _ => return,
+        };
+        if let (Some(problem), MediaResult::Failed { call, .. }) = (problem, result) {
+            self.microphone_failed = Some((call.clone(), problem));
+        }
+        (self.report)(Action::MediaProblem(problem));
     }
 
     fn command(&mut self, command: UserCommand, now: Instant) {
@@ -440,10 +467,21 @@ impl State {
                 id: call.to_string(),
                 held,
             },
-            Event::CallEnded { call, reason } => Action::Ended {
-                id: call.to_string(),
-                reason: end_reason(&reason),
-            },
+            Event::CallEnded { call, reason } => {
+                let microphone = self.microphone_failed.take().filter(|(id, _)| *id == call);
+                Action::Ended {
+                    id: call.to_string(),
+                    reason: match (&reason, microphone) {
+                        (EndReason::MediaFailed, Some((_, MediaProblem::MicrophoneBlocked))) => {
+                            "Call not answered: the microphone is blocked.".into()
+                        }
+                        (EndReason::MediaFailed, Some((_, MediaProblem::NoMicrophone))) => {
+                            "Call not answered: no microphone found.".into()
+                        }
+                        _ => end_reason(&reason),
+                    },
+                }
+            }
             Event::Dtmf { .. } => return,
             Event::Warning(text) => {
                 gloo::console::debug!(format!("sip: {text}"));

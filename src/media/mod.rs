@@ -44,7 +44,7 @@ struct Inner {
     calls: HashMap<CallId, Rc<CallMedia>>,
     rtc_config: RtcConfiguration,
     speaker: HtmlAudioElement,
-    report: Box<dyn Fn(MediaResult)>,
+    report: Rc<dyn Fn(MediaResult)>,
 }
 
 /// The media edge. Cheap to clone (shared).
@@ -62,7 +62,7 @@ impl Media {
             calls: HashMap::new(),
             rtc_config: rtc_configuration(ice_servers),
             speaker,
-            report: Box::new(report),
+            report: Rc::new(report),
         }))))
     }
 
@@ -129,8 +129,11 @@ impl Media {
         true
     }
 
+    /// Reports without holding the borrow: the driver reacts synchronously and may
+    /// call back into this edge (a failed answer ends the call, which releases its media).
     fn report(&self, result: MediaResult) {
-        (self.0.borrow().report)(result);
+        let report = self.0.borrow().report.clone();
+        report(result);
     }
 
     fn existing(&self, call: &CallId) -> Option<Rc<CallMedia>> {

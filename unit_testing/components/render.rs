@@ -7,10 +7,11 @@ use std::rc::Rc;
 
 use gloo::timers::future::TimeoutFuture;
 use ttecphone_components::call_controls::format_duration;
+use ttecphone_components::media_notice::MediaNoticeProps;
 use ttecphone_components::registration_status::RegistrationStatusProps;
 use ttecphone_components::store::*;
 use ttecphone_components::{
-    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, PhoneBar,
+    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, MediaNotice, PhoneBar,
     RegistrationStatus, StoreContext,
 };
 use wasm_bindgen::JsCast;
@@ -670,4 +671,74 @@ async fn phone_bar_shows_config_problems() {
         text(&root, ".ttec-registration__word").as_deref(),
         Some("Error")
     );
+}
+
+// ---- MediaNotice: a blocked or missing microphone ----
+
+#[wasm_bindgen_test]
+async fn media_notice_says_what_to_do_for_each_microphone_problem() {
+    for (problem, kind, words) in [
+        (
+            MediaProblem::MicrophoneBlocked,
+            "blocked",
+            "Microphone blocked: allow the microphone for this site in the browser's address bar.",
+        ),
+        (
+            MediaProblem::NoMicrophone,
+            "missing",
+            "No microphone found: plug in your headset.",
+        ),
+    ] {
+        let root = render::<MediaNotice>(MediaNoticeProps {
+            problem: Some(problem),
+        })
+        .await;
+        assert_eq!(text(&root, ".ttec-media-problem").as_deref(), Some(words));
+        assert_eq!(
+            attr(&root, ".ttec-media-problem", "data-problem").as_deref(),
+            Some(kind)
+        );
+        assert_eq!(
+            attr(&root, ".ttec-media-problem", "role").as_deref(),
+            Some("alert")
+        );
+    }
+    let none = render::<MediaNotice>(MediaNoticeProps { problem: None }).await;
+    assert!(none
+        .query_selector(".ttec-media-problem")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn phone_bar_shows_a_microphone_problem_until_the_microphone_opens() {
+    let (root, _) = bar(
+        PhoneState::default(),
+        vec![
+            Action::Registration(Registration::Registered { expires_s: 600 }),
+            Action::MediaProblem(Some(MediaProblem::NoMicrophone)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-media-problem").as_deref(),
+        Some("No microphone found: plug in your headset.")
+    );
+    assert_eq!(
+        text(&root, ".ttec-registration__word").as_deref(),
+        Some("Registered"),
+        "the phone stays registered: only the microphone needs the agent"
+    );
+    let (fixed, _) = bar(
+        PhoneState::default(),
+        vec![
+            Action::MediaProblem(Some(MediaProblem::NoMicrophone)),
+            Action::MediaProblem(None),
+        ],
+    )
+    .await;
+    assert!(fixed
+        .query_selector(".ttec-media-problem")
+        .unwrap()
+        .is_none());
 }

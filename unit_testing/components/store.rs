@@ -169,6 +169,29 @@ fn actions_for_another_call_are_ignored() {
 }
 
 #[test]
+fn a_microphone_problem_shows_until_the_microphone_opens() {
+    let blocked = reduce_all([
+        incoming("c1", Some(0)),
+        Action::MediaProblem(Some(MediaProblem::MicrophoneBlocked)),
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Call not answered: the microphone is blocked.".into(),
+        },
+    ]);
+    assert_eq!(blocked.media_problem, Some(MediaProblem::MicrophoneBlocked));
+    assert!(blocked.call.is_none());
+    // The next call rings: the problem stays until the microphone really opens.
+    let ringing = reduce(&blocked, incoming("c2", Some(0)));
+    assert_eq!(ringing.media_problem, Some(MediaProblem::MicrophoneBlocked));
+    let fixed = reduce(&ringing, Action::MediaProblem(None));
+    assert_eq!(fixed.media_problem, None);
+    assert!(MediaProblem::MicrophoneBlocked
+        .message()
+        .contains("allow the microphone"));
+    assert!(MediaProblem::NoMicrophone.message().contains("plug in"));
+}
+
+#[test]
 fn clock_never_runs_backwards() {
     let state = reduce_all([Action::Tick(5_000), Action::Tick(4_000)]);
     assert_eq!(state.now, 5_000);
@@ -320,6 +343,57 @@ fn plain_websocket_only_for_loopback_or_dev() {
         .finish()
         .unwrap();
     assert_eq!(local.sip_domain, "127.0.0.1");
+}
+
+#[test]
+fn broker_rest_base_is_https_except_for_a_loopback_test_broker() {
+    let prod = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .finish()
+        .unwrap();
+    assert_eq!(prod.broker_api.as_deref(), Some("https://wazo.example.com"));
+    let local = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "127.0.0.1:8443")])
+        .finish()
+        .unwrap();
+    assert_eq!(local.broker_api.as_deref(), Some("http://127.0.0.1:8443"));
+    assert_eq!(local.ws_url, "ws://127.0.0.1:8443/api/asterisk/ws");
+    assert_eq!(
+        local.sip_domain, "127.0.0.1",
+        "the port is not part of the SIP domain"
+    );
+    let localhost = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "localhost")])
+        .finish()
+        .unwrap();
+    assert_eq!(localhost.broker_api.as_deref(), Some("http://localhost"));
+    // Names that only look like loopback are remote: TLS only.
+    for host in [
+        "127.0.0.1.example.com",
+        "127.example.com",
+        "localhost.example.com",
+    ] {
+        let remote = ConfigBuilder::default()
+            .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", host)])
+            .finish()
+            .unwrap();
+        assert_eq!(remote.broker_api, Some(format!("https://{host}")));
+        assert_eq!(remote.ws_url, format!("wss://{host}/api/asterisk/ws"));
+        let plain_ws = ConfigBuilder::default()
+            .with_url_parameters([
+                ("brokerKind", "sip"),
+                ("wsUrl", &*format!("ws://{host}/ws")),
+            ])
+            .finish()
+            .unwrap_err();
+        assert_eq!(plain_ws[0].key, "wsUrl", "{host}");
+    }
+    // The sip kind needs no REST base, but a host given still yields one.
+    let sip = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "wss://sip.example.com/ws")])
+        .finish()
+        .unwrap();
+    assert_eq!(sip.broker_api, None);
 }
 
 #[test]

@@ -63,8 +63,12 @@ export async function startMockFinesse() {
   };
 }
 
-/** Headless Debian Chromium with fake media devices, as root in a sandbox-less CI. */
-export async function launchBrowser(extraArgs = []) {
+/**
+ * Headless Debian Chromium with fake media devices, as root in a sandbox-less CI.
+ * `fakeUi: false` leaves microphone prompts to the browser (headless: denied);
+ * `fakeDevices: false` leaves it without any microphone (NotFoundError).
+ */
+export async function launchBrowser(extraArgs = [], { fakeUi = true, fakeDevices = true } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -72,7 +76,8 @@ export async function launchBrowser(extraArgs = []) {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      ...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
+      ...(fakeDevices ? ['--use-fake-device-for-media-stream'] : []),
       ...extraArgs,
     ],
     viewport: { width: 1280, height: 800 },
@@ -111,4 +116,25 @@ export async function expectText(frame, selector, expected, timeoutMs = 10000) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${selector}: expected ${expected}, last saw ${JSON.stringify(last)}`);
+}
+
+/** The median of a list of numbers (the lower middle for an even count). */
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+};
+
+/** ms between sipp sending the INVITE and receiving its 200 OK, from sipp's message trace. */
+export function inviteTo200Ms(sipp) {
+  const text = fs.readFileSync(sipp.files.messages, 'utf8');
+  const blocks = text.split(/^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$/m);
+  let sent, answered;
+  for (let i = 1; i + 1 < blocks.length; i += 2) {
+    const at = Date.parse(blocks[i].replace(' ', 'T') + 'Z');
+    const frac = Number(`0.${blocks[i].split('.')[1]}`) * 1000 % 1;
+    const body = blocks[i + 1];
+    if (sent === undefined && /^\s*UDP message sent[^\n]*\n\s*\n?\s*INVITE /m.test(body)) sent = at + frac;
+    if (answered === undefined && /^\s*UDP message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [^\n]*\n[\s\S]*CSeq: \d+ INVITE/m.test(body)) answered = at + frac;
+  }
+  return sent !== undefined && answered !== undefined ? answered - sent : undefined;
 }

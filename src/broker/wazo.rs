@@ -1,0 +1,467 @@
+//! The `wazo` broker kind: a wazo-auth session and the agent's SIP line from confd.
+//!
+//! 1. A token cached in this tab's sessionStorage is reused when it is not
+//!    about to expire and `HEAD /api/auth/0.1/token/{token}` says it is valid
+//!    (so a reload does not log in again); otherwise
+//!    `POST /api/auth/0.1/token` with the Finesse-provided credentials (HTTP
+//!    Basic from `finesse.gadget.Config.authorization`, never the login name as
+//!    a password), asking for an offline session so a refresh token comes back.
+//! 2. `GET /api/confd/1.1/users/{uuid}` lists the user's lines; the one whose
+//!    extension is the agent's WebRTC number (else the first) gives
+//!    `GET …/users/{uuid}/lines/{id}/associated/endpoints/sip?view=merged`: the
+//!    SIP credentials are in `auth_section_options` (engine ≥ 20.13) or, before,
+//!    top-level `username`/`secret`.
+//! 3. While the phone runs, [`Keeper`] refreshes the token before it expires
+//!    (refresh-token flow, falling back to a Basic login), so a reload always
+//!    finds a live token. Finesse LOGOUT calls [`sign_out`]: `DELETE` the
+//!    token and forget it.
+//!
+//! Every authenticated call sends `X-Auth-Token`. Wazo's API puts the token in
+//! the path of its check and revoke calls; nothing here logs a URL or a token.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use gloo::net::http::{Method, Request, RequestBuilder, Response};
+use gloo::timers::callback::Timeout;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use ttecphone_components::config::GadgetConfig;
+
+use super::{BrokerError, SipAccount};
+use crate::storage::{self, WazoSession};
+use ttecphone_sip::backoff;
+
+/// Our `client_id` for offline (refreshable) sessions.
+const CLIENT_ID: &str = "ttecphone";
+/// The session length we ask for; the broker may grant less.
+const EXPIRATION_S: u32 = 3600;
+/// A request that has not answered by then counts as "broker unreachable".
+const HTTP_TIMEOUT_MS: u32 = 10_000;
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// How long before expiry a token is refreshed (and a cached one is not reused):
+/// a fifth of its life, at most a minute.
+fn refresh_margin_ms(lifetime_ms: f64) -> f64 {
+    (lifetime_ms / 5.0).min(60_000.0)
+}
+
+/// Sends `request` (with a JSON `body`) under a timeout; transport failures and
+/// 5xx are "unreachable" (retried with backoff by the caller).
+async fn send(
+    request: RequestBuilder,
+    body: Option<String>,
+    what: &str,
+) -> Result<Response, BrokerError> {
+    let controller = web_sys::AbortController::new().ok();
+    let request = request.abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let _deadline = controller.map(|c| Timeout::new(HTTP_TIMEOUT_MS, move || c.abort()));
+    let request = match body {
+        Some(body) => request
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => request.build(),
+    }
+    .map_err(|_| BrokerError::Unexpected(format!("the {what} request could not be built")))?;
+    let response = request.send().await.map_err(|_| {
+        BrokerError::Unreachable(format!("the Wazo broker did not answer ({what})"))
+    })?;
+    match response.status() {
+        408 | 429 | 500..=599 => Err(BrokerError::Unreachable(format!(
+            "the Wazo broker is unavailable ({what}: HTTP {})",
+            response.status()
+        ))),
+        _ => Ok(response),
+    }
+}
+
+async fn json_body(response: Response, what: &str) -> Result<Value, BrokerError> {
+    let text = response.text().await.map_err(|_| {
+        BrokerError::Unreachable(format!("the Wazo broker's answer was cut ({what})"))
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|_| BrokerError::Unexpected(format!("the Wazo broker sent no JSON ({what})")))
+}
+
+#[derive(Deserialize)]
+struct TokenEnvelope {
+    data: TokenData,
+}
+
+#[derive(Deserialize)]
+struct TokenData {
+    token: String,
+    refresh_token: Option<String>,
+    utc_issued_at: Option<String>,
+    utc_expires_at: Option<String>,
+    auth_id: Option<String>,
+    #[serde(default)]
+    metadata: Value,
+}
+
+/// Wazo writes UTC times without a zone (`2016-09-28T21:41:19.412947`).
+fn parse_utc(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let zoned = text.ends_with('Z') || text.contains('+');
+    let ms = js_sys::Date::parse(&if zoned {
+        text.to_string()
+    } else {
+        format!("{text}Z")
+    });
+    ms.is_finite().then_some(ms)
+}
+
+/// A token response → the session to cache. The lifetime is taken from the
+/// broker's own issued/expires times, then placed on this browser's clock (so a
+/// skewed agent PC clock does not matter).
+fn session_from(
+    body: Value,
+    api_base: &str,
+    login: &str,
+    old_refresh: Option<String>,
+) -> Result<WazoSession, BrokerError> {
+    let TokenEnvelope { data } = serde_json::from_value(body).map_err(|_| {
+        BrokerError::Unexpected("the Wazo broker's token answer has an unknown shape".into())
+    })?;
+    let requested = f64::from(EXPIRATION_S) * 1000.0;
+    let lifetime = match (
+        data.utc_issued_at.as_deref().and_then(parse_utc),
+        data.utc_expires_at.as_deref().and_then(parse_utc),
+    ) {
+        (Some(issued), Some(expires)) if expires > issued => (expires - issued).min(requested),
+        _ => requested,
+    };
+    let user_uuid = data
+        .metadata
+        .get("uuid")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(data.auth_id)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| BrokerError::Unexpected("the Wazo token names no user".into()))?;
+    Ok(WazoSession {
+        api_base: api_base.to_string(),
+        login: login.to_string(),
+        token: data.token,
+        refresh_token: data.refresh_token.or(old_refresh),
+        user_uuid,
+        expires_at: now_ms() + lifetime,
+    })
+}
+
+/// `POST /token` with the Finesse credentials (Basic).
+async fn log_in(
+    api_base: &str,
+    login: &str,
+    authorization: &str,
+) -> Result<WazoSession, BrokerError> {
+    let body = json!({
+        "backend": "wazo_user",
+        "expiration": EXPIRATION_S,
+        "access_type": "offline",
+        "client_id": CLIENT_ID,
+    });
+    let request = Request::post(&format!("{api_base}/api/auth/0.1/token"))
+        .header("Authorization", &format!("Basic {authorization}"))
+        .header("Accept", "application/json");
+    let response = send(request, Some(body.to_string()), "login").await?;
+    match response.status() {
+        200 | 201 => session_from(json_body(response, "login").await?, api_base, login, None),
+        401 | 403 => Err(BrokerError::AuthFailed(
+            "the Wazo broker refused your Finesse user name and password".into(),
+        )),
+        status => Err(BrokerError::Unexpected(format!(
+            "the Wazo broker refused the login (HTTP {status})"
+        ))),
+    }
+}
+
+/// `POST /token` with the refresh token (no Basic).
+async fn refresh(session: &WazoSession) -> Result<WazoSession, BrokerError> {
+    let Some(refresh_token) = session.refresh_token.as_deref() else {
+        return Err(BrokerError::TokenRejected);
+    };
+    let body = json!({
+        "backend": "wazo_user",
+        "expiration": EXPIRATION_S,
+        "refresh_token": refresh_token,
+        "client_id": CLIENT_ID,
+    });
+    let request = Request::post(&format!("{}/api/auth/0.1/token", session.api_base))
+        .header("Accept", "application/json");
+    let response = send(request, Some(body.to_string()), "token refresh").await?;
+    match response.status() {
+        200 | 201 => session_from(
+            json_body(response, "token refresh").await?,
+            &session.api_base,
+            &session.login,
+            session.refresh_token.clone(),
+        ),
+        400 | 401 | 403 | 404 => Err(BrokerError::TokenRejected),
+        status => Err(BrokerError::Unexpected(format!(
+            "the Wazo broker refused the token refresh (HTTP {status})"
+        ))),
+    }
+}
+
+/// `HEAD /token/{token}`: Ok(true) when the broker still knows the token.
+async fn still_valid(session: &WazoSession) -> Result<bool, BrokerError> {
+    let url = format!("{}/api/auth/0.1/token/{}", session.api_base, session.token);
+    let response = send(
+        RequestBuilder::new(&url).method(Method::HEAD),
+        None,
+        "token check",
+    )
+    .await?;
+    Ok(matches!(response.status(), 200 | 204))
+}
+
+/// `GET` a confd resource with the token.
+async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Value, BrokerError> {
+    let url = format!("{}/api/confd/1.1/{path}", session.api_base);
+    let request = Request::get(&url)
+        .header("X-Auth-Token", &session.token)
+        .header("Accept", "application/json");
+    let response = send(request, None, what).await?;
+    match response.status() {
+        200 => json_body(response, what).await,
+        401 => Err(BrokerError::TokenRejected),
+        403 => Err(BrokerError::Unexpected(format!(
+            "your Wazo user may not read its own {what}: ask your administrator"
+        ))),
+        404 => Err(BrokerError::NoLine),
+        status => Err(BrokerError::Unexpected(format!(
+            "the Wazo broker refused the {what} lookup (HTTP {status})"
+        ))),
+    }
+}
+
+/// The line to register: the one whose extension is the WebRTC number, else the first.
+fn pick_line(user: &Value, webrtc_number: &str) -> Option<u64> {
+    let lines = user.get("lines")?.as_array()?;
+    let id = |line: &Value| line.get("id").and_then(Value::as_u64);
+    let has_number = |line: &Value| {
+        line.get("extensions")
+            .and_then(Value::as_array)
+            .is_some_and(|exts| {
+                exts.iter()
+                    .any(|e| e.get("exten").and_then(Value::as_str) == Some(webrtc_number))
+            })
+    };
+    lines
+        .iter()
+        .find(|l| has_number(l) && id(l).is_some())
+        .or_else(|| lines.iter().find(|l| id(l).is_some()))
+        .and_then(id)
+}
+
+/// `auth_section_options` (`[["username","…"],["password","…"]]`) or the older top-level fields.
+fn sip_credentials(endpoint: &Value) -> Option<(String, String)> {
+    let option = |name: &str| {
+        endpoint
+            .get("auth_section_options")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_array)
+            .find(|pair| pair.first().and_then(Value::as_str) == Some(name))
+            .and_then(|pair| pair.get(1)?.as_str())
+            .map(str::to_string)
+    };
+    let field = |name: &str| endpoint.get(name)?.as_str().map(str::to_string);
+    let username = option("username").or_else(|| field("username"))?;
+    let password = option("password").or_else(|| field("secret"))?;
+    (!username.is_empty() && !password.is_empty()).then_some((username, password))
+}
+
+async fn sip_line(
+    config: &GadgetConfig,
+    session: &WazoSession,
+    webrtc_number: &str,
+) -> Result<SipAccount, BrokerError> {
+    let uuid = &session.user_uuid;
+    let user = confd(session, &format!("users/{uuid}"), "user").await?;
+    let line = pick_line(&user, webrtc_number).ok_or(BrokerError::NoLine)?;
+    let endpoint = confd(
+        session,
+        &format!("users/{uuid}/lines/{line}/associated/endpoints/sip?view=merged"),
+        "SIP line",
+    )
+    .await?;
+    let (username, password) = sip_credentials(&endpoint).ok_or(BrokerError::NoLine)?;
+    Ok(SipAccount {
+        ws_url: config.ws_url.clone(),
+        aor_user: username.clone(),
+        auth_user: username,
+        password,
+        domain: config.sip_domain.clone(),
+    })
+}
+
+/// A cached session for this broker and login that is not about to expire and
+/// that the broker still accepts.
+async fn reusable(api_base: &str, login: &str) -> Result<Option<WazoSession>, BrokerError> {
+    let Some(cached) = storage::wazo_session() else {
+        return Ok(None);
+    };
+    // A token about to expire is not worth checking: log in afresh.
+    let fresh = cached.expires_at - now_ms() > 10_000.0;
+    if cached.api_base != api_base || cached.login != login || !fresh {
+        storage::clear_wazo_session();
+        if fresh {
+            revoke(cached); // another agent's (or broker's) session in this tab: end it
+        }
+        return Ok(None);
+    }
+    if still_valid(&cached).await? {
+        Ok(Some(cached))
+    } else {
+        storage::clear_wazo_session();
+        Ok(None)
+    }
+}
+
+/// Signs in (reusing the cached token when it is still valid) and looks up the SIP line.
+pub async fn sign_in(
+    config: &GadgetConfig,
+    webrtc_number: &str,
+    login: &str,
+    authorization: &str,
+) -> Result<(SipAccount, Keeper), BrokerError> {
+    let api_base = config
+        .broker_api
+        .as_deref()
+        .ok_or_else(|| BrokerError::Unexpected("brokerHost is not set".into()))?;
+    let reused = reusable(api_base, login).await?;
+    let was_reused = reused.is_some();
+    let mut session = match reused {
+        Some(session) => session,
+        None => log_in(api_base, login, authorization).await?,
+    };
+    storage::save_wazo_session(&session);
+    let account = match sip_line(config, &session, webrtc_number).await {
+        // The broker forgot a reused token between the check and now: log in once more.
+        Err(BrokerError::TokenRejected) if was_reused => {
+            storage::clear_wazo_session();
+            session = log_in(api_base, login, authorization).await?;
+            storage::save_wazo_session(&session);
+            sip_line(config, &session, webrtc_number).await
+        }
+        other => other,
+    }
+    .map_err(|e| match e {
+        BrokerError::TokenRejected => {
+            BrokerError::Unexpected("the Wazo broker rejected its own fresh token".into())
+        }
+        e => e,
+    })?;
+    Ok((account, Keeper::start(session, authorization.to_string())))
+}
+
+/// Keeps the session's token fresh while the phone runs. Dropping it stops the
+/// refreshes (the cached token stays, for a reload to reuse).
+pub struct Keeper(Rc<KeeperState>);
+
+struct KeeperState {
+    authorization: String,
+    session: RefCell<WazoSession>,
+    timer: RefCell<Option<Timeout>>,
+    attempt: Cell<u32>,
+}
+
+impl Keeper {
+    fn start(session: WazoSession, authorization: String) -> Self {
+        let state = Rc::new(KeeperState {
+            authorization,
+            session: RefCell::new(session),
+            timer: RefCell::new(None),
+            attempt: Cell::new(0),
+        });
+        schedule(&state, None);
+        Keeper(state)
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.0.timer.borrow_mut().take();
+    }
+}
+
+/// Arms the next refresh: before expiry, or after `retry_ms` following a failure.
+fn schedule(state: &Rc<KeeperState>, retry_ms: Option<u64>) {
+    let delay = retry_ms.unwrap_or_else(|| {
+        let session = state.session.borrow();
+        let left = session.expires_at - now_ms();
+        let lifetime = left.max(0.0);
+        (left - refresh_margin_ms(lifetime)).clamp(1_000.0, f64::from(i32::MAX)) as u64
+    });
+    let weak = Rc::downgrade(state);
+    let timer = Timeout::new(delay.min(u64::from(i32::MAX as u32)) as u32, move || {
+        wasm_bindgen_futures::spawn_local(refresh_now(weak));
+    });
+    *state.timer.borrow_mut() = Some(timer);
+}
+
+async fn refresh_now(weak: Weak<KeeperState>) {
+    let Some(state) = weak.upgrade() else { return };
+    let current = state.session.borrow().clone();
+    drop(state); // the phone may stop while we wait for the broker
+    let result = match refresh(&current).await {
+        Err(BrokerError::TokenRejected) => {
+            let Some(state) = weak.upgrade() else { return };
+            let authorization = state.authorization.clone();
+            drop(state);
+            log_in(&current.api_base, &current.login, &authorization).await
+        }
+        other => other,
+    };
+    let Some(state) = weak.upgrade() else {
+        // Stopped (LOGOUT) meanwhile: the new token must not outlive it.
+        if let Ok(new) = result {
+            revoke(new);
+        }
+        return;
+    };
+    match result {
+        Ok(new) => {
+            state.attempt.set(0);
+            storage::save_wazo_session(&new);
+            *state.session.borrow_mut() = new;
+            if current.token != state.session.borrow().token {
+                revoke(current); // one live token per tab
+            }
+            schedule(&state, None);
+        }
+        Err(error) => {
+            gloo::console::debug!(format!("wazo: token refresh failed: {error}"));
+            let attempt = state.attempt.get();
+            state.attempt.set(attempt.saturating_add(1));
+            schedule(
+                &state,
+                Some(backoff::delay_ms(attempt, crate::random::u32())),
+            );
+        }
+    }
+}
+
+/// `DELETE /token/{token}` in the background (best effort: the token expires anyway).
+fn revoke(session: WazoSession) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!("{}/api/auth/0.1/token/{}", session.api_base, session.token);
+        let request = Request::delete(&url).header("X-Auth-Token", &session.token);
+        if let Err(error) = send(request, None, "logout").await {
+            gloo::console::debug!(format!("wazo: token revoke failed: {error}"));
+        }
+    });
+}
+
+/// Finesse LOGOUT: forget the cached token and revoke it at the broker.
+pub fn sign_out() {
+    if let Some(session) = storage::wazo_session() {
+        storage::clear_wazo_session();
+        revoke(session);
+    }
+}

@@ -1,0 +1,215 @@
+// The `wazo` broker kind end to end: the built gadget in headless Chromium,
+// inside the mock Finesse, logging into the Wazo stub (wazo-auth + confd) with
+// the Finesse credentials, registering over the stub's /api/asterisk/ws (proxied
+// to the bed's Kamailio, as Wazo's nginx proxies it to Asterisk), token reuse on
+// reload, LOGOUT, wrong password, and microphone failures. Runs inside the bed:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/wazo.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bedRunning, bedSh, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
+import { startWazoStub } from '../wazo_stub/stub.mjs';
+import { expectText, gadgetFrame, inviteTo200Ms, launchBrowser, median, startMockFinesse } from './harness.mjs';
+
+const SESSION_KEY = 'ttecphone.wazo-session';
+const CHROMIUM_ARGS = [
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+const figures = {};
+let env, stub, finesse, browser, page;
+
+function desktopUrl(state = 'READY') {
+  const prefs = `brokerKind=wazo&brokerHost=${stub.host}`;
+  return `${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=${state}&prefs=${encodeURIComponent(prefs)}`;
+}
+
+async function openGadget(onPage = page, state = 'READY') {
+  const t0 = Date.now();
+  await onPage.goto(desktopUrl(state));
+  const frame = await gadgetFrame(onPage);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000)
+    .catch(async (e) => {
+      e.message += `\ndetail: ${await frame.$eval('.ttec-registration__detail', (el) => el.textContent).catch(() => '?')}`;
+      throw e;
+    });
+  return { frame, registeredMs: Date.now() - t0 };
+}
+
+const cachedSession = (frame) => frame.evaluate((key) => sessionStorage.getItem(key), SESSION_KEY);
+const localStorageText = (frame) => frame.evaluate(() => JSON.stringify({ ...localStorage }));
+const instanceId = (frame) => frame.evaluate(() => localStorage.getItem('ttecphone.instance-id'));
+const registrations = async () => (await bedSh(['kamcmd', 'ul.dump'])).stdout;
+const microphoneOpens = (frame) => frame.evaluate(() => window.__ttecGetUserMediaCalls ?? 0);
+
+async function countGetUserMedia(context) {
+  await context.addInitScript(() => {
+    window.__ttecGetUserMediaCalls = 0;
+    const md = navigator.mediaDevices;
+    if (md && md.getUserMedia) {
+      const original = md.getUserMedia.bind(md);
+      md.getUserMedia = (constraints) => { window.__ttecGetUserMediaCalls += 1; return original(constraints); };
+    }
+  });
+}
+
+async function waitFor(what, predicate, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
+  before(async () => {
+    assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
+    env = loadBedEnv();
+    assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
+    // Contacts other suites may have left for 3000 would take (or fail) our calls.
+    await bedSh(['kamcmd', 'ul.rm', 'location', '3000']);
+    stub = await startWazoStub({ port: 0, wsTarget: env.BED_WS_URL });
+    finesse = await startMockFinesse();
+    browser = await launchBrowser(CHROMIUM_ARGS);
+    await countGetUserMedia(browser.context);
+    page = await browser.context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await finesse?.stop();
+    await stub?.close();
+    console.log(`# wazo figures: ${JSON.stringify(figures)}`);
+  });
+
+  test('page load -> Registered: one login with the Finesse credentials, the SIP line from confd', async () => {
+    stub.reset();
+    const { frame, registeredMs } = await openGadget();
+    figures.loadToRegisteredMsFirstLogin = registeredMs;
+    const s = stub.stats();
+    assert.equal(s.logins, 1, JSON.stringify(s));
+    assert.equal(s.loginFailures, 0);
+    assert.equal(s.heads, 0, 'nothing cached yet: no token check');
+    assert.equal(s.confdUsers, 1);
+    assert.equal(s.confdEndpoints, 1);
+    assert.ok(s.preflights >= 1, 'the broker is another origin: CORS preflight expected');
+    assert.ok(s.wsUpgrades >= 1, 'registered over the stub /api/asterisk/ws');
+    const cached = JSON.parse(await cachedSession(frame));
+    assert.equal(cached.login, 'agent3000');
+    assert.equal(cached.userUuid, stub.users.find((u) => u.login === 'agent3000').uuid);
+    assert.ok(cached.token && cached.refreshToken);
+    assert.ok(cached.expiresAt > Date.now() + 3500 * 1000, 'expiry on the browser clock, about an hour ahead');
+    const local = await localStorageText(frame);
+    assert.ok(!local.includes(cached.token) && !local.includes(cached.refreshToken), 'no token in localStorage');
+    assert.ok(!(await frame.content()).includes(cached.token), 'no token in the DOM');
+    assert.deepEqual(await page.evaluate(() => window.mockFinesse.getEvents('secret-leak')), []);
+  });
+
+  test('reload reuses the cached token: one HEAD, no second login', async () => {
+    stub.reset();
+    const loads = [];
+    for (let i = 0; i < 3; i++) loads.push((await openGadget()).registeredMs);
+    figures.loadToRegisteredMsReusedTokenMedian = median(loads);
+    const s = stub.stats();
+    assert.equal(s.logins, 0, `a reload logged in again: ${JSON.stringify(s)}`);
+    assert.equal(s.heads, 3, 'one token check per load');
+    assert.equal(s.headsValid, 3);
+    assert.equal(s.confdEndpoints, 3);
+  });
+
+  test('calls through the wazo kind are auto-answered (INVITE -> 200 OK at the broker side)', async () => {
+    const { frame } = await openGadget(page, 'READY');
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const run = await runSipp('uac_call.xml', { service: '3000', env, durationMs: 600, caller: `06998877${String(i).padStart(2, '0')}` });
+      const result = await run.done;
+      assert.equal(result.code, 0, `sipp exited ${result.code}\n${failureContext(run)}`);
+      const ms = inviteTo200Ms(run);
+      if (ms !== undefined) times.push(ms);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    }
+    assert.equal(times.length, 5);
+    figures.inviteTo200MsMedianWazo = Math.round(median(times) * 10) / 10;
+  });
+
+  test('Finesse LOGOUT: un-REGISTER, token DELETEd at the broker and gone from sessionStorage', async () => {
+    const { frame } = await openGadget();
+    const instance = await instanceId(frame);
+    assert.ok(instance, 'the phone has an instance id');
+    assert.ok((await registrations()).includes(instance), 'registered at Kamailio before LOGOUT');
+    stub.reset();
+    await page.evaluate(() => window.mockFinesse.setState('LOGOUT'));
+    await expectText(frame, '.ttec-registration__detail', 'Logged out of Finesse.', 5000);
+    await waitFor('DELETE at the stub', () => stub.stats().deletes === 1);
+    assert.equal(await cachedSession(frame), null, 'token still cached after LOGOUT');
+    assert.deepEqual(stub.liveTokenUsers(), [], 'a token is still live at the broker');
+    await waitFor('the contact to leave Kamailio', async () => !(await registrations()).includes(instance));
+  });
+
+  test('wrong password: AuthFailed in plain words, no retry storm', async () => {
+    stub.reset();
+    await page.evaluate(() => window.mockFinesse.setUser({ password: 'not-the-password', state: 'READY' }));
+    const reloaded = await gadgetFrame(page);
+    await expectText(reloaded, '.ttec-registration__word', 'Error', 10000);
+    await expectText(reloaded, '.ttec-registration__detail', /refused your Finesse user name and password/, 3000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const s = stub.stats();
+    assert.equal(s.loginFailures, 1, `retried a refused login: ${JSON.stringify(s)}`);
+    assert.equal(s.logins, 0);
+    assert.equal(await cachedSession(reloaded), null);
+    await page.goto('about:blank'); // nothing of this browser stays registered
+  });
+
+  test('the token is refreshed before it expires, and the old one revoked', async () => {
+    stub.configure({ tokenLifetimeS: 5 });
+    const fresh = await browser.context.newPage(); // a new tab: its own sessionStorage
+    try {
+      const { frame } = await openGadget(fresh);
+      const first = JSON.parse(await cachedSession(frame));
+      stub.reset();
+      await waitFor('a refresh at the stub', () => stub.stats().refreshes >= 1, 8000);
+      await waitFor('the old token revoked', () => stub.stats().deletes >= 1, 3000);
+      const second = JSON.parse(await cachedSession(frame));
+      assert.notEqual(second.token, first.token, 'the cached token was not replaced');
+      assert.equal(stub.stats().logins, 0, 'refreshed by refresh token, not a new login');
+      assert.deepEqual(stub.liveTokenUsers(), ['agent3000'], 'exactly one live token');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      await fresh.goto('about:blank');
+    } finally {
+      stub.configure({ tokenLifetimeS: null });
+      await fresh.close();
+    }
+  });
+
+  for (const [name, options, kind, text, endText] of [
+    ['microphone denied', { fakeUi: false }, 'blocked', /^Microphone blocked: allow the microphone/, 'Call not answered: the microphone is blocked.'],
+    ['no microphone', { fakeDevices: false }, 'missing', /^No microphone found: plug in your headset/, 'Call not answered: no microphone found.'],
+  ]) {
+    test(`${name}: the call is rejected with 480 and the agent is told what to do`, async () => {
+      const other = await launchBrowser([...CHROMIUM_ARGS, ...(options.fakeUi === false ? ['--deny-permission-prompts'] : [])], options);
+      try {
+        await countGetUserMedia(other.context);
+        const otherPage = await other.context.newPage();
+        const consoleLines = [];
+        otherPage.on('console', (m) => consoleLines.push(m.text()));
+        const { frame } = await openGadget(otherPage);
+        const run = await runSipp('uac_expect_reject.xml', { service: '3000', env, durationMs: 1000 });
+        const result = await run.done;
+        assert.equal(result.code, 0, `expected a 480: sipp exited ${result.code}\n${failureContext(run)}`);
+        assert.equal(await microphoneOpens(frame), 1, 'the microphone was tried once');
+        await expectText(frame, '.ttec-media-problem', text, 5000);
+        assert.equal(await frame.$eval('.ttec-media-problem', (e) => e.dataset.problem), kind);
+        assert.equal(await frame.$eval('.ttec-media-problem', (e) => e.getAttribute('role')), 'alert');
+        await expectText(frame, '[aria-live=polite]', endText, 3000).catch(async (e) => {
+          e.message += `\nbar: ${await frame.$eval('.ttec-bar', (el) => el.innerText)}\nconsole: ${consoleLines.join('\n')}`;
+          throw e;
+        });
+        await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+        await otherPage.goto('about:blank');
+      } finally {
+        await other.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Runs the Wazo stub (see stub.mjs and README.md) until Ctrl-C.
+//   node unit_testing/wazo_stub/server.mjs [--port 0] [--host 127.0.0.1] [--users FILE]
+//        [--token-lifetime-s N] [--engine current|legacy] [--ws-target ws://127.0.0.1:8080/]
+// Without --ws-target, the running bed's Kamailio WebSocket (bed/run/ports.env) is used.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startWazoStub } from './stub.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+if (args.includes('--help')) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 6).join('\n'));
+  process.exit(0);
+}
+function bedWsUrl() {
+  const runDir = process.env.BED_RUN_DIR ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../bed/run');
+  const file = path.join(runDir, 'ports.env');
+  if (!existsSync(file)) return null;
+  return /^BED_WS_URL=(.*)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? null;
+}
+const stub = await startWazoStub({
+  port: Number(opt('port', '0')),
+  host: opt('host', '127.0.0.1'),
+  users: opt('users', undefined),
+  tokenLifetimeS: opt('token-lifetime-s', undefined) ? Number(opt('token-lifetime-s')) : undefined,
+  engine: opt('engine', 'current'),
+  wsTarget: opt('ws-target', undefined) ?? bedWsUrl(),
+});
+console.log(`wazo stub: ${stub.origin} (brokerKind=wazo&brokerHost=${stub.host}); users: ${stub.users.map((u) => u.login).join(', ')}`);
+const stop = () => stub.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
