@@ -198,8 +198,21 @@ wait_for() { # name, command...
   done
 }
 
+# Empty db_text tables for the presence modules (Debian's kamailio package ships
+# their definitions); fresh at each Kamailio start, like the in-memory location.
+init_presence_db() {
+  local src=/usr/share/kamailio/dbtext/kamailio t
+  rm -rf "$RUN_DIR/dbtext"
+  mkdir -p "$RUN_DIR/dbtext"
+  for t in version presentity active_watchers watchers xcap pua; do
+    [[ -f $src/$t ]] || die "missing $src/$t (package kamailio)"
+    cp "$src/$t" "$RUN_DIR/dbtext/$t"
+  done
+}
+
 start_kamailio() {
   gen_kamailio_cfg
+  init_presence_db
   if ! out=$(kamailio -c -f "$RUN_DIR/kamailio.cfg" 2>&1); then
     echo "$out" | tail -n 30 >&2
     do_stop >/dev/null 2>&1 || true
