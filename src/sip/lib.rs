@@ -6,7 +6,9 @@
 //! `poll_timeout`). Every layer has its own file: `wire` (parsing and serialising, the
 //! only place that sees text), `transaction`, `dialog`, `registration`, `digest`,
 //! `keepalive`, `session_timer`, `policy` (auto-answer), `call` (per-call state) and
-//! `agent` (routing). No network input can panic it.
+//! `agent` (routing); `subscription` and `presence` are the supervisor board's busy lamp
+//! (RFC 6665 SUBSCRIBE/NOTIFY, RFC 4235 dialog-info, RFC 3680 reginfo). No network input
+//! can panic it.
 #![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -27,9 +29,11 @@ pub mod digest;
 pub mod error;
 mod keepalive;
 pub mod policy;
+pub mod presence;
 mod registration;
 pub mod sdp;
 mod session_timer;
+pub mod subscription;
 mod time;
 mod transaction;
 pub mod wire;

@@ -18,6 +18,10 @@
 #   BED_NG_PORT   rtpengine ng control port [2223]
 #   BED_RTP_MIN / BED_RTP_MAX  rtpengine media port range [30000 / 30199]
 #   BED_DOMAIN    SIP domain served [127.0.0.1]; BED_REALM digest realm [ttecphone-bed]
+#   BED_MEDIA_IP  address rtpengine relays media on and offers in its ICE candidate
+#                 [127.0.0.1]; the demo sets the host's own address (with
+#                 BED_MODE=loopback) so a normal desktop browser, which offers its
+#                 real interface addresses and never loopback, can reach it
 #   BED_RTPE_TO_WS / BED_RTPE_TO_UDP  rtpengine flags toward the browser / CUCM
 #   BED_RUN_DIR   state, logs, generated config [<bed>/run]
 #   BED_START_TIMEOUT  seconds to wait for each daemon [10]
@@ -44,6 +48,7 @@ BED_RTP_MIN=${BED_RTP_MIN:-30000}
 BED_RTP_MAX=${BED_RTP_MAX:-30199}
 BED_DOMAIN=${BED_DOMAIN:-127.0.0.1}
 BED_REALM=${BED_REALM:-ttecphone-bed}
+BED_MEDIA_IP=${BED_MEDIA_IP:-$IP}
 BED_START_TIMEOUT=${BED_START_TIMEOUT:-10}
 BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
 BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
@@ -138,6 +143,7 @@ BED_RTP_MIN=$BED_RTP_MIN
 BED_RTP_MAX=$BED_RTP_MAX
 BED_DOMAIN=$BED_DOMAIN
 BED_REALM=$BED_REALM
+BED_MEDIA_IP=$BED_MEDIA_IP
 BED_RUN_DIR=$RUN_DIR
 BED_KAMAILIO_CTL=unix:$RUN_DIR/kamailio_ctl
 EOF
@@ -192,8 +198,21 @@ wait_for() { # name, command...
   done
 }
 
+# Empty db_text tables for the presence modules (Debian's kamailio package ships
+# their definitions); fresh at each Kamailio start, like the in-memory location.
+init_presence_db() {
+  local src=/usr/share/kamailio/dbtext/kamailio t
+  rm -rf "$RUN_DIR/dbtext"
+  mkdir -p "$RUN_DIR/dbtext"
+  for t in version presentity active_watchers watchers xcap pua; do
+    [[ -f $src/$t ]] || die "missing $src/$t (package kamailio)"
+    cp "$src/$t" "$RUN_DIR/dbtext/$t"
+  done
+}
+
 start_kamailio() {
   gen_kamailio_cfg
+  init_presence_db
   if ! out=$(kamailio -c -f "$RUN_DIR/kamailio.cfg" 2>&1); then
     echo "$out" | tail -n 30 >&2
     do_stop >/dev/null 2>&1 || true
@@ -232,7 +251,7 @@ do_start() {
   # in userspace anyway. setsid: own process group, detached from the caller.
   spawn rtpengine rtpengine \
     --config-file=none --foreground --log-stderr --log-level=6 \
-    --table=-1 --interface="$IP" --listen-ng="$IP:$BED_NG_PORT" \
+    --table=-1 --interface="$BED_MEDIA_IP" --listen-ng="$IP:$BED_NG_PORT" \
     --port-min="$BED_RTP_MIN" --port-max="$BED_RTP_MAX" \
     --pidfile="$RUN_DIR/rtpengine.pid" --num-threads=2 --delete-delay=0 \
     --timeout=60 --silent-timeout=3600 --final-timeout=7200
@@ -242,7 +261,7 @@ do_start() {
 
   local ms=$((($(date +%s%N) - t0) / 1000000))
   echo "BED_START_MS=$ms" >>"$PORTS_ENV"
-  log "up in ${ms} ms ($BED_MODE mode): SIP udp:$IP:$BED_SIP_PORT, ws://$IP:$BED_WS_PORT/, ng udp:$IP:$BED_NG_PORT, RTP $BED_RTP_MIN-$BED_RTP_MAX"
+  log "up in ${ms} ms ($BED_MODE mode): SIP udp:$IP:$BED_SIP_PORT, ws://$IP:$BED_WS_PORT/, ng udp:$IP:$BED_NG_PORT, RTP $BED_MEDIA_IP:$BED_RTP_MIN-$BED_RTP_MAX"
   [[ $BED_MODE == netns ]] && log "clients must run inside the namespace: $BED_DIR/bed.sh exec <cmd>"
   return 0
 }

@@ -4,6 +4,7 @@
 # skipped, and `apt-get update` only runs when something is missing.
 #
 #   kamailio + kamailio-websocket-modules   SIP registrar/proxy, SIP over WebSocket
+#   kamailio-presence-modules               presence + dialog event package (supervisor board)
 #   rtpengine-daemon                        media relay, userspace only (no DKMS
 #                                           kernel module: --no-install-recommends)
 #   sip-tester                              sipp, playing CUCM
@@ -19,7 +20,7 @@ BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ $(id -u) == 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
 [[ -r /etc/debian_version ]] || { echo "install.sh: Debian only" >&2; exit 1; }
 
-PKGS=(kamailio kamailio-websocket-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps)
+PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps)
 if ! command -v node >/dev/null || (( $(node -p 'process.versions.node.split(".")[0]') < 18 )); then
   PKGS+=(nodejs npm)
 fi

@@ -12,7 +12,10 @@ if node -e "require('net').connect(8083,'127.0.0.1').on('connect',()=>process.ex
   exit 0
 fi
 mkdir -p target
+# --bed-env: the local broker of `bash unit_testing/demo.sh --broker-only`
+# (test calls, and the desktop's default prefs point the gadget at it).
 nohup node unit_testing/mock_finesse/server.mjs --port 8083 \
   --gadget-origin http://127.0.0.1:8080 --exit-when-origin-gone \
+  --bed-env unit_testing/bed/run-demo/ports.env \
   > target/mock-finesse.log 2>&1 &
 echo "mock Finesse: http://127.0.0.1:8080/desktop/ (log: target/mock-finesse.log)"

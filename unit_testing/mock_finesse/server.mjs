@@ -4,11 +4,14 @@
 //   node server.mjs [--port 8083] [--host 127.0.0.1]
 //                   (--gadget-dir <dist> | --gadget-origin http://127.0.0.1:8080)
 //                   [--gadget-name TTECPhone] [--exit-when-origin-gone] [--background] [--verbose]
+//                   [--bed-env unit_testing/bed/run-demo/ports.env]
 //
 // Routes: /desktop/ (mock agent desktop + QA panel), /desktop/assets/js/finesse.js,
 // /desktop/assets/js/jquery.min.js, /gadgets/ifr?url=… (Shindig-like render),
 // /3rdpartygadget/files/<name>/… (gadget files from disk or proxied to the origin),
-// /mock-finesse/… (the mock's own assets) and /mock-finesse/health.
+// /mock-finesse/… (the mock's own assets) and /mock-finesse/health; with --bed-env,
+// POST /mock-finesse/qa/test-call and GET /mock-finesse/qa/test-call/<id> (the QA
+// panel's "Place a test call", see lib/test-call.mjs).
 // See README.md.
 
 import http from 'node:http';
@@ -20,6 +23,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseGadgetSpec, renderGadget, SpecError } from './lib/gadget-spec.mjs';
+import { brokerPrefs, createTestCalls, parseTestCall, readBedEnv } from './lib/test-call.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PUBLIC = path.join(HERE, 'public');
@@ -63,15 +67,18 @@ Usage: node server.mjs [options]
   --exit-when-origin-gone    with --gadget-origin: exit once the origin stops answering
   --background               start detached, print the URL once it answers, then return
   --verbose                  log each request (method and path, never the query string)
+  --bed-env <ports.env>      the local broker (SIP test bed) to use: enables the QA panel's
+                             "Place a test call", and /desktop/ without prefs gets the
+                             broker's prefs (brokerKind=sip, wsUrl, sipDomain)
   --help                     this text
 `;
 
 export function parseArgs(argv) {
   const opts = {
-    port: 8083, host: '127.0.0.1', gadgetDir: null, gadgetOrigin: null, gadgetName: 'TTECPhone',
+    port: 8083, host: '127.0.0.1', gadgetDir: null, gadgetOrigin: null, gadgetName: 'TTECPhone', bedEnv: null,
     exitWhenOriginGone: false, background: false, verbose: false, help: false,
   };
-  const takes = { '--port': 'port', '--host': 'host', '--gadget-dir': 'gadgetDir', '--gadget-origin': 'gadgetOrigin', '--gadget-name': 'gadgetName' };
+  const takes = { '--port': 'port', '--host': 'host', '--gadget-dir': 'gadgetDir', '--gadget-origin': 'gadgetOrigin', '--gadget-name': 'gadgetName', '--bed-env': 'bedEnv' };
   const flags = { '--exit-when-origin-gone': 'exitWhenOriginGone', '--background': 'background', '--verbose': 'verbose', '--help': 'help', '-h': 'help' };
   for (let i = 0; i < argv.length; i += 1) {
     let arg = argv[i];
@@ -102,6 +109,7 @@ export function parseArgs(argv) {
   }
   if (opts.exitWhenOriginGone && !opts.gadgetOrigin) throw new Error('--exit-when-origin-gone needs --gadget-origin');
   if (opts.gadgetDir) opts.gadgetDir = path.resolve(opts.gadgetDir);
+  if (opts.bedEnv) opts.bedEnv = path.resolve(opts.bedEnv);
   return opts;
 }
 
@@ -170,6 +178,29 @@ export function createMockFinesse(opts) {
     staticRoutes[`/mock-finesse/${file}`] = [file, type];
   }
   const log = (...a) => { if (opts.verbose) console.log(...a); };
+  const testCalls = opts.bedEnv ? createTestCalls({ bedEnvFile: opts.bedEnv, log: (m) => console.log(`mock Finesse: ${m}`) }) : null;
+
+  /** POST /mock-finesse/qa/test-call {to, callerId, hangupAfterS, holdResume, cancelBeforeAnswer} */
+  async function handleTestCall(req, res) {
+    const json = (status, obj) => send(res, status, JSON.stringify(obj), { 'Content-Type': MIME['.json'] });
+    if (!testCalls) return json(404, { error: 'no local broker: start the mock with --bed-env (unit_testing/demo.sh does)' });
+    const chunks = [];
+    let size = 0;
+    for await (const c of req) {
+      size += c.length;
+      if (size > 4096) return json(413, { error: 'request too large' });
+      chunks.push(c);
+    }
+    let body;
+    try { body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'); } catch { return json(400, { error: 'the request is not JSON' }); }
+    const parsed = parseTestCall(body);
+    if (!parsed.ok) return json(400, { error: parsed.error });
+    try {
+      return json(202, await testCalls.start(parsed.call));
+    } catch (e) {
+      return json(503, { error: `cannot place the test call: ${e.message}` });
+    }
+  }
 
   /** Reads a file of the gadget (a path below /3rdpartygadget/files/<name>/) from disk or origin. */
   async function readGadgetFile(urlPath) {
@@ -243,6 +274,16 @@ export function createMockFinesse(opts) {
   async function handle(req, res) {
     const url = new URL(req.url, 'http://mock.invalid');
     log(`${req.method} ${url.pathname}`);
+    const qa = url.pathname.replace(/^\/desktop\//, '/');
+    if (qa === '/mock-finesse/qa/test-call') {
+      if (req.method !== 'POST') return sendText(res, 405, 'POST a JSON test call here');
+      return handleTestCall(req, res);
+    }
+    if (qa.startsWith('/mock-finesse/qa/test-call/') && req.method === 'GET') {
+      const c = testCalls && testCalls.get(qa.slice('/mock-finesse/qa/test-call/'.length));
+      if (!c) return sendText(res, 404, 'no such test call');
+      return send(res, 200, JSON.stringify(c), { 'Content-Type': MIME['.json'] });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (opts.gadgetOrigin && url.pathname.startsWith('/3rdpartygadget/')) return proxyToOrigin(req, res, url);
       return sendText(res, 405, `${req.method} not allowed`);
@@ -256,8 +297,18 @@ export function createMockFinesse(opts) {
       return res.end();
     }
     if (url.pathname === '/mock-finesse/health' || url.pathname === '/desktop/mock-finesse/health') {
-      return send(res, 200, JSON.stringify({ mockFinesse: true, gadgetBase, gadgetDir: opts.gadgetDir, gadgetOrigin: opts.gadgetOrigin }),
+      return send(res, 200, JSON.stringify({ mockFinesse: true, gadgetBase, gadgetDir: opts.gadgetDir, gadgetOrigin: opts.gadgetOrigin, testCalls: !!testCalls }),
         { 'Content-Type': MIME['.json'] });
+    }
+    if (testCalls && (url.pathname === '/desktop/' || url.pathname === '/desktop/index.html') && !url.searchParams.has('prefs')) {
+      // The local broker's prefs, so the gadget registers there without any typing.
+      let env;
+      try { env = readBedEnv(opts.bedEnv); } catch { env = null; }
+      if (env) {
+        url.searchParams.set('prefs', brokerPrefs(env));
+        res.writeHead(302, { ...NO_CACHE, Location: `${url.pathname}${url.search}` });
+        return res.end();
+      }
     }
     const route = staticRoutes[url.pathname];
     if (route) {
@@ -305,6 +356,7 @@ export function createMockFinesse(opts) {
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
   });
+  server.testCalls = testCalls;
   return server;
 }
 
@@ -411,7 +463,14 @@ async function main(argv) {
           process.exit(0);
         }, { intervalMs });
       }
-      for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { server.close(); process.exit(0); });
+      for (const sig of ['SIGINT', 'SIGTERM']) {
+        process.once(sig, async () => {
+          server.close();
+          // Test calls (sipp) end with the server: nothing of the demo is left running.
+          await server.testCalls?.stopAll();
+          process.exit(0);
+        });
+      }
     });
   });
   if (code !== undefined) return code;

@@ -409,6 +409,53 @@
       status("Dialog " + last.id + " dropped.");
     });
     $("clear-log").addEventListener("click", function () { clearEvents(); status("Event log cleared."); });
+    wireTestCall();
+  }
+
+  // ------------------------------------------------------------------ test call (local broker, see lib/test-call.mjs)
+  var testCallBase = location.pathname.replace(/\/desktop\/.*$/, "/desktop/") + "mock-finesse/qa/test-call";
+  function testCallStatus(text, state) {
+    var el = $("test-call-status");
+    el.textContent = text;
+    el.setAttribute("data-state", state || "");
+  }
+  function placeTestCall(opts) {
+    record("desktop", "testCall.place", { to: opts.to, callerId: opts.callerId, hangupAfterS: opts.hangupAfterS,
+      holdResume: !!opts.holdResume, cancelBeforeAnswer: !!opts.cancelBeforeAnswer });
+    testCallStatus("Placing a test call to " + opts.to + "…", "placing");
+    return fetch(testCallBase, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(opts) })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (r) {
+        if (!r.ok) { testCallStatus("Test call not placed: " + r.body.error, "failed"); throw new Error(r.body.error); }
+        testCallStatus(r.body.summary + "…", "running");
+        pollTestCall(r.body.id);
+        return r.body;
+      });
+  }
+  function pollTestCall(id) {
+    fetch(testCallBase + "/" + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (c) {
+      if (c.state === "running") { setTimeout(function () { pollTestCall(id); }, 500); return; }
+      record("desktop", "testCall.end", { id: c.id, state: c.state, code: c.code });
+      testCallStatus((c.state === "ok" ? "Done: " : "Failed: ") + c.summary, c.state);
+    }, function () { testCallStatus("Lost track of the test call (is the demo still running?)", "failed"); });
+  }
+  function wireTestCall() {
+    $("t-to").value = st.identity.mobileAgentDialNumber || "3000";
+    fetch(location.pathname.replace(/\/desktop\/.*$/, "/desktop/") + "mock-finesse/health").then(function (r) { return r.json(); }).then(function (h) {
+      if (!h.testCalls) {
+        $("test-call-place").disabled = true;
+        $("test-call-hint").textContent = "No local broker: run unit_testing/demo.sh to place test calls.";
+      }
+    }, function () { /* the form still reports errors when used */ });
+    $("test-call-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var flow = document.querySelector("input[name=t-flow]:checked").value;
+      placeTestCall({
+        to: $("t-to").value.trim(), callerId: $("t-caller").value.trim(),
+        hangupAfterS: $("t-hangup").value === "" ? 10 : Number($("t-hangup").value),
+        holdResume: flow === "hold", cancelBeforeAnswer: flow === "cancel"
+      }).catch(function () { /* shown in the status line */ });
+    });
   }
 
   function sendActiveTab() {
@@ -454,7 +501,10 @@
     updateDialog: updateDialog,
     dropDialog: dropDialog,
     sendActiveTab: sendActiveTab,
-    setActiveTab: function (on) { st.activeTab = !!on; $("f-active-tab").checked = st.activeTab; }
+    setActiveTab: function (on) { st.activeTab = !!on; $("f-active-tab").checked = st.activeTab; },
+    /** Places a test call through the local broker ({to, callerId, hangupAfterS, holdResume,
+     *  cancelBeforeAnswer}); resolves with the server's record ({id, callId, scenario, …}). */
+    placeTestCall: placeTestCall
   };
 
   // ------------------------------------------------------------------ start
