@@ -65,6 +65,7 @@ suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
+suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.

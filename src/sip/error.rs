@@ -27,6 +27,10 @@ pub enum ParseError {
     BadSessionExpires,
     #[error("missing or malformed {0} header")]
     Header(&'static str),
+    #[error("message of {0} bytes exceeds the size limit")]
+    TooLarge(usize),
+    #[error("more than the allowed number of header fields")]
+    TooManyHeaders,
 }
 
 /// Digest layer: a challenge we cannot answer.

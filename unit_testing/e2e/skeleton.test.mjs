@@ -125,6 +125,23 @@ describe('the gadget inside the mock Finesse', () => {
     await expectText(frame, '.ttec-registration__word', 'Error');
   });
 
+  test('gadget.html carries a strict CSP and runs under it with no violation', async () => {
+    const html = fs.readFileSync(path.join(DIST, 'gadget.html'), 'utf8');
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1];
+    assert.ok(csp, 'no CSP meta in gadget.html');
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+    assert.doesNotMatch(csp, /unsafe-inline|\*/);
+    assert.match(csp, /connect-src 'self' https:\/\/wazo\.example\.com wss:\/\/wazo\.example\.com/);
+    const violations = [];
+    const standalone = await browser.context.newPage();
+    standalone.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+    await standalone.goto(`${finesse.origin}/3rdpartygadget/files/TTECPhone/gadget.html`);
+    await expectText(standalone.mainFrame(), '.ttec-registration__detail', /^Finesse is not available/);
+    await standalone.close();
+    assert.deepEqual(violations, []);
+  });
+
   test('the gadget asked for nothing outside this machine', () => {
     assert.deepEqual(remoteRequests, []);
   });

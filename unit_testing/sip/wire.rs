@@ -221,3 +221,19 @@ fn every_corpus_file_parses_once_filled() {
     }
     assert!(n >= 10);
 }
+
+/// Hostile sizes are refused before any work is spent on them.
+#[test]
+fn oversized_messages_and_header_floods_are_refused() {
+    use ttecphone_sip::wire::{parse, MAX_HEADER_LINES, MAX_MESSAGE_BYTES};
+    use ttecphone_sip::ParseError;
+    let head = "OPTIONS sip:3000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WSS x.invalid;branch=z9hG4bK1\r\n\
+                From: <sip:a@b>;tag=1\r\nTo: <sip:3000@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n";
+    let huge = format!("{head}X-Pad: {}\r\n\r\n", "a".repeat(MAX_MESSAGE_BYTES));
+    assert!(matches!(parse(&huge), Err(ParseError::TooLarge(n)) if n == huge.len()));
+    let flood = format!("{head}{}\r\n", "X-F: 1\r\n".repeat(MAX_HEADER_LINES));
+    assert_eq!(parse(&flood).err(), Some(ParseError::TooManyHeaders));
+    // Just under both limits still parses.
+    let many = format!("{head}{}\r\n", "X-F: 1\r\n".repeat(MAX_HEADER_LINES - 10));
+    assert!(parse(&many).is_ok());
+}

@@ -29,7 +29,10 @@ pub mod header;
 mod parse;
 
 pub use build::{reason_phrase, MessageBuilder, ResponseContext};
-pub use parse::{parse, parse_lenient, Defect, Header, Message, Method, StartLine};
+pub use parse::{
+    parse, parse_lenient, Defect, Header, Message, Method, StartLine, MAX_HEADER_LINES,
+    MAX_MESSAGE_BYTES,
+};
 
 /// Canonical header names, so the rest of the core never spells one twice.
 pub mod name {

@@ -182,14 +182,27 @@ pub fn parse(text: &str) -> Result<Message<'_>, ParseError> {
     }
 }
 
+/// The largest message the phone accepts. Real ones are a few KiB (an INVITE
+/// with a WebRTC offer is about 3 KiB); anything near this is hostile or broken,
+/// and is dropped before any work is spent on it.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The most header lines (after unfolding) one message may carry.
+pub const MAX_HEADER_LINES: usize = 256;
+
 /// Parses one message, returning defects that still allow a 400 response separately.
 pub fn parse_lenient(text: &str) -> Result<(Message<'_>, Option<Defect>), ParseError> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(ParseError::TooLarge(text.len()));
+    }
     // RFC 3261 §7.5: CRLFs before the start line are ignored.
     let text = text.trim_start_matches(['\r', '\n']);
     if text.is_empty() {
         return Err(ParseError::Empty);
     }
     let (head, body) = split_head_body(text);
+    if head.split('\n').count() > MAX_HEADER_LINES + 1 {
+        return Err(ParseError::TooManyHeaders);
+    }
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let start = parse_start_line(lines.next().unwrap_or(""))?;
     let raw = parse_header_lines(lines)?;
