@@ -80,6 +80,7 @@ suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurren
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
+suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"
