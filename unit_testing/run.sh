@@ -62,6 +62,7 @@ suite "native: store and config"   cargo test -p ttecphone-components --test sto
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
+suite "dependencies: licences, bans" cargo deny --log-level error check licenses bans sources
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs

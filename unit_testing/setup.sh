@@ -56,6 +56,13 @@ if [[ "$(trunk --version 2>/dev/null)" != "trunk $trunk_version" ]]; then
   cargo install -q --locked trunk --version "$trunk_version" --force
 fi
 
+# Licence / ban / source policy checker (deny.toml), from crates.io.
+deny_version=0.20.2
+if [[ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $deny_version" ]]; then
+  log "cargo: installing cargo-deny $deny_version (about 3 min)"
+  cargo install -q --locked cargo-deny --version "$deny_version" --force
+fi
+
 # --- npm packages ----------------------------------------------------------------
 npm_install() {  # dir: install from its lock file unless node_modules matches it
   local dir=$1
