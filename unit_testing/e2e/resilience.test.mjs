@@ -8,6 +8,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BED_SH, RUN_DIR } from '../bed/lib/bed.mjs';
+import { countRtp } from '../bed/lib/rtpengine.mjs';
 import {
   brokerRequests, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
 } from './bed-session.mjs';
@@ -101,6 +102,34 @@ describe('resilience against the real broker', () => {
       await bedAsync('sip-start');
     }
     figures.recoveryAfterLongOutageMs = await waitForWord(frame, 'Registered', 14000);
+  }));
+
+  test('WebSocket lost during a call: audio keeps flowing, the phone re-registers, and the agent can still hang up', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 30000 });
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await bedAsync('sip-stop');
+    await bedAsync('sip-start');
+    await waitForWord(frame, 'Registered', 3000);
+    // The media path (browser <-> rtpengine) never depended on the signalling socket.
+    const rtp = await countRtp({ port: session.env.BED_NG_PORT }, run.callId(1), 1.5);
+    for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after the reconnect: ${JSON.stringify(rtp)}`);
+    figures.rtpAfterReconnect = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
+    assert.ok(await frame.$('.ttec-call'), 'the call survived the reconnect');
+    await frame.click('.ttec-call__hangup');
+    await expectSippOk(run); // sipp got our BYE over the new WebSocket and answered it
+    await expectText(frame, '[aria-live=polite]', 'Call ended: you hung up.', 5000);
+  }));
+
+  test('WebSocket lost during a call: the caller can still hang up afterwards', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_call.xml', { durationMs: 6000 });
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await bedAsync('sip-stop');
+    await bedAsync('sip-start');
+    await waitForWord(frame, 'Registered', 3000);
+    await expectSippOk(run); // sipp's BYE reached the phone on its new WebSocket and got a 200
+    await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
   }));
 
   test('dead but open connection (broker frozen): found by keep-alive, reconnected when it thaws', () => withPage(async (page) => {
