@@ -108,6 +108,14 @@ impl<'m> RequestParts<'m> {
             .get(name::CALL_ID)
             .filter(|c| !c.is_empty())
             .ok_or(Invalid)?;
+        // Call-ID, CSeq, From and To appear once (RFC 3261 §7.3.1, §20); two of one make
+        // the request ambiguous (which dialog, which transaction?), hence malformed.
+        if [name::CALL_ID, name::CSEQ, name::FROM, name::TO]
+            .into_iter()
+            .any(|h| msg.get_all(h).nth(1).is_some())
+        {
+            return Err(Invalid);
+        }
         if cseq.method != method_text {
             return Err(Invalid);
         }
@@ -345,11 +353,18 @@ impl UserAgent {
             RequestParts::parse(msg).ok()
         };
         let Some(parts) = parts else {
-            let branch = msg
+            // The response to a request goes back along its top Via (RFC 3261 §18.2.2):
+            // with an unreadable one there is nowhere to send a 400. Such a request is
+            // typically a garbled copy of one in progress, and a 400 carrying that
+            // request's Call-ID and CSeq would read upstream as a final answer to it.
+            let Ok(top_via) = msg
                 .get(name::VIA)
-                .and_then(|v| Via::parse(v).ok())
-                .and_then(|v| v.branch());
-            if branch.is_some_and(|b| self.txns.knows_branch(b)) {
+                .map_or(Err(()), |v| Via::parse(v).map_err(|_| ()))
+            else {
+                self.drop_malformed("request with an unreadable top Via: no route for a response");
+                return;
+            };
+            if top_via.branch().is_some_and(|b| self.txns.knows_branch(b)) {
                 self.drop_malformed("garbled copy of a request already being handled");
                 return;
             }
