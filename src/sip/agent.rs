@@ -14,6 +14,7 @@ use crate::registration::Registration;
 use crate::session_timer::{self, UasNegotiation};
 use crate::time::{Instant, Random, RandomExt};
 use crate::transaction::{Lookup, ServerTransactions, TxnKey};
+use crate::watch::Watch;
 use crate::wire::header::{CSeq, NameAddr, Via};
 use crate::wire::{self, name, Message, Method, ResponseContext, StartLine};
 
@@ -45,6 +46,8 @@ pub struct UserAgent {
     /// (Call-ID, CSeq) of INVITEs already finished, so a late copy of one (after its
     /// transaction was forgotten) is refused as merged (482) instead of ringing again.
     finished_invites: VecDeque<(CallId, u32)>,
+    /// Supervisor board subscriptions (empty for an agent).
+    watch: Watch,
 }
 
 /// How many finished INVITEs are remembered.
@@ -176,6 +179,7 @@ impl UserAgent {
             keepalive,
             calls: Vec::new(),
             finished_invites: VecDeque::with_capacity(FINISHED_INVITES),
+            watch: Watch::default(),
         }
     }
 
@@ -183,7 +187,9 @@ impl UserAgent {
     pub fn handle_connected(&mut self, now: Instant) {
         self.out.connected = true;
         self.keepalive.on_connected(self.config.keepalive, now);
-        self.registration.on_connected(now, &mut ctx!(self));
+        let mut ctx = ctx!(self);
+        self.registration.on_connected(now, &mut ctx);
+        self.watch.on_connected(now, &mut ctx);
     }
 
     /// WebSocket closed: the flow is gone. Confirmed calls are kept (RFC 5626 flow
@@ -194,6 +200,7 @@ impl UserAgent {
         self.keepalive.on_disconnected();
         let mut ctx = ctx!(self);
         self.registration.on_disconnected(&mut ctx);
+        self.watch.on_disconnected();
         for call in &mut self.calls {
             call.on_disconnected(now, &mut ctx);
         }
@@ -223,6 +230,7 @@ impl UserAgent {
         let mut ctx = ctx!(self);
         self.registration.on_timeout(now, &mut ctx);
         self.keepalive.on_timeout(now, &mut ctx);
+        self.watch.on_timeout(now, &mut ctx);
         ctx.txns.prune(now);
         for call in &mut self.calls {
             call.on_timeout(now, &mut ctx);
@@ -242,6 +250,8 @@ impl UserAgent {
                     ctx.emit(Event::Warning("cannot call: not connected".into()));
                 }
             }
+            Command::Watch { targets } => self.watch.set(targets, now, &mut ctx),
+            Command::Unwatch => self.watch.set(Vec::new(), now, &mut ctx),
             Command::Answer { call } => match self.calls.iter_mut().find(|c| c.id == call) {
                 Some(c) => c.answer(None, now, &mut ctx),
                 None => ctx.emit(Event::Warning(format!("no call {call} to answer"))),
@@ -296,6 +306,7 @@ impl UserAgent {
             self.registration.next_deadline(),
             self.keepalive.next_deadline(),
             self.txns.next_deadline(),
+            self.watch.next_deadline(),
         ]
         .into_iter()
         .chain(self.calls.iter().map(Call::next_deadline))
@@ -333,6 +344,8 @@ impl UserAgent {
         let mut ctx = ctx!(self);
         if self.registration.owns(call_id) {
             self.registration.on_response(msg, status, now, &mut ctx);
+        } else if self.watch.owns(call_id) {
+            self.watch.on_response(msg, status, now, &mut ctx);
         } else if self.keepalive.owns(call_id) {
             // Any response proves the flow; on_inbound already noted it.
         } else if let Some(call) = self.calls.iter_mut().find(|c| c.id.as_str() == call_id) {
@@ -411,6 +424,16 @@ impl UserAgent {
                 ctx.reply(&parts.key, b.finish(None), now);
                 return;
             }
+        }
+        if parts.method == Method::Notify {
+            // Only subscriptions of ours get NOTIFYs (RFC 6665 §4.1.3: else 481).
+            let (from_tag, to_tag) = (parts.from_tag, parts.to_tag);
+            let status = self
+                .watch
+                .on_notify(msg, parts.call_id, from_tag, to_tag, now, &mut ctx)
+                .unwrap_or(481);
+            reply(&mut ctx, status);
+            return;
         }
         if parts.method == Method::Cancel {
             let call = self.calls.iter_mut().find(|c| {
