@@ -14,7 +14,7 @@ use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::store::{
     Action, AgentState, CallPhase, PhoneState, Registration, UserCommand,
 };
-use ttecphone_components::{PhoneBar, StoreContext};
+use ttecphone_components::{PhoneBar, RegistrationStatus, StoreContext, TeamBoardView};
 use yew::prelude::*;
 
 use crate::driver::Driver;
@@ -55,25 +55,34 @@ async fn start(
         return;
     }
     let rule = config.number_rule.clone();
+    let preview_forced = config.preview_mode;
     config_slot.set(Some(Rc::new(config)));
-    if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule) {
+    if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule, preview_forced) {
         dispatcher.dispatch(Action::Registration(Registration::Failed {
             reason: format!("Finesse did not answer: {message}."),
         }));
     }
 }
 
-/// Who the phone registers as, or why it must not register at all.
-fn phone_identity(state: &PhoneState) -> Result<Option<String>, &'static str> {
+/// Who the phone registers as (and whether as a supervisor's preview line), or why it
+/// must not register at all.
+fn phone_identity(state: &PhoneState) -> Result<Option<(String, bool)>, &'static str> {
     let agent = &state.agent;
     if agent.id.is_empty() {
         return Ok(None); // Finesse has not loaded the user yet
+    }
+    if state.board.active {
+        // Preview: the supervisor's own SIP identity, never answering (see README).
+        return match &agent.webrtc_number {
+            Some(number) => Ok(Some((number.clone(), true))),
+            None => Err("Preview: no SIP identity for you: your Finesse extension gives no number through webrtcNumberRule. Ask your administrator."),
+        };
     }
     if agent.state == AgentState::Logout {
         return Err("Logged out of Finesse.");
     }
     match (&agent.webrtc_number, agent.mobile_agent) {
-        (Some(number), true) => Ok(Some(number.clone())),
+        (Some(number), true) => Ok(Some((number.clone(), false))),
         _ => Err("Not a WebRTC agent: log into Finesse as a mobile agent with your WebRTC number."),
     }
 }
@@ -91,9 +100,12 @@ struct Phone {
 
 /// Takes the tab lock, signs into the broker (retrying with backoff while it is
 /// unreachable) and starts the driver for `number`.
+#[allow(clippy::too_many_arguments)]
 async fn start_phone(
     config: Rc<GadgetConfig>,
     number: String,
+    preview: bool,
+    watched: Rc<RefCell<Vec<String>>>,
     agent_state: String,
     dispatcher: UseReducerDispatcher<PhoneState>,
     slot: Rc<RefCell<Phone>>,
@@ -166,8 +178,11 @@ async fn start_phone(
         let dispatcher = dispatcher.clone();
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
-    match Driver::start(&config, account, &agent_state, report) {
+    match Driver::start(&config, account, &agent_state, preview, report) {
         Ok(driver) => {
+            if preview {
+                driver.watch(watched.borrow().clone());
+            }
             *slot.borrow_mut() = Phone {
                 driver: Some(driver),
                 _session: session,
@@ -184,6 +199,8 @@ pub fn app() -> Html {
     let config = use_state(|| None::<Rc<GadgetConfig>>);
     let phone = use_mut_ref(Phone::default);
     let generation = use_mut_ref(|| 0u32);
+    // Supervisor preview: the agents' numbers the board wants watched.
+    let watched = use_mut_ref(Vec::<String>::new);
 
     {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
@@ -196,7 +213,7 @@ pub fn app() -> Html {
     let identity = phone_identity(&state);
     {
         let dispatcher = state.dispatcher();
-        let (phone, generation) = (phone.clone(), generation.clone());
+        let (phone, generation, watched) = (phone.clone(), generation.clone(), watched.clone());
         let agent_state = state.agent.state.finesse_name().to_string();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {
@@ -210,10 +227,12 @@ pub fn app() -> Html {
             *generation.borrow_mut() += 1;
             let mine = *generation.borrow();
             match (config, identity) {
-                (Some(config), Ok(Some(number))) => {
+                (Some(config), Ok(Some((number, preview)))) => {
                     wasm_bindgen_futures::spawn_local(start_phone(
                         config.clone(),
                         number.clone(),
+                        *preview,
+                        watched,
                         agent_state,
                         dispatcher,
                         phone.clone(),
@@ -233,6 +252,17 @@ pub fn app() -> Html {
                 if let Some(driver) = stopped.driver {
                     driver.shutdown("Phone stopped.");
                 }
+            }
+        });
+    }
+
+    // Preview: the team's numbers reach the core's watch list.
+    {
+        let (phone, watched) = (phone.clone(), watched.clone());
+        use_effect_with(state.board.numbers(), move |numbers| {
+            *watched.borrow_mut() = numbers.clone();
+            if let Some(driver) = phone.borrow().driver.as_ref() {
+                driver.watch(numbers.clone());
             }
         });
     }
@@ -293,10 +323,22 @@ pub fn app() -> Html {
             }
         })
     };
+    let preview = state.board.active;
+    let rows = state.board.rows.clone();
+    let (registration, number, now) = (
+        state.registration.clone(),
+        state.agent.webrtc_number.clone(),
+        state.now,
+    );
     let context = StoreContext { state, commands };
     html! {
         <ContextProvider<StoreContext> context={context}>
-            <PhoneBar />
+            if preview {
+                <RegistrationStatus registration={registration} webrtc_number={number} now={now} />
+                <TeamBoardView rows={rows} />
+            } else {
+                <PhoneBar />
+            }
         </ContextProvider<StoreContext>>
     }
 }

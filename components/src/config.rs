@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "devFeatures",
     "keepaliveS",
     "registerExpiresS",
+    "previewMode",
 ];
 
 /// `TTEC_AUTO_ANSWER_DELAY_MS` → `autoAnswerDelayMs`; None for keys that are not ours.
@@ -183,6 +184,9 @@ pub struct GadgetConfig {
     pub dev_features: bool,
     pub keepalive_s: u32,
     pub register_expires_s: u32,
+    /// Supervisor preview forced on: never answer, watch the team (a Finesse user with
+    /// the supervisor role who is not a mobile agent with a WebRTC number gets it anyway).
+    pub preview_mode: bool,
 }
 
 /// Where a layer came from, for messages.
@@ -314,6 +318,7 @@ impl ConfigBuilder {
     /// Validates everything; all problems at once, so one edit fixes them.
     pub fn finish(mut self) -> Result<GadgetConfig, Vec<ConfigProblem>> {
         let dev_features = self.bool("devFeatures", false);
+        let preview_mode = self.bool("previewMode", false);
         let broker_kind = match self
             .text("brokerKind")
             .map(str::to_ascii_lowercase)
@@ -464,6 +469,7 @@ impl ConfigBuilder {
                 dev_features,
                 keepalive_s,
                 register_expires_s,
+                preview_mode,
             }),
             _ => Err(self.problems),
         }

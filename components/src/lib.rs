@@ -16,6 +16,8 @@ pub mod media_notice;
 pub mod phone_bar;
 pub mod registration_status;
 pub mod store;
+pub mod team;
+pub mod team_board;
 
 pub use auto_answer::AutoAnswerControls;
 pub use call_controls::CallControls;
@@ -25,6 +27,7 @@ pub use media_notice::MediaNotice;
 pub use phone_bar::PhoneBar;
 pub use registration_status::RegistrationStatus;
 pub use store::{Action, PhoneState, UserCommand};
+pub use team_board::TeamBoardView;
 
 use yew::prelude::*;
 

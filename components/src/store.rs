@@ -12,6 +12,8 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::team::{reduce_board, TeamAction, TeamBoard};
+
 /// Milliseconds on the page's monotonic clock (`performance.now()`).
 pub type Millis = u64;
 
@@ -266,6 +268,8 @@ pub struct PhoneState {
     pub last_call_end: Option<String>,
     /// The microphone could not be opened for the last call; cleared once it opens.
     pub media_problem: Option<MediaProblem>,
+    /// Supervisor preview: the team board (inactive for agents).
+    pub board: TeamBoard,
 }
 
 impl Default for PhoneState {
@@ -280,6 +284,7 @@ impl Default for PhoneState {
             config_problems: Vec::new(),
             last_call_end: None,
             media_problem: None,
+            board: TeamBoard::default(),
         }
     }
 }
@@ -367,6 +372,8 @@ pub enum Action {
     SetAutoAnswer(bool),
     /// The microphone failed to open (`Some`), or opened again (`None`).
     MediaProblem(Option<MediaProblem>),
+    /// Supervisor preview: the team board.
+    Team(TeamAction),
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -479,6 +486,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             }
         }
         Action::MediaProblem(problem) => next.media_problem = problem,
+        Action::Team(action) => next.board = reduce_board(&state.board, action),
     }
     next
 }

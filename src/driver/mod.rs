@@ -15,6 +15,7 @@ use std::rc::{Rc, Weak};
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::store::{Action, MediaProblem, Registration, UserCommand};
+use ttecphone_components::team::{PeerPhone, TeamAction};
 use ttecphone_sip::{
     AgentState, AutoAnswerConfig, CallId, Command, Config, EndReason, Event, Instant, KeepAlive,
     MediaFailure, MediaResult, RegistrationState, UserAgent,
@@ -34,6 +35,8 @@ const CONNECT_TIMEOUT_MS: u32 = 1_500;
 pub type Report = Rc<dyn Fn(Action)>;
 
 enum Input {
+    /// Supervisor preview: the agents' WebRTC numbers to watch.
+    Watch(Vec<String>),
     Transport {
         generation: u32,
         event: TransportEvent,
@@ -82,10 +85,13 @@ pub struct Driver(Rc<Shared>);
 
 impl Driver {
     /// Starts the phone for `account` and connects.
+    /// `preview`: a supervisor's line, which watches agents and never answers (the core
+    /// rejects every INVITE with 480 before any media is asked for).
     pub fn start(
         config: &GadgetConfig,
         account: SipAccount,
         agent_state: &str,
+        preview: bool,
         report: Report,
     ) -> Result<Self, String> {
         let shared = Rc::new(Shared {
@@ -96,10 +102,12 @@ impl Driver {
         let media = Media::new(&config.ice_servers, move |result| {
             send(&weak, Input::Media(result));
         })?;
-        let mut ua = UserAgent::new(
-            sip_config(config, &account),
-            Box::new(random::BrowserRandom),
-        );
+        let mut sip = sip_config(config, &account);
+        sip.auto_answer.never_answer = preview;
+        if preview {
+            sip.auto_answer.enabled = false;
+        }
+        let mut ua = UserAgent::new(sip, Box::new(random::BrowserRandom));
         let now = Instant(clock::now());
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.
@@ -125,6 +133,11 @@ impl Driver {
 
     pub fn command(&self, command: UserCommand) {
         self.input(Input::Command(command));
+    }
+
+    /// Supervisor preview: watch these agents' phones (replaces the previous set).
+    pub fn watch(&self, numbers: Vec<String>) {
+        self.input(Input::Watch(numbers));
     }
 
     pub fn agent_state(&self, finesse_state: &str) {
@@ -319,6 +332,7 @@ impl State {
                 self.media_problem(&result);
                 self.ua.handle_media(result, now)
             }
+            Input::Watch(targets) => self.ua.handle_command(Command::Watch { targets }, now),
             Input::AgentState(name) => self
                 .ua
                 .handle_agent_state(AgentState::from_finesse(&name), now),
@@ -483,6 +497,10 @@ impl State {
                 }
             }
             Event::Dtmf { .. } => return,
+            Event::PeerState { target, status } => Action::Team(TeamAction::Phone {
+                number: target,
+                phone: PeerPhone::from_word(status.as_str()),
+            }),
             Event::Warning(text) => {
                 gloo::console::debug!(format!("sip: {text}"));
                 return;

@@ -26,6 +26,33 @@ extern "C" {
     pub fn get_mobile_agent_dial_number(this: &User) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = hasSupervisorRole)]
     pub fn has_supervisor_role(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getFirstName)]
+    pub fn get_first_name(this: &User) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getLastName)]
+    pub fn get_last_name(this: &User) -> Result<JsValue, JsValue>;
+    /// `[{ id, name, uri }]` of the teams a supervisor supervises.
+    #[wasm_bindgen(method, catch, js_name = getSupervisedTeams)]
+    pub fn get_supervised_teams(this: &User) -> Result<JsValue, JsValue>;
+    /// `user.addHandler('change', fn)`
+    #[wasm_bindgen(method, catch, js_name = addHandler)]
+    pub fn add_handler(this: &User, event: &str, handler: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `finesse.restservices.Team`
+    #[wasm_bindgen(js_namespace = ["finesse", "restservices"], js_name = Team)]
+    #[derive(Clone, Debug)]
+    pub type Team;
+    /// `new finesse.restservices.Team({ id, onLoad, onError })`
+    #[wasm_bindgen(constructor, catch, js_namespace = ["finesse", "restservices"], js_class = "Team")]
+    pub fn new_team(options: &JsValue) -> Result<Team, JsValue>;
+    /// `team.getUsers({ onLoad, onCollectionAdd, onCollectionDelete })`: the team's Users.
+    #[wasm_bindgen(method, catch, js_name = getUsers)]
+    pub fn get_users(this: &Team, handlers: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `finesse.restservices.Users` (a RestCollectionBase)
+    pub type Users;
+    /// `{ id: User, … }`
+    #[wasm_bindgen(method, catch, js_name = getCollection)]
+    pub fn get_collection(this: &Users) -> Result<JsValue, JsValue>;
 
     /// `finesse.clientservices.ClientServices.init(finesse.gadget.Config)`
     #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = init)]

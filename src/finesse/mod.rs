@@ -10,6 +10,7 @@ mod ffi;
 use js_sys::{Object, Promise, Reflect};
 use ttecphone_components::config::NumberRule;
 use ttecphone_components::store::{Action, AgentInfo, AgentState};
+use ttecphone_components::team::{TeamAction, TeamMember};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -109,9 +110,12 @@ fn agent_info(user: &ffi::User, rule: &NumberRule) -> AgentInfo {
     let extension = call_string(user.get_extension());
     let dial_number = call_string(user.get_mobile_agent_dial_number());
     let mobile_agent = call_bool(user.is_mobile_agent());
+    let supervisor = call_bool(user.has_supervisor_role());
+    // A supervisor who is not a mobile agent registers (in preview) the number the
+    // rule gives for the Finesse extension: that is the supervisor's SIP identity.
     let webrtc_number = if !dial_number.is_empty() {
         Some(dial_number)
-    } else if mobile_agent {
+    } else if mobile_agent || supervisor {
         rule.apply(&extension)
     } else {
         None
@@ -120,15 +124,22 @@ fn agent_info(user: &ffi::User, rule: &NumberRule) -> AgentInfo {
         id: call_string(user.get_id()),
         extension,
         mobile_agent,
-        supervisor: call_bool(user.has_supervisor_role()),
+        supervisor,
         webrtc_number,
         state: AgentState::from_finesse(&call_string(user.get_state())),
     }
 }
 
+/// Preview mode: forced by config, or a supervisor who is not a mobile agent with a
+/// WebRTC number.
+pub fn is_preview(forced: bool, supervisor: bool, mobile_agent: bool, dial_number: bool) -> bool {
+    forced || (supervisor && !(mobile_agent && dial_number))
+}
+
 /// Starts watching the Finesse user: dispatches `AgentLoaded` on load and
-/// `AgentLoaded`/`AgentStateChanged` on every change.
-pub fn watch_user(sink: impl Sink, rule: NumberRule) -> Result<(), String> {
+/// `AgentLoaded`/`AgentStateChanged` on every change. In preview mode also
+/// `Team(Preview(true))` and the supervised teams' rosters.
+pub fn watch_user(sink: impl Sink, rule: NumberRule, preview_forced: bool) -> Result<(), String> {
     let config =
         global(&["finesse", "gadget", "Config"]).ok_or("finesse.gadget.Config is missing")?;
     ffi::client_services_init(&config).map_err(|_| "ClientServices.init failed".to_string())?;
@@ -139,7 +150,19 @@ pub fn watch_user(sink: impl Sink, rule: NumberRule) -> Result<(), String> {
     let on_load = {
         let (sink, rule) = (sink.clone(), rule.clone());
         Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
-            sink.dispatch(Action::AgentLoaded(agent_info(&user, &rule)));
+            let info = agent_info(&user, &rule);
+            let dial_number = !call_string(user.get_mobile_agent_dial_number()).is_empty();
+            let preview = is_preview(
+                preview_forced,
+                info.supervisor,
+                info.mobile_agent,
+                dial_number,
+            );
+            sink.dispatch(Action::AgentLoaded(info));
+            sink.dispatch(Action::Team(TeamAction::Preview(preview)));
+            if preview {
+                watch_teams(sink.clone() as std::rc::Rc<dyn Sink>, &user, rule.clone());
+            }
         })
     };
     let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
@@ -156,4 +179,102 @@ pub fn watch_user(sink: impl Sink, rule: NumberRule) -> Result<(), String> {
     on_load.forget();
     on_change.forget();
     Ok(())
+}
+
+fn team_member(user: &ffi::User, rule: &NumberRule) -> TeamMember {
+    let id = call_string(user.get_id());
+    let name = format!(
+        "{} {}",
+        call_string(user.get_first_name()),
+        call_string(user.get_last_name())
+    )
+    .trim()
+    .to_string();
+    // Team data carries the extension; the dial number when Finesse gives it.
+    let dial_number = call_string(user.get_mobile_agent_dial_number());
+    let number = if dial_number.is_empty() {
+        rule.apply(&call_string(user.get_extension()))
+    } else {
+        Some(dial_number)
+    };
+    TeamMember {
+        name: if name.is_empty() { id.clone() } else { name },
+        id,
+        number,
+        state: AgentState::from_finesse(&call_string(user.get_state())),
+    }
+}
+
+fn object_values(object: &JsValue) -> Vec<JsValue> {
+    match object.dyn_ref::<Object>() {
+        Some(o) => Object::values(o).iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Supervisor preview: loads the users of every team `user` supervises
+/// (`getSupervisedTeams()` → `new Team({id})` → `team.getUsers()`), dispatches the
+/// whole roster, then each agent's changes (`user.addHandler('change')`).
+pub fn watch_teams(sink: std::rc::Rc<dyn Sink>, user: &ffi::User, rule: NumberRule) {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    let teams = user.get_supervised_teams().unwrap_or(JsValue::UNDEFINED);
+    let teams: Vec<JsValue> = match teams.dyn_ref::<js_sys::Array>() {
+        Some(a) => a.iter().collect(),
+        None => Vec::new(),
+    };
+    let roster: std::rc::Rc<RefCell<BTreeMap<String, Vec<TeamMember>>>> = Default::default();
+    sink.dispatch(Action::Team(TeamAction::Roster(Vec::new())));
+    for team in teams {
+        let Some(team_id) = string_field(&team, "id").or_else(|| {
+            Reflect::get(&team, &JsValue::from_str("id"))
+                .ok()?
+                .as_f64()
+                .map(|n| n.to_string())
+        }) else {
+            continue;
+        };
+        let (sink, rule, roster) = (sink.clone(), rule.clone(), roster.clone());
+        let tid = team_id.clone();
+        let on_team = Closure::<dyn FnMut(ffi::Team)>::new(move |team: ffi::Team| {
+            let (sink, rule, roster, tid) =
+                (sink.clone(), rule.clone(), roster.clone(), tid.clone());
+            let on_users = Closure::<dyn FnMut(ffi::Users)>::new(move |users: ffi::Users| {
+                let members: Vec<ffi::User> =
+                    object_values(&users.get_collection().unwrap_or(JsValue::NULL))
+                        .into_iter()
+                        .map(|u| u.unchecked_into::<ffi::User>())
+                        .collect();
+                for member in &members {
+                    let (sink, rule) = (sink.clone(), rule.clone());
+                    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |u: ffi::User| {
+                        sink.dispatch(Action::Team(TeamAction::Member(team_member(&u, &rule))));
+                    });
+                    let _ = member.add_handler("change", on_change.as_ref());
+                    on_change.forget();
+                }
+                roster.borrow_mut().insert(
+                    tid.clone(),
+                    members.iter().map(|u| team_member(u, &rule)).collect(),
+                );
+                let all: Vec<TeamMember> = roster.borrow().values().flatten().cloned().collect();
+                sink.dispatch(Action::Team(TeamAction::Roster(all)));
+            });
+            let handlers = Object::new();
+            let _ = Reflect::set(&handlers, &JsValue::from_str("onLoad"), on_users.as_ref());
+            let _ = team.get_users(&handlers);
+            on_users.forget();
+        });
+        let options = Object::new();
+        let _ = Reflect::set(
+            &options,
+            &JsValue::from_str("id"),
+            &JsValue::from_str(&team_id),
+        );
+        let _ = Reflect::set(&options, &JsValue::from_str("onLoad"), on_team.as_ref());
+        if ffi::Team::new_team(&options).is_err() {
+            gloo::console::warn!("finesse.restservices.Team could not be created");
+        }
+        on_team.forget();
+    }
 }

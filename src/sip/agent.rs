@@ -14,6 +14,7 @@ use crate::registration::Registration;
 use crate::session_timer::{self, UasNegotiation};
 use crate::time::{Instant, Random, RandomExt};
 use crate::transaction::{Lookup, ServerTransactions, TxnKey};
+use crate::watch::Watch;
 use crate::wire::header::{CSeq, NameAddr, Via};
 use crate::wire::{self, name, Message, Method, ResponseContext, StartLine};
 
@@ -45,6 +46,8 @@ pub struct UserAgent {
     /// (Call-ID, CSeq) of INVITEs already finished, so a late copy of one (after its
     /// transaction was forgotten) is refused as merged (482) instead of ringing again.
     finished_invites: VecDeque<(CallId, u32)>,
+    /// Supervisor board subscriptions (empty for an agent).
+    watch: Watch,
 }
 
 /// How many finished INVITEs are remembered.
@@ -108,6 +111,14 @@ impl<'m> RequestParts<'m> {
             .get(name::CALL_ID)
             .filter(|c| !c.is_empty())
             .ok_or(Invalid)?;
+        // Call-ID, CSeq, From and To appear once (RFC 3261 §7.3.1, §20); two of one make
+        // the request ambiguous (which dialog, which transaction?), hence malformed.
+        if [name::CALL_ID, name::CSEQ, name::FROM, name::TO]
+            .into_iter()
+            .any(|h| msg.get_all(h).nth(1).is_some())
+        {
+            return Err(Invalid);
+        }
         if cseq.method != method_text {
             return Err(Invalid);
         }
@@ -168,6 +179,7 @@ impl UserAgent {
             keepalive,
             calls: Vec::new(),
             finished_invites: VecDeque::with_capacity(FINISHED_INVITES),
+            watch: Watch::default(),
         }
     }
 
@@ -175,7 +187,9 @@ impl UserAgent {
     pub fn handle_connected(&mut self, now: Instant) {
         self.out.connected = true;
         self.keepalive.on_connected(self.config.keepalive, now);
-        self.registration.on_connected(now, &mut ctx!(self));
+        let mut ctx = ctx!(self);
+        self.registration.on_connected(now, &mut ctx);
+        self.watch.on_connected(now, &mut ctx);
     }
 
     /// WebSocket closed: the flow is gone. Confirmed calls are kept (RFC 5626 flow
@@ -186,6 +200,7 @@ impl UserAgent {
         self.keepalive.on_disconnected();
         let mut ctx = ctx!(self);
         self.registration.on_disconnected(&mut ctx);
+        self.watch.on_disconnected();
         for call in &mut self.calls {
             call.on_disconnected(now, &mut ctx);
         }
@@ -215,6 +230,7 @@ impl UserAgent {
         let mut ctx = ctx!(self);
         self.registration.on_timeout(now, &mut ctx);
         self.keepalive.on_timeout(now, &mut ctx);
+        self.watch.on_timeout(now, &mut ctx);
         ctx.txns.prune(now);
         for call in &mut self.calls {
             call.on_timeout(now, &mut ctx);
@@ -234,6 +250,8 @@ impl UserAgent {
                     ctx.emit(Event::Warning("cannot call: not connected".into()));
                 }
             }
+            Command::Watch { targets } => self.watch.set(targets, now, &mut ctx),
+            Command::Unwatch => self.watch.set(Vec::new(), now, &mut ctx),
             Command::Answer { call } => match self.calls.iter_mut().find(|c| c.id == call) {
                 Some(c) => c.answer(None, now, &mut ctx),
                 None => ctx.emit(Event::Warning(format!("no call {call} to answer"))),
@@ -288,6 +306,7 @@ impl UserAgent {
             self.registration.next_deadline(),
             self.keepalive.next_deadline(),
             self.txns.next_deadline(),
+            self.watch.next_deadline(),
         ]
         .into_iter()
         .chain(self.calls.iter().map(Call::next_deadline))
@@ -325,6 +344,8 @@ impl UserAgent {
         let mut ctx = ctx!(self);
         if self.registration.owns(call_id) {
             self.registration.on_response(msg, status, now, &mut ctx);
+        } else if self.watch.owns(call_id) {
+            self.watch.on_response(msg, status, now, &mut ctx);
         } else if self.keepalive.owns(call_id) {
             // Any response proves the flow; on_inbound already noted it.
         } else if let Some(call) = self.calls.iter_mut().find(|c| c.id.as_str() == call_id) {
@@ -345,11 +366,18 @@ impl UserAgent {
             RequestParts::parse(msg).ok()
         };
         let Some(parts) = parts else {
-            let branch = msg
+            // The response to a request goes back along its top Via (RFC 3261 §18.2.2):
+            // with an unreadable one there is nowhere to send a 400. Such a request is
+            // typically a garbled copy of one in progress, and a 400 carrying that
+            // request's Call-ID and CSeq would read upstream as a final answer to it.
+            let Ok(top_via) = msg
                 .get(name::VIA)
-                .and_then(|v| Via::parse(v).ok())
-                .and_then(|v| v.branch());
-            if branch.is_some_and(|b| self.txns.knows_branch(b)) {
+                .map_or(Err(()), |v| Via::parse(v).map_err(|_| ()))
+            else {
+                self.drop_malformed("request with an unreadable top Via: no route for a response");
+                return;
+            };
+            if top_via.branch().is_some_and(|b| self.txns.knows_branch(b)) {
                 self.drop_malformed("garbled copy of a request already being handled");
                 return;
             }
@@ -396,6 +424,16 @@ impl UserAgent {
                 ctx.reply(&parts.key, b.finish(None), now);
                 return;
             }
+        }
+        if parts.method == Method::Notify {
+            // Only subscriptions of ours get NOTIFYs (RFC 6665 §4.1.3: else 481).
+            let (from_tag, to_tag) = (parts.from_tag, parts.to_tag);
+            let status = self
+                .watch
+                .on_notify(msg, parts.call_id, from_tag, to_tag, now, &mut ctx)
+                .unwrap_or(481);
+            reply(&mut ctx, status);
+            return;
         }
         if parts.method == Method::Cancel {
             let call = self.calls.iter_mut().find(|c| {

@@ -3,6 +3,7 @@
 use core::fmt;
 use std::sync::Arc;
 
+use crate::presence::PhoneStatus;
 use crate::time::Instant;
 
 /// Identifies a call: the SIP Call-ID. Cheap to clone (shared string), since every event
@@ -57,6 +58,14 @@ pub enum Command {
     Call {
         target: String,
     },
+    /// Supervisor board: watch these agents' phones (WebRTC numbers such as `3001`, or
+    /// full `sip:` URIs), replacing the previous set. Each gets a "dialog" and a "reg"
+    /// subscription; changes come back as [`Event::PeerState`].
+    Watch {
+        targets: Vec<String>,
+    },
+    /// Stop watching everyone (unsubscribes).
+    Unwatch,
 }
 
 /// What the media edge reports back.
@@ -177,6 +186,11 @@ pub enum Event {
     Dtmf {
         call: CallId,
         digit: char,
+    },
+    /// A watched agent's phone changed (see [`Command::Watch`]); `target` as given there.
+    PeerState {
+        target: String,
+        status: PhoneStatus,
     },
     /// Dropped malformed input and the like. Never contains secrets.
     Warning(String),

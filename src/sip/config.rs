@@ -105,6 +105,9 @@ pub struct AutoAnswerConfig {
     pub reject_status: u16,
     /// Status sent for a new INVITE while a call is up (486 Busy Here).
     pub busy_status: u16,
+    /// Supervisor preview: this line only watches agents. Every INVITE is rejected
+    /// with `reject_status` before any media is asked for, whatever the other settings.
+    pub never_answer: bool,
 }
 
 impl Default for AutoAnswerConfig {
@@ -123,6 +126,7 @@ impl Default for AutoAnswerConfig {
             honour_hints: true,
             reject_status: 480,
             busy_status: 486,
+            never_answer: false,
         }
     }
 }

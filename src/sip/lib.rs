@@ -36,6 +36,7 @@ mod session_timer;
 pub mod subscription;
 mod time;
 mod transaction;
+mod watch;
 pub mod wire;
 
 pub use agent::UserAgent;
@@ -45,4 +46,5 @@ pub use api::{
 };
 pub use config::{AgentState, AutoAnswerConfig, Config, KeepAlive};
 pub use error::{DigestError, ParseError};
+pub use presence::PhoneStatus;
 pub use time::{Instant, Random};

@@ -76,8 +76,8 @@ pub enum Decision {
     },
 }
 
-/// Busy first (486: the agent is on a call), then the Finesse state gate (480: not
-/// available), then timing. Hints may shorten the configured delay, never lengthen it,
+/// Preview lines first (480: this phone never takes calls), then busy (486: the agent
+/// is on a call), then the Finesse state gate (480: not available), then timing. Hints may shorten the configured delay, never lengthen it,
 /// and never bypass the gate.
 #[must_use]
 pub fn decide(
@@ -86,6 +86,11 @@ pub fn decide(
     busy: bool,
     hints: &Hints,
 ) -> Decision {
+    if config.never_answer {
+        return Decision::Reject {
+            status: config.reject_status,
+        };
+    }
     if busy {
         return Decision::Reject {
             status: config.busy_status,

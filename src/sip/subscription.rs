@@ -161,6 +161,52 @@ impl Subscription {
         self.retry_at
     }
 
+    /// Where the next SUBSCRIBE goes: the notifier's Contact once known, else the target.
+    /// Digest credentials are computed over this URI.
+    #[must_use]
+    pub fn request_uri(&self) -> &str {
+        self.remote_target.as_deref().unwrap_or(&self.target)
+    }
+
+    /// CSeq number of the last SUBSCRIBE built.
+    #[must_use]
+    pub fn cseq(&self) -> u32 {
+        self.cseq
+    }
+
+    /// Our From tag: a NOTIFY of this subscription carries it as its To tag.
+    #[must_use]
+    pub fn from_tag(&self) -> &str {
+        &self.from_tag
+    }
+
+    /// The notifier's tag, once its 2xx or first NOTIFY fixed the dialog.
+    #[must_use]
+    pub fn to_tag(&self) -> Option<&str> {
+        self.to_tag.as_deref()
+    }
+
+    /// Start a new subscription (new Call-ID and From tag, no dialog) after a failure
+    /// or termination, keeping the failure count so the backoff keeps growing.
+    pub fn restart(&mut self, call_id: &str, from_tag: &str) {
+        self.call_id = call_id.to_owned();
+        self.from_tag = from_tag.to_owned();
+        self.to_tag = None;
+        self.cseq = 0;
+        self.remote_target = None;
+        self.route_set.clear();
+        self.state = SubState::Pending;
+        self.refresh_at = None;
+        self.retry_at = None;
+        self.version = None;
+    }
+
+    /// The SUBSCRIBE got no usable answer (timeout, refused credentials, lost flow):
+    /// terminated, and retried after the backoff.
+    pub fn fail_request(&mut self, now: Instant, status: u16) {
+        let _ = self.fail(now, status);
+    }
+
     /// A SUBSCRIBE: initial (no dialog yet) or in-dialog (refresh; `expires_s` 0 ends it).
     /// `authorization` is a full (Proxy-)Authorization header (name, value) from the digest layer.
     pub fn request(
@@ -172,8 +218,7 @@ impl Subscription {
         authorization: Option<(&str, &str)>,
     ) -> String {
         self.cseq = self.cseq.saturating_add(1);
-        let uri = self.remote_target.as_deref().unwrap_or(&self.target);
-        let mut b = MessageBuilder::request("SUBSCRIBE", uri);
+        let mut b = MessageBuilder::request("SUBSCRIBE", self.request_uri());
         b.header_fmt(
             name::VIA,
             format_args!("SIP/2.0/WSS {via_host};branch={branch};rport"),
@@ -310,6 +355,10 @@ impl Subscription {
             // deactivated / timeout / probation: re-subscribe soon; rejected / noresource: back off.
             let quick = matches!(reason.as_str(), "deactivated" | "timeout" | "probation");
             self.retry_at = Some(now.plus(if quick { 0 } else { self.backoff() }));
+            if !quick {
+                // rejected / noresource / giveup: the next refusal waits longer.
+                self.failures = self.failures.saturating_add(1);
+            }
             out.terminated = Some(reason);
         } else if let Some(expires_s) = param(sub_state, "expires").and_then(delta_seconds) {
             if expires_s > 0 {

@@ -10,6 +10,9 @@ use ttecphone_components::call_controls::format_duration;
 use ttecphone_components::media_notice::MediaNoticeProps;
 use ttecphone_components::registration_status::RegistrationStatusProps;
 use ttecphone_components::store::*;
+use ttecphone_components::team::{BoardRow, PeerPhone, TeamMember};
+use ttecphone_components::team_board::TeamBoardProps;
+use ttecphone_components::TeamBoardView;
 use ttecphone_components::{
     AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, MediaNotice, PhoneBar,
     RegistrationStatus, StoreContext,
@@ -741,4 +744,98 @@ async fn phone_bar_shows_a_microphone_problem_until_the_microphone_opens() {
         .query_selector(".ttec-media-problem")
         .unwrap()
         .is_none());
+}
+
+fn board_row(id: &str, name: &str, phone: PeerPhone) -> BoardRow {
+    BoardRow {
+        member: TeamMember {
+            id: id.into(),
+            name: name.into(),
+            number: Some(format!("30{}", &id[id.len() - 2..])),
+            state: AgentState::Ready,
+        },
+        phone,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn team_board_shows_each_phone_state_as_a_word_and_a_dot() {
+    for (phone, word, css) in [
+        (PeerPhone::Unknown, "unknown", "unknown"),
+        (PeerPhone::Offline, "offline", "offline"),
+        (PeerPhone::Idle, "idle", "idle"),
+        (PeerPhone::Ringing, "ringing", "ringing"),
+        (PeerPhone::InCall, "in call", "in-call"),
+        (PeerPhone::OnHold, "on hold", "on-hold"),
+    ] {
+        let root = render::<TeamBoardView>(TeamBoardProps {
+            rows: vec![
+                board_row("agent01", "Alice", phone),
+                board_row("agent02", "Bob", PeerPhone::Offline),
+            ],
+            children: Html::default(),
+        })
+        .await;
+        let first = "tr[data-agent='agent01']";
+        assert_eq!(
+            text(&root, &format!("{first} .ttec-board__word")).as_deref(),
+            Some(word)
+        );
+        assert_eq!(attr(&root, first, "data-phone").as_deref(), Some(css));
+        let dot = attr(&root, &format!("{first} .ttec-dot"), "class").unwrap();
+        assert!(dot.contains(&format!("ttec-dot--peer-{css}")), "{dot}");
+        assert_eq!(
+            attr(&root, &format!("{first} .ttec-dot"), "aria-hidden").as_deref(),
+            Some("true")
+        );
+        assert!(text(&root, &format!("{first} .ttec-board__name"))
+            .unwrap()
+            .contains("Alice"));
+        assert!(text(&root, &format!("{first} .ttec-board__name"))
+            .unwrap()
+            .contains("3001"));
+        assert_eq!(
+            text(&root, &format!("{first} .ttec-board__finesse")).as_deref(),
+            Some("Ready")
+        );
+        assert_eq!(
+            text(&root, "tr[data-agent='agent02'] .ttec-board__word").as_deref(),
+            Some("offline")
+        );
+        assert!(
+            root.query_selector(".ttec-board__toggle")
+                .unwrap()
+                .is_none(),
+            "no gallery, no toggle"
+        );
+    }
+    let empty = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![],
+        children: Html::default(),
+    })
+    .await;
+    assert!(text(&empty, ".ttec-board__empty")
+        .unwrap()
+        .contains("No agents"));
+}
+
+#[wasm_bindgen_test]
+async fn team_board_toggle_opens_the_child_view() {
+    let root = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![board_row("agent01", "Alice", PeerPhone::Idle)],
+        children: html! { <p class="gallery-stub">{ "bars" }</p> },
+    })
+    .await;
+    assert_eq!(
+        attr(&root, ".ttec-board__toggle", "aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert!(root.query_selector(".gallery-stub").unwrap().is_none());
+    click(&root, ".ttec-board__toggle");
+    settle().await;
+    assert_eq!(
+        attr(&root, ".ttec-board__toggle", "aria-expanded").as_deref(),
+        Some("true")
+    );
+    assert_eq!(text(&root, ".gallery-stub").as_deref(), Some("bars"));
 }

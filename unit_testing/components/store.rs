@@ -3,6 +3,7 @@
 
 use ttecphone_components::config::{BrokerKind, ConfigBuilder, NumberRule};
 use ttecphone_components::store::*;
+use ttecphone_components::team::{PeerPhone, TeamAction, TeamMember};
 
 fn reduce_all(actions: impl IntoIterator<Item = Action>) -> PhoneState {
     actions
@@ -450,4 +451,151 @@ fn ice_server_credentials_are_not_printed() {
         config.ice_servers[0].credential.as_deref(),
         Some("s3cret-turn")
     );
+}
+
+fn member(id: &str, name: &str, number: Option<&str>, state: AgentState) -> TeamMember {
+    TeamMember {
+        id: id.into(),
+        name: name.into(),
+        number: number.map(Into::into),
+        state,
+    }
+}
+
+fn team(action: TeamAction) -> Action {
+    Action::Team(action)
+}
+
+#[test]
+fn team_board_rows_follow_the_roster_finesse_states_and_phone_states() {
+    let s = reduce_all([
+        team(TeamAction::Preview(true)),
+        team(TeamAction::Roster(vec![
+            member("agent2", "Bob", Some("3002"), AgentState::NotReady),
+            member("agent1", "Alice", Some("3001"), AgentState::Ready),
+            member("agent1", "Alice again", Some("3001"), AgentState::Ready),
+            member("agent3", "Carol", None, AgentState::Logout),
+        ])),
+    ]);
+    assert!(s.board.active);
+    let names: Vec<&str> = s
+        .board
+        .rows
+        .iter()
+        .map(|r| r.member.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Alice", "Bob", "Carol"],
+        "sorted, one row per agent id"
+    );
+    assert!(s.board.rows.iter().all(|r| r.phone == PeerPhone::Unknown));
+    assert_eq!(
+        s.board.numbers(),
+        ["3001", "3002"],
+        "agents without a number are not watched"
+    );
+
+    // Each phone state reaches the row of its number, and only that row.
+    for phone in [
+        PeerPhone::Offline,
+        PeerPhone::Idle,
+        PeerPhone::Ringing,
+        PeerPhone::InCall,
+        PeerPhone::OnHold,
+        PeerPhone::Idle,
+    ] {
+        let s2 = reduce(
+            &s,
+            team(TeamAction::Phone {
+                number: "3001".into(),
+                phone,
+            }),
+        );
+        assert_eq!(s2.board.rows[0].phone, phone);
+        assert_eq!(s2.board.rows[1].phone, PeerPhone::Unknown);
+    }
+    let s = reduce(
+        &s,
+        team(TeamAction::Phone {
+            number: "3001".into(),
+            phone: PeerPhone::InCall,
+        }),
+    );
+    // A new roster keeps the phone state of numbers it keeps.
+    let s = reduce(
+        &s,
+        team(TeamAction::Roster(vec![
+            member("agent1", "Alice", Some("3001"), AgentState::Talking),
+            member("agent2", "Bob", Some("3002"), AgentState::Ready),
+        ])),
+    );
+    assert_eq!(s.board.rows[0].phone, PeerPhone::InCall);
+    assert_eq!(s.board.rows[0].member.state, AgentState::Talking);
+    assert_eq!(s.board.rows.len(), 2);
+    // One agent's Finesse state changes; a new number resets the phone state.
+    let s = reduce(
+        &s,
+        team(TeamAction::Member(member(
+            "agent2",
+            "Bob",
+            Some("3002"),
+            AgentState::Talking,
+        ))),
+    );
+    assert_eq!(s.board.rows[1].member.state, AgentState::Talking);
+    let s = reduce(
+        &s,
+        team(TeamAction::Member(member(
+            "agent1",
+            "Alice",
+            Some("3009"),
+            AgentState::Talking,
+        ))),
+    );
+    assert_eq!(s.board.rows[0].phone, PeerPhone::Unknown);
+    // New agents join sorted; leavers go; an unknown number changes nothing.
+    let s = reduce(
+        &s,
+        team(TeamAction::Member(member(
+            "agent0",
+            "Aaron",
+            Some("3000"),
+            AgentState::Ready,
+        ))),
+    );
+    assert_eq!(s.board.rows[0].member.id, "agent0");
+    let s = reduce(
+        &s,
+        team(TeamAction::Removed {
+            id: "agent0".into(),
+        }),
+    );
+    assert_eq!(s.board.rows.len(), 2);
+    let same = reduce(
+        &s,
+        team(TeamAction::Phone {
+            number: "9999".into(),
+            phone: PeerPhone::Idle,
+        }),
+    );
+    assert_eq!(same, s);
+    // Leaving preview clears the board.
+    let s = reduce(&s, team(TeamAction::Preview(false)));
+    assert!(!s.board.active && s.board.rows.is_empty());
+}
+
+#[test]
+fn peer_phone_words_match_the_sip_core() {
+    for (word, phone) in [
+        ("offline", PeerPhone::Offline),
+        ("idle", PeerPhone::Idle),
+        ("ringing", PeerPhone::Ringing),
+        ("in call", PeerPhone::InCall),
+        ("on hold", PeerPhone::OnHold),
+    ] {
+        assert_eq!(PeerPhone::from_word(word), phone);
+        assert_eq!(phone.label(), word);
+    }
+    assert_eq!(PeerPhone::from_word("nonsense"), PeerPhone::Unknown);
 }

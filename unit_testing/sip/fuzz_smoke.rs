@@ -210,6 +210,11 @@ fn fuzz_parser_and_agent_with_single_messages() {
     let mut rng = Rng(SeededRandom(0x5eed_1234));
     let mut p = Phone::new(config());
     p.register();
+    // Also a supervisor board: subscriptions in flight, so mutated NOTIFYs and
+    // responses reach the watch layer too.
+    p.cmd(Command::Watch {
+        targets: vec!["3001".into(), "3002".into()],
+    });
     let mut checked = 0;
     for i in 0..SINGLE_INPUTS {
         let seed = &seeds[rng.below(seeds.len())];

@@ -508,3 +508,69 @@ fn poll_timeout_is_never_in_the_past_after_handling() {
     answer_sdp(&mut p, &call);
     assert!(p.ua.poll_timeout().unwrap() > Instant(p.now.0));
 }
+
+/// Regression (found by fuzz_smoke once the presence captures joined its seeds): a
+/// garbled copy of the ringing INVITE, whose top Via had a second address spliced into
+/// its sent-by and which carried a second Call-ID and CSeq, was taken for a well-formed
+/// merged request and answered 482 with the call's own Call-ID and CSeq, before the
+/// call's 200 OK. A request with an unreadable top Via cannot be answered at all (no
+/// route back, RFC 3261 §18.2.2): it is dropped and counted, and the call goes on.
+#[test]
+fn garbled_copy_of_a_ringing_invite_gets_no_final_answer_before_the_calls_200() {
+    let mut p = Phone::new(config());
+    p.register();
+    let call = p.incoming("kamailio_invite.sip", "garbled-1");
+    let original = invite("kamailio_invite.sip", "garbled-1", "z9hG4bK-seq");
+    let top_via = original
+        .lines()
+        .find(|l| l.starts_with("Via:"))
+        .unwrap()
+        .to_owned();
+    let garbled = original
+        .replacen(&format!("{top_via}\r\n"), "", 1)
+        .replacen(
+            "Via: SIP/2.0/UDP 127.0.0.1:5070",
+            "Via: SIP/2.0/WSS 127.0.0.1:800/UDP 127.0.0.1:5070",
+            1,
+        )
+        .replacen(
+            "Contact: <sip:sipp@127.0.0.1:5070>",
+            "Contact: <sip:sipp@1To: <sip:3000@wazo.example.com>;tag=t\r\nCall-ID: fuzz-call\r\nCSeq: 102 INFO",
+            1,
+        );
+    assert!(garbled.contains("127.0.0.1:800/UDP"), "{garbled}");
+    p.take_sent();
+    let before = p.ua.stats();
+    p.recv(&garbled);
+    assert!(p.sent.is_empty(), "answered a garbled copy: {:?}", p.sent);
+    let after = p.ua.stats();
+    assert_eq!(after.dropped_malformed, before.dropped_malformed + 1);
+    assert_eq!(after.bad_requests_answered, before.bad_requests_answered);
+    answer_sdp(&mut p, &call);
+    assert_eq!(ok_count(&p), 1);
+    assert!(p.events.contains(&Event::CallAnswered { call }));
+    assert!(
+        !p.log
+            .iter()
+            .any(|f| status(f).is_some_and(|s| s >= 300)
+                && header(f, "Call-ID").as_deref() == Some("garbled-1")),
+        "no final error on the call's Call-ID"
+    );
+}
+
+/// Two Call-IDs (or CSeqs, Froms, Tos) make a request ambiguous: 400, never a call.
+#[test]
+fn request_with_a_duplicated_call_id_or_cseq_gets_400() {
+    let mut p = Phone::new(config());
+    p.register();
+    let doubled = invite("wazo_invite.sip", "dup-1", "z9hG4bK-dup")
+        .replacen("Call-ID: dup-1\r\n", "Call-ID: dup-1\r\nCall-ID: dup-2\r\n", 1);
+    p.recv(&doubled);
+    assert_eq!(status(p.sent.last().unwrap()), Some(400));
+    let doubled = invite("wazo_invite.sip", "dup-3", "z9hG4bK-dup3")
+        .replacen("CSeq: 102 INVITE\r\n", "CSeq: 102 INVITE\r\nCSeq: 103 INVITE\r\n", 1);
+    p.recv(&doubled);
+    assert_eq!(status(p.sent.last().unwrap()), Some(400));
+    assert!(p.media_requests().is_empty());
+    assert!(!p.events.iter().any(|e| matches!(e, Event::IncomingCall { .. })));
+}

@@ -1,6 +1,6 @@
 //! The supervisor board's busy lamp in the sans-IO core: SUBSCRIBE/NOTIFY (RFC 6665)
 //! for the "dialog" (RFC 4235) and "reg" (RFC 3680) packages, on the NOTIFYs real
-//! Kamailio 5.6 presence modules sent in the bed (corpus_presence/kamailio_notify_*.sip, captured
+//! Kamailio 5.6 presence modules sent in the bed (corpus/kamailio_notify_*.sip, captured
 //! by unit_testing/bed/test/presence.test.mjs with BED_CAPTURE_DIR).
 
 use ttecphone_sip::presence::{
@@ -12,7 +12,7 @@ use ttecphone_sip::Instant;
 
 fn corpus(name: &str) -> String {
     std::fs::read_to_string(format!(
-        "{}/../../unit_testing/sip/corpus_presence/{name}",
+        "{}/../../unit_testing/sip/corpus/{name}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()

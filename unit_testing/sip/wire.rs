@@ -166,6 +166,26 @@ fn typed_views_cover_real_values() {
         ("UDP", "10.0.0.9:5060", Some("z9hG4bKPj0b1c"))
     );
     assert!(Via::parse("SIP/2.0 host").is_err());
+    // sent-by is host[:port]: a spliced-in second address or a slash is no Via.
+    for bad in [
+        "SIP/2.0/WSS 127.0.0.1:800/UDP 127.0.0.1:5070;branch=z9hG4bK1",
+        "SIP/2.0/WSS a b;branch=z9hG4bK1",
+        "SIP/2.0/WSS host:port;branch=z9hG4bK1",
+        "SIP/2.0/WSS host:123456",
+        "SIP/2.0/WSS [::1;branch=z9hG4bK1",
+        "SIP/2.0/WSS [::1]x",
+    ] {
+        assert!(Via::parse(bad).is_err(), "{bad}");
+    }
+    for good in [
+        "SIP/2.0/WSS f595p86oamtm.invalid;branch=z9hG4bK1;rport",
+        "SIP/2.0/UDP 10.0.0.9:5060",
+        "SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bK1",
+        "SIP/2.0/WS [::1]",
+        "SIP/2.0/TCP sip_proxy-1.example.com:5060",
+    ] {
+        assert!(Via::parse(good).is_ok(), "{good}");
+    }
     let u = Uri::parse("sip:+14155550123@198.51.100.7;user=phone").unwrap();
     assert_eq!(u.user, Some("+14155550123"));
     assert_eq!(

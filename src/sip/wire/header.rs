@@ -295,7 +295,7 @@ impl<'a> Via<'a> {
             ),
             None => (rest.trim(), ""),
         };
-        if sent_by.is_empty() {
+        if !is_sent_by(sent_by) {
             return Err(ParseError::BadVia);
         }
         Ok(Via {
@@ -309,6 +309,43 @@ impl<'a> Via<'a> {
     pub fn branch(&self) -> Option<&'a str> {
         param(self.params, "branch").filter(|b| !b.is_empty())
     }
+}
+
+/// RFC 3261 `sent-by = host [ COLON port ]`: a host name, IPv4 address or `[IPv6]`
+/// reference, then an optional decimal port. Anything else (whitespace inside, a `/`,
+/// a second address spliced in) is not a Via a response could be routed back along.
+fn is_sent_by(sent_by: &str) -> bool {
+    let (host, port) = if let Some(v6) = sent_by.strip_prefix('[') {
+        let Some((addr, rest)) = v6.split_once(']') else {
+            return false;
+        };
+        if addr.is_empty()
+            || !addr
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return false;
+        }
+        match (rest, rest.strip_prefix(':')) {
+            ("", _) => return true,
+            (_, Some(port)) => ("v6", Some(port)),
+            (_, None) => return false,
+        }
+    } else {
+        match sent_by.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (sent_by, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let port_ok = port.is_none_or(|p| {
+        let p = p.trim();
+        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+    });
+    host_ok && port_ok
 }
 
 /// `CSeq: 42 INVITE`.

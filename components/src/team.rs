@@ -1,0 +1,174 @@
+//! The supervisor's team board (preview mode): one row per agent of the supervisor's
+//! team(s), with the agent's Finesse state (from finesse.js team data) and the phone
+//! state of the agent's WebRTC number (from the SIP core's dialog/reg subscriptions).
+//! Plain data and a pure reducer, folded into [`crate::store::PhoneState::board`].
+
+use crate::store::AgentState;
+
+/// An agent's WebRTC phone as the supervisor sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerPhone {
+    /// No subscription answered yet (or no WebRTC number to watch).
+    Unknown,
+    /// Not registered.
+    Offline,
+    Idle,
+    Ringing,
+    InCall,
+    OnHold,
+}
+
+impl PeerPhone {
+    /// The word shown next to the dot (the dot is never the only cue).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Offline => "offline",
+            Self::Idle => "idle",
+            Self::Ringing => "ringing",
+            Self::InCall => "in call",
+            Self::OnHold => "on hold",
+        }
+    }
+
+    /// CSS word of the state (`in-call`, …): the dot is `ttec-dot--peer-<word>`.
+    pub fn css(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Offline => "offline",
+            Self::Idle => "idle",
+            Self::Ringing => "ringing",
+            Self::InCall => "in-call",
+            Self::OnHold => "on-hold",
+        }
+    }
+
+    /// From the SIP core's status word (`PhoneStatus::as_str`).
+    pub fn from_word(word: &str) -> Self {
+        match word {
+            "offline" => Self::Offline,
+            "idle" => Self::Idle,
+            "ringing" => Self::Ringing,
+            "in call" => Self::InCall,
+            "on hold" => Self::OnHold,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// One agent of the supervisor's team(s), from finesse.js.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamMember {
+    pub id: String,
+    pub name: String,
+    /// The WebRTC number watched (dial number, or the extension through the number rule).
+    pub number: Option<String>,
+    pub state: AgentState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardRow {
+    pub member: TeamMember,
+    pub phone: PeerPhone,
+}
+
+/// The board; `active` only in preview mode.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeamBoard {
+    pub active: bool,
+    pub rows: Vec<BoardRow>,
+}
+
+impl TeamBoard {
+    /// The WebRTC numbers to watch, in row order, without duplicates.
+    pub fn numbers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for n in self.rows.iter().filter_map(|r| r.member.number.clone()) {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TeamAction {
+    /// Preview mode on (supervisor) or off.
+    Preview(bool),
+    /// The whole roster (team users loaded); phone states of numbers kept are kept.
+    Roster(Vec<TeamMember>),
+    /// One agent changed (Finesse state, name or number); added when new.
+    Member(TeamMember),
+    /// An agent left the team.
+    Removed { id: String },
+    /// The phone state of a watched number changed.
+    Phone { number: String, phone: PeerPhone },
+}
+
+pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
+    let mut next = board.clone();
+    let phone_of = |number: &Option<String>| {
+        board
+            .rows
+            .iter()
+            .find(|r| r.member.number.is_some() && r.member.number == *number)
+            .map_or(PeerPhone::Unknown, |r| r.phone)
+    };
+    match action {
+        TeamAction::Preview(on) => {
+            next.active = on;
+            if !on {
+                next.rows.clear();
+            }
+        }
+        TeamAction::Roster(members) => {
+            let mut rows: Vec<BoardRow> = Vec::with_capacity(members.len());
+            for member in members {
+                if rows.iter().any(|r| r.member.id == member.id) {
+                    continue;
+                }
+                let phone = phone_of(&member.number);
+                rows.push(BoardRow { member, phone });
+            }
+            rows.sort_by(|a, b| {
+                a.member
+                    .name
+                    .cmp(&b.member.name)
+                    .then(a.member.id.cmp(&b.member.id))
+            });
+            next.rows = rows;
+        }
+        TeamAction::Member(member) => {
+            let phone = phone_of(&member.number);
+            match next.rows.iter_mut().find(|r| r.member.id == member.id) {
+                Some(row) => {
+                    if row.member.number != member.number {
+                        row.phone = phone;
+                    }
+                    row.member = member;
+                }
+                None => {
+                    next.rows.push(BoardRow { member, phone });
+                    next.rows.sort_by(|a, b| {
+                        a.member
+                            .name
+                            .cmp(&b.member.name)
+                            .then(a.member.id.cmp(&b.member.id))
+                    });
+                }
+            }
+        }
+        TeamAction::Removed { id } => next.rows.retain(|r| r.member.id != id),
+        TeamAction::Phone { number, phone } => {
+            for row in next
+                .rows
+                .iter_mut()
+                .filter(|r| r.member.number.as_deref() == Some(number.as_str()))
+            {
+                row.phone = phone;
+            }
+        }
+    }
+    next
+}

@@ -1,0 +1,77 @@
+//! The supervisor's team board: one row per agent with the name, the Finesse state,
+//! and the phone state as a dot *and* a word (never colour alone). A toggle opens a
+//! read-only view of what agents see, passed in as `children` (the gallery of the
+//! agent's bar in each state), so the board does not depend on how that is built.
+
+use yew::prelude::*;
+
+use crate::team::{BoardRow, PeerPhone};
+
+#[derive(Properties, PartialEq)]
+pub struct TeamBoardProps {
+    pub rows: Vec<BoardRow>,
+    /// Shown when the supervisor opens "What agents see" (e.g. the bar gallery).
+    #[prop_or_default]
+    pub children: Html,
+}
+
+#[function_component(TeamBoardView)]
+pub fn team_board(props: &TeamBoardProps) -> Html {
+    let gallery_open = use_state(|| false);
+    let toggle = {
+        let gallery_open = gallery_open.clone();
+        Callback::from(move |_: MouseEvent| gallery_open.set(!*gallery_open))
+    };
+    let has_gallery = props.children != Html::default();
+    html! {
+        <section class="ttec-board" aria-label="Team phones">
+            <h2 class="ttec-board__title">{ "Team phones (preview: this phone takes no calls)" }</h2>
+            if props.rows.is_empty() {
+                <p class="ttec-board__empty">{ "No agents in your teams yet." }</p>
+            } else {
+                <table class="ttec-board__table">
+                    <thead>
+                        <tr>
+                            <th scope="col">{ "Agent" }</th>
+                            <th scope="col">{ "Finesse" }</th>
+                            <th scope="col">{ "Phone" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for props.rows.iter().map(row) }
+                    </tbody>
+                </table>
+            }
+            if has_gallery {
+                <button type="button" class="ttec-board__toggle" aria-expanded={(*gallery_open).to_string()} onclick={toggle}>
+                    { if *gallery_open { "Hide what agents see" } else { "What agents see" } }
+                </button>
+                if *gallery_open {
+                    <div class="ttec-board__gallery">{ props.children.clone() }</div>
+                }
+            }
+        </section>
+    }
+}
+
+fn row(r: &BoardRow) -> Html {
+    let phone: PeerPhone = r.phone;
+    let number = r
+        .member
+        .number
+        .clone()
+        .unwrap_or_else(|| "no WebRTC number".into());
+    html! {
+        <tr class="ttec-board__row" data-agent={r.member.id.clone()} data-phone={phone.css()}>
+            <th scope="row" class="ttec-board__name">
+                { r.member.name.clone() }
+                <span class="ttec-board__number">{ number }</span>
+            </th>
+            <td class="ttec-board__finesse">{ r.member.state.label() }</td>
+            <td class="ttec-board__phone">
+                <span class={classes!("ttec-dot", format!("ttec-dot--peer-{}", phone.css()))} aria-hidden="true"></span>
+                <span class="ttec-board__word">{ phone.label() }</span>
+            </td>
+        </tr>
+    }
+}
