@@ -253,6 +253,7 @@ impl UserAgent {
                     c.send_dtmf(&digits, now, &mut ctx);
                 }
             }
+            Command::SetAutoAnswer(enabled) => self.config.auto_answer.enabled = enabled,
         }
     }
 

@@ -57,6 +57,10 @@ pub enum Command {
     Call {
         target: String,
     },
+    /// QA builds: switch auto-answer on or off at runtime. Applies to the next INVITE;
+    /// a call already ringing keeps the decision it got. The driver sends it only when
+    /// the configuration enables development features.
+    SetAutoAnswer(bool),
 }
 
 /// What the media edge reports back.

@@ -359,6 +359,51 @@ fn manual_mode_rings_until_answer_command() {
 }
 
 #[test]
+fn set_auto_answer_switches_the_next_invite_between_ring_and_auto_answer() {
+    let mut p = Phone::new(config());
+    p.register();
+    p.cmd(Command::SetAutoAnswer(false));
+    let call = p.incoming("wazo_invite.sip", "qa-switch-1");
+    assert!(
+        matches!(
+            p.events[0],
+            Event::IncomingCall {
+                auto_answer_at: None,
+                ..
+            }
+        ),
+        "{:?}",
+        p.events
+    );
+    assert!(
+        p.media_requests().is_empty(),
+        "rings without opening the microphone"
+    );
+    // Switching back on does not answer the call already ringing by hand.
+    p.cmd(Command::SetAutoAnswer(true));
+    p.advance(10_000);
+    assert_eq!(ok_count(&p), 0);
+    p.cmd(Command::Reject { call, status: 486 });
+    p.take_sent();
+    p.take_events();
+    p.recv(&invite("wazo_invite.sip", "qa-switch-2", "z9hG4bK-inv-2"));
+    let call = CallId::new("qa-switch-2");
+    assert!(
+        matches!(
+            &p.events[0],
+            Event::IncomingCall {
+                auto_answer_at: Some(_),
+                ..
+            }
+        ),
+        "{:?}",
+        p.events
+    );
+    answer_sdp(&mut p, &call);
+    assert_eq!(ok_count(&p), 1, "auto-answered again");
+}
+
+#[test]
 fn reject_command_sends_the_status() {
     let mut cfg = config();
     cfg.auto_answer.enabled = false;
