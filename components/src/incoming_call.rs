@@ -35,7 +35,7 @@ pub fn incoming_call_banner(props: &IncomingCallBannerProps) -> Html {
         }
         CallPhase::Ringing { answer_at: None } => "Waiting for you to answer".to_string(),
         // Once answered the banner gives way to the call controls.
-        CallPhase::Active { .. } => return Html::default(),
+        CallPhase::Active { .. } | CallPhase::Dialing => return Html::default(),
     };
     let manual = props.manual && matches!(call.phase, CallPhase::Ringing { answer_at: None });
     let answer = {
