@@ -54,7 +54,7 @@ pub fn call_controls(props: &CallControlsProps) -> Html {
     };
     html! {
         <div class="ttec-call" aria-label="Current call">
-            <span class="ttec-call__caller">{ call.caller_label() }</span>
+            <span class="ttec-call__caller" title={call.caller_label()}>{ call.caller_label() }</span>
             <span class="ttec-call__timer" aria-label="Call duration">
                 { format_duration(props.elapsed_s.unwrap_or(0)) }
             </span>

@@ -16,7 +16,7 @@ use crate::diagnostics_panel::DiagnosticsPanel;
 use crate::dialpad::Dialpad;
 use crate::problems::{problems, ProblemNotice};
 use crate::settings::SettingsPanel;
-use crate::store::{AutoAnswerStatus, CallPhase, Panel, PhoneState, UserCommand};
+use crate::store::{AutoAnswerStatus, CallPhase, Panel, PhoneState, Registration, UserCommand};
 use crate::{
     AutoAnswerControls, CallControls, IncomingCallBanner, RegistrationStatus, StoreContext,
 };
@@ -69,12 +69,18 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
     let status = state.auto_answer_status();
     let problems = problems(state);
     let in_call = state.call.is_some();
-    let active = state
+    let ringing = state
         .call
         .as_ref()
-        .is_some_and(|c| matches!(c.phase, CallPhase::Active { .. } | CallPhase::Dialing));
-    // The detail line only while nothing else needs the room.
-    let show_detail = !in_call && problems.is_empty();
+        .is_some_and(|c| matches!(c.phase, CallPhase::Ringing { .. } | CallPhase::Answering));
+    // The detail line only while it says more than the word (and nothing else
+    // needs the room); "Registered" needs no detail.
+    let show_detail =
+        problems.is_empty() && !matches!(state.registration, Registration::Registered { .. });
+    let registered = matches!(
+        state.registration,
+        Registration::Registered { .. } | Registration::Reconnecting { .. }
+    );
     let dismiss = commands.reform(|_: MouseEvent| UserCommand::DismissDeviceNotice);
     let panel = match state.panel {
         Some(Panel::Settings) => html! {
@@ -93,16 +99,22 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
     html! {
         <div class={classes!("ttec-bar", in_call.then_some("ttec-bar--call"))}>
             <div class="ttec-bar__row">
-                <RegistrationStatus registration={state.registration.clone()}
-                    webrtc_number={state.agent.webrtc_number.clone()} now={state.now}
-                    {show_detail} />
+                // During a call the call is the status (a lost connection shows below).
+                if !in_call {
+                    <RegistrationStatus registration={state.registration.clone()}
+                        webrtc_number={state.agent.webrtc_number.clone()} now={state.now}
+                        {show_detail} />
+                }
                 <IncomingCallBanner call={state.call.clone()} now={state.now}
                     manual={matches!(status, AutoAnswerStatus::Off)} {on_answer} {on_reject} />
                 <CallControls call={state.call.clone()} elapsed_s={state.call_elapsed_s()} {on_mute} {on_hang_up} />
-                if !active {
+                // Auto-answer matters once the phone can take calls.
+                if !in_call && registered {
                     <AutoAnswerControls status={status.clone()} tone={state.auto_answer.tone}
                         dev_features={state.dev_features} {on_toggle} />
                 }
+                // While a call rings, the banner has the row to itself.
+                if !ringing {
                 <div class="ttec-bar__tools">
                     { panel_button("Settings", "ttec-tool--settings", Panel::Settings, state.panel, &commands) }
                     { panel_button("Diagnostics", "ttec-tool--diagnostics", Panel::Diagnostics, state.panel, &commands) }
@@ -110,6 +122,7 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
                         { panel_button("Dialpad", "ttec-tool--dialpad", Panel::Dialpad, state.panel, &commands) }
                     }
                 </div>
+                }
             </div>
             <ProblemNotice problems={problems} on_command={commands.clone()} />
             if let Some(notice) = &state.devices.notice {

@@ -132,9 +132,7 @@ impl Problem {
             Self::BrokerCredentials { detail } => {
                 format!("The phone system refused your sign-in ({detail}).")
             }
-            Self::BrokerUnreachable { detail, .. } => {
-                format!("Cannot reach the phone system ({detail}).")
-            }
+            Self::BrokerUnreachable { .. } => "Cannot reach the phone system.".into(),
             Self::ConnectionLost { retry_in_s, .. } => format!(
                 "Connection to the phone system lost. Reconnecting {}.",
                 seconds(*retry_in_s)
@@ -164,8 +162,8 @@ impl Problem {
                 "Retrying {}. If this lasts, check your network or VPN, then tell your supervisor.",
                 seconds(*retry_in_s)
             ),
-            Self::ConnectionLost { detail, .. } => {
-                format!("No action needed unless this lasts ({detail}).")
+            Self::ConnectionLost { .. } => {
+                "No action needed; if this lasts, check your network, then tell your supervisor.".into()
             }
             Self::MicrophoneDenied => "Click the microphone icon in the address bar, choose Allow, then reload Finesse.".into(),
             Self::NoMicrophone => "Plug in your headset; the phone uses it from the next call.".into(),
@@ -180,6 +178,16 @@ impl Problem {
             Self::ConnectionLost { .. } | Self::BrokerUnreachable { .. } => "warn",
             Self::PlaybackBlocked => "action",
             _ => "error",
+        }
+    }
+
+    /// The technical detail for support (shown as a tooltip; the trace has it too).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::BrokerUnreachable { detail, .. } | Self::ConnectionLost { detail, .. } => {
+                Some(detail)
+            }
+            _ => None,
         }
     }
 
@@ -217,7 +225,7 @@ pub fn problem_notice(props: &ProblemNoticeProps) -> Html {
                 let role = if severity == "warn" { "status" } else { "alert" };
                 html! {
                     <li class={classes!("ttec-problem", format!("ttec-problem--{severity}"))}
-                        data-problem={problem.code()} role={role}>
+                        data-problem={problem.code()} role={role} title={problem.detail().map(str::to_string)}>
                         <span class="ttec-problem__icon" aria-hidden="true">{ if severity == "warn" { "\u{21bb}" } else { "!" } }</span>
                         <span class="ttec-problem__text">
                             <span class="ttec-problem__title">{ problem.title() }</span>

@@ -14,10 +14,13 @@ use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
-use ttecphone_components::store::{Action, Registration, UserCommand};
+use ttecphone_components::diagnostics::redact;
+use ttecphone_components::store::{
+    Action, MediaProblem, Registration, TraceEntry, TraceKind, UserCommand,
+};
 use ttecphone_sip::{
     AgentState, AutoAnswerConfig, CallId, Command, Config, EndReason, Event, Instant, KeepAlive,
-    MediaResult, RegistrationState, UserAgent,
+    MediaFailure, MediaRequest, MediaResult, RegistrationState, UserAgent,
 };
 
 use crate::broker::SipAccount;
@@ -55,6 +58,12 @@ struct State {
     reconnect: Option<Timeout>,
     timer: Option<(u64, Timeout)>,
     stopped: bool,
+    /// QA builds: auto-answer may be switched and the dialpad may call.
+    dev_features: bool,
+    /// The number of a dialpad call whose id the core has not named yet.
+    dialing: Option<String>,
+    /// Removed from every diagnostics line (the SIP password).
+    secrets: Vec<String>,
 }
 
 struct Shared {
@@ -87,6 +96,7 @@ impl Driver {
             Box::new(random::BrowserRandom),
         );
         let now = Instant(clock::now());
+        let secrets = vec![account.password.clone()];
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.
         ua.handle_command(Command::Register, now);
@@ -101,6 +111,9 @@ impl Driver {
             reconnect: None,
             timer: None,
             stopped: false,
+            dev_features: config.dev_features,
+            dialing: None,
+            secrets,
         });
         let driver = Driver(shared);
         driver.with_state(|state, weak| state.connect(weak));
@@ -220,6 +233,19 @@ impl State {
         Instant(clock::now())
     }
 
+    /// One SIP message into the diagnostics (keep-alive CRLFs left out), redacted.
+    fn trace(&self, kind: TraceKind, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        (self.report)(Action::Trace(TraceEntry {
+            at: js_sys::Date::now() as u64,
+            kind,
+            text: redact(text, &known),
+        }));
+    }
+
     fn connect(&mut self, weak: &Weak<Shared>) {
         self.reconnect = None;
         self.generation = self.generation.wrapping_add(1);
@@ -262,7 +288,10 @@ impl State {
                         self.attempt = 0;
                         self.ua.handle_connected(now);
                     }
-                    TransportEvent::Frame(text) => self.ua.handle_message(&text, now),
+                    TransportEvent::Frame(text) => {
+                        self.trace(TraceKind::SipIn, &text);
+                        self.ua.handle_message(&text, now);
+                    }
                     TransportEvent::Closed { code, reason } => {
                         self.ua.handle_disconnected(now);
                         self.schedule_reconnect(weak, describe_close(code, &reason));
@@ -279,7 +308,21 @@ impl State {
                 self.timer = None;
                 self.ua.handle_timeout(now);
             }
-            Input::Media(result) => self.ua.handle_media(result, now),
+            Input::Media(result) => {
+                match &result {
+                    MediaResult::Failed {
+                        reason: MediaFailure::MicrophoneDenied,
+                        ..
+                    } => (self.report)(Action::MediaProblem(Some(MediaProblem::MicrophoneDenied))),
+                    MediaResult::Failed {
+                        reason: MediaFailure::NoMicrophone,
+                        ..
+                    } => (self.report)(Action::MediaProblem(Some(MediaProblem::NoMicrophone))),
+                    MediaResult::LocalSdp { .. } => (self.report)(Action::MediaProblem(None)),
+                    _ => {}
+                }
+                self.ua.handle_media(result, now);
+            }
             Input::AgentState(name) => self
                 .ua
                 .handle_agent_state(AgentState::from_finesse(&name), now),
@@ -317,13 +360,22 @@ impl State {
                     (self.report)(Action::Muted { id, muted });
                 }
             }
-            // Only QA builds can switch auto-answer; the store already checked.
-            UserCommand::SetAutoAnswer(_) => {}
+            // Only QA builds can switch auto-answer or call out.
+            UserCommand::SetAutoAnswer(on) if self.dev_features => {
+                self.ua.handle_command(Command::SetAutoAnswer(on), now)
+            }
+            UserCommand::Call { target } if self.dev_features => {
+                self.dialing = Some(target.clone());
+                self.ua.handle_command(Command::Call { target }, now);
+            }
+            // Everything else is the page's own business (panels, devices, audio test).
+            _ => {}
         }
     }
 
     fn flush(&mut self) {
         while let Some(frame) = self.ua.poll_transmit() {
+            self.trace(TraceKind::SipOut, &frame);
             if let Some(connection) = self.connection.as_ref().filter(|c| c.is_open()) {
                 let _ = connection.send(&frame);
             }
@@ -337,6 +389,8 @@ impl State {
             self.event(event, weak);
             self.flush();
         }
+        // A dialpad number the core did not turn into a call (not connected) is dropped.
+        self.dialing = None;
         if self.stopped {
             return;
         }
@@ -393,6 +447,14 @@ impl State {
                 answer_at: auto_answer_at.map(|i| i.0),
             },
             Event::Media(request) => {
+                if let (MediaRequest::CreateOffer { call }, Some(number)) =
+                    (&request, self.dialing.take())
+                {
+                    (self.report)(Action::Dialing {
+                        id: call.to_string(),
+                        number,
+                    });
+                }
                 self.media.handle(request);
                 return;
             }

@@ -17,8 +17,8 @@ use ttecphone_sip::{CallId, MediaFailure, MediaRequest, MediaResult};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection,
+    RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// The media of one call.
@@ -58,6 +58,7 @@ impl Media {
     ) -> Result<Self, String> {
         let speaker = HtmlAudioElement::new().map_err(|_| "this browser cannot play audio")?;
         speaker.set_autoplay(true);
+        crate::devices::register_output(&speaker);
         Ok(Self(Rc::new(RefCell::new(Inner {
             calls: HashMap::new(),
             rtc_config: rtc_configuration(ice_servers),
@@ -289,14 +290,12 @@ fn js_error(error: &JsValue) -> String {
     }
 }
 
-/// Opens the microphone (audio only, never video).
+/// Opens the chosen microphone (audio only, never video).
 async fn open_microphone() -> Result<MediaStream, MediaFailure> {
     let devices = web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
         .ok_or(MediaFailure::NoMicrophone)?;
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::TRUE);
-    constraints.set_video(&JsValue::FALSE);
+    let constraints = crate::devices::microphone_constraints();
     let promise = devices
         .get_user_media_with_constraints(&constraints)
         .map_err(|e| MediaFailure::Other(js_error(&e)))?;

@@ -529,7 +529,8 @@ fn every_problem_is_derived_from_the_state_with_one_next_step() {
     );
     let p = problems(&never);
     assert_eq!(p[0].code(), "broker-unreachable");
-    assert_eq!(p[0].title(), "Cannot reach the phone system (code 1006).");
+    assert_eq!(p[0].title(), "Cannot reach the phone system.");
+    assert_eq!(p[0].detail(), Some("code 1006"));
     assert!(p[0].next_step().starts_with("Retrying in 2 s."));
 
     let p = case(Action::MediaProblem(Some(MediaProblem::MicrophoneDenied)));
