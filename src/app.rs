@@ -66,6 +66,7 @@ async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
     let playback = if devices::playback_allowed().await {
         Playback::Allowed
     } else {
+        gloo::console::info!("TTECPhone: the browser blocks sound until the agent clicks the gadget once");
         Playback::Blocked
     };
     dispatcher.dispatch(Action::Playback(playback));

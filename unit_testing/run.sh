@@ -59,11 +59,14 @@ filters=("$@")
 
 suite "native: sip core"           cargo test -p ttecphone-sip
 suite "native: store and config"   cargo test -p ttecphone-components --test store
+suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
+suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs
+suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh
 bed_started=
@@ -74,6 +77,7 @@ stop_bed() { if [[ -n $bed_started ]]; then bash "$bed" stop >/dev/null 2>&1 || 
 trap stop_bed EXIT
 suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
+suite "e2e: calls mute and answer tone" bash "$bed" exec node --test unit_testing/e2e/mute.test.mjs
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"
