@@ -74,7 +74,8 @@ describe('the gadget inside the mock Finesse', () => {
     page = await browser.context.newPage();
     page.on('request', (req) => {
       const url = new URL(req.url());
-      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:') remoteRequests.push(req.url());
+      // data: and blob: URLs are the page's own memory (the generated answer tone, the autoplay probe).
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol)) remoteRequests.push(req.url());
     });
   });
   after(async () => {
