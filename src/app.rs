@@ -66,7 +66,9 @@ async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
     let playback = if devices::playback_allowed().await {
         Playback::Allowed
     } else {
-        gloo::console::info!("TTECPhone: the browser blocks sound until the agent clicks the gadget once");
+        gloo::console::info!(
+            "TTECPhone: the browser blocks sound until the agent clicks the gadget once"
+        );
         Playback::Blocked
     };
     dispatcher.dispatch(Action::Playback(playback));
@@ -224,6 +226,15 @@ pub fn app() -> Html {
             }
         },
     );
+    // A call in progress follows a new microphone (chosen, or the default after an unplug).
+    {
+        let driver = driver.clone();
+        use_effect_with(state.devices.microphone.clone(), move |_| {
+            if let Some(driver) = driver.borrow().as_ref() {
+                driver.microphone_changed();
+            }
+        });
+    }
 
     // The iframe follows the bar's height when popovers, problems or notices change it.
     {

@@ -43,6 +43,7 @@ enum Input {
     Media(MediaResult),
     Command(UserCommand),
     AgentState(String),
+    MicrophoneChanged,
     Shutdown(String),
 }
 
@@ -122,6 +123,11 @@ impl Driver {
 
     pub fn command(&self, command: UserCommand) {
         self.input(Input::Command(command));
+    }
+
+    /// The agent's microphone choice changed: calls in progress follow it.
+    pub fn microphone_changed(&self) {
+        self.input(Input::MicrophoneChanged);
     }
 
     pub fn agent_state(&self, finesse_state: &str) {
@@ -327,6 +333,7 @@ impl State {
                 .ua
                 .handle_agent_state(AgentState::from_finesse(&name), now),
             Input::Command(command) => self.command(command, now),
+            Input::MicrophoneChanged => self.media.switch_microphone(),
             Input::Shutdown(reason) => {
                 self.stopped = true;
                 self.ua.handle_command(Command::Unregister, now);

@@ -24,16 +24,15 @@ use web_sys::{
 /// The media of one call.
 struct CallMedia {
     pc: RtcPeerConnection,
-    microphone: Option<MediaStream>,
+    /// Replaced when the agent's microphone changes mid-call (hot-plug fallback).
+    microphone: RefCell<Option<MediaStream>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
 impl CallMedia {
     fn close(&self) {
-        if let Some(stream) = &self.microphone {
-            for track in stream.get_tracks().iter() {
-                track.unchecked_into::<MediaStreamTrack>().stop();
-            }
+        if let Some(stream) = self.microphone.borrow().as_ref() {
+            stop_tracks(stream);
         }
         self.pc.set_ontrack(None);
         self.pc.close();
@@ -128,6 +127,38 @@ impl Media {
             }
         }
         true
+    }
+
+    /// The chosen microphone changed (or a removed one fell back to the default):
+    /// calls in progress switch their sender track, keeping the mute state.
+    pub fn switch_microphone(&self) {
+        let calls: Vec<Rc<CallMedia>> = self.0.borrow().calls.values().cloned().collect();
+        for media in calls {
+            wasm_bindgen_futures::spawn_local(async move {
+                let Ok(stream) = open_microphone().await else {
+                    return; // the old track stays; the next call reports the problem
+                };
+                let Some(track) = stream
+                    .get_audio_tracks()
+                    .get(0)
+                    .dyn_into::<MediaStreamTrack>()
+                    .ok()
+                else {
+                    stop_tracks(&stream);
+                    return;
+                };
+                for sender in media.pc.get_senders().iter() {
+                    let sender: web_sys::RtcRtpSender = sender.unchecked_into();
+                    if let Some(old) = sender.track().filter(|t| t.kind() == "audio") {
+                        track.set_enabled(old.enabled());
+                        let _ = JsFuture::from(sender.replace_track(Some(&track))).await;
+                    }
+                }
+                if let Some(old) = media.microphone.replace(Some(stream)) {
+                    stop_tracks(&old);
+                }
+            });
+        }
     }
 
     fn report(&self, result: MediaResult) {
@@ -239,7 +270,7 @@ impl Media {
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         let media = Rc::new(CallMedia {
             pc,
-            microphone,
+            microphone: RefCell::new(microphone),
             _on_track: on_track,
         });
         self.0
@@ -287,6 +318,12 @@ fn js_error(error: &JsValue) -> String {
         (Some(name), Some(message)) => format!("{name}: {message}"),
         (Some(name), None) => name,
         _ => error.as_string().unwrap_or_else(|| "unknown error".into()),
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        track.unchecked_into::<MediaStreamTrack>().stop();
     }
 }
 

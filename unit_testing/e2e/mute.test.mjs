@@ -31,6 +31,17 @@ before(async () => {
         constructor(...args) { super(...args); window.__ttecPcs.push(this); }
       };
     }
+    // Fake devices on demand (localStorage), and the constraints of every microphone open.
+    window.__ttecGum = [];
+    const md = navigator.mediaDevices;
+    if (md) {
+      const gum = md.getUserMedia.bind(md);
+      md.getUserMedia = (c) => { window.__ttecGum.push(JSON.parse(JSON.stringify(c))); return gum(c); };
+      const enumerate = md.enumerateDevices.bind(md);
+      const fake = () => JSON.parse(localStorage.getItem('__ttecFakeDevices') || 'null');
+      md.enumerateDevices = () => (fake() ? Promise.resolve(fake().map((d) => ({ groupId: '', ...d }))) : enumerate());
+      window.__ttecPlug = (list) => { localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); md.dispatchEvent(new Event('devicechange')); };
+    }
     const play = HTMLMediaElement.prototype.play;
     HTMLMediaElement.prototype.play = function () {
       window.__ttecPlays.push(this.src || (this.srcObject ? 'stream' : ''));
@@ -104,6 +115,53 @@ test('mute disables the sender track and the gadget goes silent; unmute brings t
     assert.ok(again.energy > talking.energy / 10, `audio back after unmute: ${JSON.stringify({ again, talking })}`);
     console.log(`# mute figures: ${JSON.stringify({ talking, muted, again })}`);
 
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+});
+
+test('a headset chosen or unplugged during a call: the microphone of the call follows, mute kept', async () => {
+  const HEADSET = [
+    { deviceId: 'default', kind: 'audioinput', label: 'Default - Built-in mic' },
+    { deviceId: 'h1', kind: 'audioinput', label: 'Headset mic' },
+    { deviceId: 'default', kind: 'audiooutput', label: 'Default - Built-in speakers' },
+  ];
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
+  await page.evaluate((list) => { localStorage.clear(); localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); }, HEADSET);
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
+  const frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    const trackId = () => frame.evaluate(() => {
+      const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
+      const t = pc.getSenders().find((x) => x.track && x.track.kind === 'audio').track;
+      return { id: t.id, enabled: t.enabled, state: t.readyState };
+    });
+    const first = await trackId();
+    await frame.click('.ttec-call__mute');
+    await expectText(frame, '.ttec-call__mute', 'Unmute');
+    await frame.click('.ttec-tool--settings');
+    await frame.selectOption('.ttec-select--microphone', 'h1');
+    let second;
+    for (let i = 0; i < 60 && (second = await trackId()).id === first.id; i++) await page.waitForTimeout(50);
+    assert.notEqual(second.id, first.id, 'the call kept its old microphone track');
+    assert.equal(second.enabled, false, 'still muted after the switch');
+    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: { deviceId: { ideal: 'h1' } }, video: false });
+    // Unplug the headset: back to the default microphone, in the call too.
+    await frame.evaluate((list) => window.__ttecPlug(list), [HEADSET[0], HEADSET[2]]);
+    await expectText(frame, '.ttec-notice__text', 'Headset mic was disconnected: using the default microphone now.');
+    let third;
+    for (let i = 0; i < 60 && (third = await trackId()).id === second.id; i++) await page.waitForTimeout(50);
+    assert.notEqual(third.id, second.id);
+    assert.equal(third.state, 'live');
+    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: true, video: false });
     await frame.click('.ttec-call__hangup');
     const result = await run.done;
     assert.equal(result.code, 0, `sipp exited ${result.code}`);
