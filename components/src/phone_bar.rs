@@ -75,8 +75,8 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
         .is_some_and(|c| matches!(c.phase, CallPhase::Ringing { .. } | CallPhase::Answering));
     // The detail line only while it says more than the word (and nothing else
     // needs the room); "Registered" needs no detail.
-    let show_detail =
-        problems.is_empty() && !matches!(state.registration, Registration::Registered { .. });
+    let show_detail = !problems.iter().any(|p| p.explains_registration())
+        && !matches!(state.registration, Registration::Registered { .. });
     let registered = matches!(
         state.registration,
         Registration::Registered { .. } | Registration::Reconnecting { .. }

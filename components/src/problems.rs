@@ -172,6 +172,15 @@ impl Problem {
         }
     }
 
+    /// True when the problem explains the phone's registration state (the
+    /// status detail line would only repeat it).
+    pub fn explains_registration(&self) -> bool {
+        !matches!(
+            self,
+            Self::MicrophoneDenied | Self::NoMicrophone | Self::PlaybackBlocked
+        )
+    }
+
     /// How serious: `error` stops calls, `warn` may fix itself.
     pub fn severity(&self) -> &'static str {
         match self {

@@ -1294,3 +1294,35 @@ async fn gallery_renders_every_sample_state_read_only() {
         "the sample trace is redacted too"
     );
 }
+
+#[wasm_bindgen_test]
+async fn status_detail_stays_when_only_an_audio_problem_is_listed() {
+    let (root, _) = bar(
+        PhoneState::default(),
+        vec![
+            Action::Registration(Registration::Unregistered {
+                reason: "Logged out of Finesse.".into(),
+            }),
+            Action::Playback(Playback::Blocked),
+        ],
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-registration__detail").as_deref(),
+        Some("Logged out of Finesse.")
+    );
+    assert_eq!(count(&root, "[data-problem=playback-blocked]"), 1);
+    let (root, _) = bar(
+        PhoneState::default(),
+        vec![Action::Registration(Registration::AuthFailed {
+            reason: "SIP 403".into(),
+        })],
+    )
+    .await;
+    assert!(
+        root.query_selector(".ttec-registration__detail")
+            .unwrap()
+            .is_none(),
+        "the problem says it already"
+    );
+}
