@@ -82,6 +82,15 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
         Registration::Registered { .. } | Registration::Reconnecting { .. }
     );
     let dismiss = commands.reform(|_: MouseEvent| UserCommand::DismissDeviceNotice);
+    // Escape closes the open popover from anywhere inside it.
+    let close_on_escape = {
+        let cb = commands.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                cb.emit(UserCommand::OpenPanel(None));
+            }
+        })
+    };
     let panel = match state.panel {
         Some(Panel::Settings) => html! {
             <SettingsPanel devices={state.devices.clone()} audio_test={state.audio_test.clone()}
@@ -131,7 +140,9 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
                     <button type="button" class="ttec-btn ttec-notice__dismiss" onclick={dismiss}>{ "OK" }</button>
                 </div>
             }
-            { panel }
+            if state.panel.is_some() {
+                <div class="ttec-bar__popover" onkeydown={close_on_escape}>{ panel }</div>
+            }
             <div class="ttec-sr-only ttec-live" aria-live="polite" aria-atomic="true">
                 { state.announcement.clone() }
             </div>

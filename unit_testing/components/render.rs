@@ -1326,3 +1326,23 @@ async fn status_detail_stays_when_only_an_audio_problem_is_listed() {
         "the problem says it already"
     );
 }
+
+#[wasm_bindgen_test]
+async fn escape_closes_the_open_popover() {
+    let (root, log) = bar(
+        PhoneState::default(),
+        vec![Action::OpenPanel(Some(Panel::Settings))],
+    )
+    .await;
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    root.query_selector(".ttec-select--microphone")
+        .unwrap()
+        .unwrap()
+        .dispatch_event(&event)
+        .unwrap();
+    assert_eq!(*log.borrow(), vec![UserCommand::OpenPanel(None)]);
+}

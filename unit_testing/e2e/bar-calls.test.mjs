@@ -1,9 +1,12 @@
-// Mute during a real call (issue 5): sipp ("CUCM") calls the gadget through
-// Kamailio + rtpengine; the agent presses Mute. The sender track is disabled
-// and what the gadget sends goes silent (getStats in the gadget frame: the
-// sent audio's energy stops growing), then comes back on Unmute. Also: the
-// answer tone plays when the call is answered. Runs inside the bed:
-//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/mute.test.mjs
+// Real calls driven from the agent's bar (issue 5): sipp ("CUCM") calls the
+// gadget through Kamailio + rtpengine.
+// * Mute: the sender track is disabled and what the gadget sends goes silent
+//   (getStats in the gadget frame: the sent audio's energy stops growing), then
+//   comes back on Unmute. The answer tone plays when the call is answered.
+// * A microphone chosen or unplugged mid-call: the call's track follows.
+// * QA builds: auto-answer switched off at runtime, the call rings until Answer.
+// Runs inside the bed:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/bar-calls.test.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bedRunning, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
@@ -162,6 +165,29 @@ test('a headset chosen or unplugged during a call: the microphone of the call fo
     assert.notEqual(third.id, second.id);
     assert.equal(third.state, 'live');
     assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: true, video: false });
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+});
+
+test('QA build: auto-answer switched off at runtime, the call rings until the agent answers', async () => {
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}&devFeatures=true`;
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
+  const frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  await frame.click('.ttec-autoanswer__toggle');
+  await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer off (QA): answer calls by hand');
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await expectText(frame, '.ttec-incoming__progress', 'Ringing', 10000);
+    await page.waitForTimeout(1500);
+    assert.equal(await frame.$('.ttec-call'), null, 'answered although auto-answer is off');
+    await frame.click('.ttec-btn--answer');
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
     await frame.click('.ttec-call__hangup');
     const result = await run.done;
     assert.equal(result.code, 0, `sipp exited ${result.code}`);
