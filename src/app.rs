@@ -11,16 +11,70 @@ use std::rc::Rc;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use ttecphone_components::config::GadgetConfig;
+use ttecphone_components::diagnostics;
+use ttecphone_components::problems::problems;
+use ttecphone_components::registration_status::describe as describe_registration;
 use ttecphone_components::store::{
-    Action, AgentState, CallPhase, PhoneState, Registration, UserCommand,
+    Action, AgentState, AudioTest, CallPhase, DeviceKind, Panel, PhoneState, Playback,
+    Registration, TraceEntry, TraceKind, UserCommand,
 };
 use ttecphone_components::{PhoneBar, RegistrationStatus, StoreContext, TeamBoardView};
 use yew::prelude::*;
 
 use crate::driver::Driver;
 use crate::tab_lock::{self, TabLock};
-use crate::{broker, clock, config_source, finesse, random};
+use crate::{broker, clock, config_source, devices, finesse, random, storage};
 use ttecphone_sip::backoff;
+
+fn trace_state(dispatcher: &UseReducerDispatcher<PhoneState>, text: String) {
+    dispatcher.dispatch(Action::Trace(TraceEntry {
+        at: js_sys::Date::now() as u64,
+        kind: TraceKind::State,
+        text,
+    }));
+}
+
+/// Lists the audio devices into the store.
+async fn list_devices(dispatcher: UseReducerDispatcher<PhoneState>) {
+    match devices::list().await {
+        Ok((microphones, speakers)) => {
+            if microphones.is_empty() {
+                dispatcher.dispatch(Action::MediaProblem(Some(
+                    ttecphone_components::store::MediaProblem::NoMicrophone,
+                )));
+            }
+            dispatcher.dispatch(Action::DevicesListed {
+                microphones,
+                speakers,
+                speaker_selectable: devices::speaker_selectable(),
+            })
+        }
+        Err(reason) => trace_state(&dispatcher, format!("Devices: {reason}")),
+    }
+}
+
+/// Devices, sound permission: what the agent needs before the first call.
+async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
+    let (microphone, speaker) = storage::chosen_devices();
+    for (kind, id) in [
+        (DeviceKind::Microphone, microphone),
+        (DeviceKind::Speaker, speaker),
+    ] {
+        if !id.is_empty() {
+            dispatcher.dispatch(Action::DeviceChosen { kind, id });
+        }
+    }
+    list_devices(dispatcher.clone()).await;
+    let playback = if devices::playback_allowed().await {
+        Playback::Allowed
+    } else {
+        gloo::console::info!(
+            "TTECPhone: the browser blocks sound until the agent clicks the gadget once"
+        );
+        Playback::Blocked
+    };
+    dispatcher.dispatch(Action::Playback(playback));
+}
 
 /// Sends bridge actions into the store.
 struct StoreSink(UseReducerDispatcher<PhoneState>);
@@ -202,10 +256,133 @@ pub fn app() -> Html {
     // Supervisor preview: the agents' numbers the board wants watched.
     let watched = use_mut_ref(Vec::<String>::new);
 
+    let audio_test = use_mut_ref(|| None::<devices::AudioTestRun>);
+
     {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(start(dispatcher, config));
+            wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config));
+            wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher.clone()));
+            let watcher = devices::watch(move || {
+                wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
+            });
+            move || drop(watcher)
+        });
+    }
+
+    // While sound is blocked, the agent's first click anywhere in the gadget unlocks it.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.playback, move |playback| {
+            let listener = (*playback == Playback::Blocked)
+                .then(|| web_sys::window().and_then(|w| w.document()))
+                .flatten()
+                .map(|document| {
+                    EventListener::new(&document, "pointerdown", move |_| {
+                        let dispatcher = dispatcher.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            if devices::playback_allowed().await {
+                                dispatcher.dispatch(Action::Playback(Playback::Allowed));
+                            }
+                        });
+                    })
+                });
+            move || drop(listener)
+        });
+    }
+
+    // The chosen devices: remembered in this browser (ids only) and applied.
+    use_effect_with(
+        (
+            state.devices.microphone.clone(),
+            state.devices.speaker.clone(),
+            state.devices.listed,
+        ),
+        |(microphone, speaker, listed)| {
+            devices::set_microphone(microphone);
+            devices::set_speaker(speaker);
+            if *listed {
+                storage::remember_devices(microphone, speaker);
+            }
+        },
+    );
+    // A call in progress follows a new microphone (chosen, or the default after an unplug).
+    {
+        let phone = phone.clone();
+        use_effect_with(state.devices.microphone.clone(), move |_| {
+            if let Some(driver) = phone.borrow().driver.as_ref() {
+                driver.microphone_changed();
+            }
+        });
+    }
+
+    // The iframe follows the bar's height when popovers, problems or notices change it.
+    {
+        let shape = (
+            state.panel,
+            problems(&state).len(),
+            state.devices.notice.is_some(),
+            state.call.is_some(),
+        );
+        use_effect_with(shape, |_| finesse::adjust_height());
+    }
+
+    // Diagnostics: state changes, with the page's wall-clock time.
+    {
+        let dispatcher = state.dispatcher();
+        let (word, _, detail) = describe_registration(&state.registration, state.now);
+        use_effect_with((word, detail), move |(word, detail)| {
+            trace_state(&dispatcher, format!("Registration: {word}. {detail}"));
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.agent.state.clone(), move |agent_state| {
+            trace_state(
+                &dispatcher,
+                format!("Finesse state: {}", agent_state.finesse_name()),
+            );
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.announcement.clone(), move |announcement| {
+            if !announcement.is_empty() {
+                trace_state(&dispatcher, format!("Call: {announcement}"));
+            }
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.media_problem, move |problem| {
+            if let Some(problem) = problem {
+                trace_state(&dispatcher, format!("Microphone: {problem:?}"));
+            }
+        });
+    }
+
+    // The answer tone, on the chosen speaker, once a call is answered.
+    {
+        let answered = state
+            .call
+            .as_ref()
+            .and_then(|c| matches!(c.phase, CallPhase::Active { .. }).then(|| c.id.clone()));
+        let tone = state.auto_answer.tone;
+        use_effect_with(answered, move |answered| {
+            if answered.is_some() && tone {
+                devices::play_answer_tone();
+            }
+        });
+    }
+
+    // The audio test stops when its popover closes or a call comes in.
+    {
+        let (audio_test, dispatcher) = (audio_test.clone(), state.dispatcher());
+        let keep = state.panel == Some(Panel::Settings) && state.call.is_none();
+        use_effect_with(keep, move |keep| {
+            if !keep && audio_test.borrow_mut().take().is_some() {
+                dispatcher.dispatch(Action::AudioTest(AudioTest::Idle));
+            }
         });
     }
 
@@ -314,10 +491,9 @@ pub fn app() -> Html {
 
     let commands = {
         let (phone, dispatcher) = (phone.clone(), state.dispatcher());
+        let (state, audio_test) = (state.clone(), audio_test.clone());
         Callback::from(move |command: UserCommand| {
-            if let UserCommand::SetAutoAnswer(on) = command {
-                dispatcher.dispatch(Action::SetAutoAnswer(on));
-            }
+            page_command(&command, &state, &dispatcher, &audio_test);
             if let Some(driver) = phone.borrow().driver.as_ref() {
                 driver.command(command);
             }
@@ -335,10 +511,115 @@ pub fn app() -> Html {
         <ContextProvider<StoreContext> context={context}>
             if preview {
                 <RegistrationStatus registration={registration} webrtc_number={number} now={now} />
-                <TeamBoardView rows={rows} />
+                // "What agents see": the agent's bar in each state, read-only.
+                <TeamBoardView rows={rows}>
+                    <ttecphone_components::Gallery items={ttecphone_components::gallery::samples()} />
+                </TeamBoardView>
             } else {
                 <PhoneBar />
             }
         </ContextProvider<StoreContext>>
+    }
+}
+
+/// The part of an agent's command that the page handles itself (the driver
+/// gets every command too, and ignores what is not about SIP).
+fn page_command(
+    command: &UserCommand,
+    state: &PhoneState,
+    dispatcher: &UseReducerDispatcher<PhoneState>,
+    audio_test: &Rc<RefCell<Option<devices::AudioTestRun>>>,
+) {
+    match command {
+        UserCommand::SetAutoAnswer(on) => dispatcher.dispatch(Action::SetAutoAnswer(*on)),
+        UserCommand::OpenPanel(panel) => dispatcher.dispatch(Action::OpenPanel(*panel)),
+        UserCommand::ChooseDevice { kind, id } => dispatcher.dispatch(Action::DeviceChosen {
+            kind: *kind,
+            id: id.clone(),
+        }),
+        UserCommand::DismissDeviceNotice => dispatcher.dispatch(Action::DismissDeviceNotice),
+        UserCommand::EnableAudio => {
+            let dispatcher = dispatcher.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let allowed = devices::playback_allowed().await;
+                dispatcher.dispatch(Action::Playback(if allowed {
+                    Playback::Allowed
+                } else {
+                    Playback::Blocked
+                }));
+            });
+        }
+        UserCommand::StartAudioTest => {
+            if state.call.is_some() || audio_test.borrow().is_some() {
+                return;
+            }
+            let (dispatcher, slot) = (dispatcher.clone(), audio_test.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let report = {
+                    let dispatcher = dispatcher.clone();
+                    Rc::new(move |test: AudioTest| dispatcher.dispatch(Action::AudioTest(test)))
+                        as Rc<dyn Fn(AudioTest)>
+                };
+                let on_done = {
+                    let (dispatcher, slot) = (dispatcher.clone(), slot.clone());
+                    move || {
+                        slot.borrow_mut().take();
+                        dispatcher.dispatch(Action::AudioTest(AudioTest::Idle));
+                    }
+                };
+                match devices::start_audio_test(report, on_done).await {
+                    Ok(run) => {
+                        *slot.borrow_mut() = Some(run);
+                        dispatcher.dispatch(Action::MediaProblem(None));
+                        trace_state(&dispatcher, "Audio test started".into());
+                        // Labels are readable now that the microphone is allowed.
+                        list_devices(dispatcher).await;
+                    }
+                    Err((text, problem)) => {
+                        if problem.is_some() {
+                            dispatcher.dispatch(Action::MediaProblem(problem));
+                        }
+                        trace_state(&dispatcher, format!("Audio test failed: {text}"));
+                        dispatcher.dispatch(Action::AudioTest(AudioTest::Failed(text)));
+                    }
+                }
+            });
+        }
+        UserCommand::StopAudioTest => {
+            audio_test.borrow_mut().take();
+            dispatcher.dispatch(Action::AudioTest(AudioTest::Idle));
+        }
+        UserCommand::CopyTrace | UserCommand::DownloadTrace => {
+            let now = js_sys::Date::now() as u64;
+            let header = format!(
+                "TTECPhone {} diagnostics, {}\nWebRTC number: {}\n",
+                env!("CARGO_PKG_VERSION"),
+                diagnostics::format_timestamp(now),
+                state.agent.webrtc_number.as_deref().unwrap_or("none"),
+            );
+            let text = diagnostics::export(state.trace.iter().map(|e| &**e), &header);
+            if matches!(command, UserCommand::DownloadTrace) {
+                devices::download_text(&diagnostics::file_name(now), &text);
+            } else {
+                let dispatcher = dispatcher.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let copied = devices::copy_text(&text).await;
+                    trace_state(
+                        &dispatcher,
+                        if copied {
+                            "Diagnostics copied to the clipboard"
+                        } else {
+                            "The browser refused the clipboard: use Download"
+                        }
+                        .into(),
+                    );
+                });
+            }
+        }
+        UserCommand::Answer { .. }
+        | UserCommand::Reject { .. }
+        | UserCommand::HangUp { .. }
+        | UserCommand::Mute { .. }
+        | UserCommand::Call { .. } => {}
     }
 }

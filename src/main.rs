@@ -9,6 +9,7 @@ mod app;
 mod broker;
 mod clock;
 mod config_source;
+mod devices;
 mod driver;
 mod finesse;
 mod media;
@@ -24,5 +25,20 @@ fn main() {
     else {
         return;
     };
-    yew::Renderer::<app::App>::with_root(root).render();
+    // `gadget.html#gallery`: every state of the bar, read-only, nothing started
+    // (for the screenshots and for QA; no network, no microphone).
+    let gallery = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .is_some_and(|hash| hash == "#gallery");
+    if gallery {
+        yew::Renderer::<GalleryPage>::with_root(root).render();
+    } else {
+        yew::Renderer::<app::App>::with_root(root).render();
+    }
+}
+
+#[yew::function_component(GalleryPage)]
+fn gallery_page() -> yew::Html {
+    let items = ttecphone_components::gallery::samples();
+    yew::html! { <ttecphone_components::Gallery {items} /> }
 }

@@ -89,3 +89,29 @@ pub fn clear_wazo_session() {
         let _ = storage.remove_item(WAZO_SESSION_KEY);
     }
 }
+
+const MICROPHONE_KEY: &str = "ttecphone.microphone";
+const SPEAKER_KEY: &str = "ttecphone.speaker";
+
+/// The devices the agent chose in this browser: ids only (no labels, nothing
+/// personal). `""` means the default device.
+pub fn chosen_devices() -> (String, String) {
+    let get = |key| {
+        local()
+            .and_then(|s| s.get_item(key).ok().flatten())
+            .filter(|id| id.len() <= 256)
+            .unwrap_or_default()
+    };
+    (get(MICROPHONE_KEY), get(SPEAKER_KEY))
+}
+
+pub fn remember_devices(microphone: &str, speaker: &str) {
+    let Some(storage) = local() else { return };
+    for (key, id) in [(MICROPHONE_KEY, microphone), (SPEAKER_KEY, speaker)] {
+        let _ = if id.is_empty() {
+            storage.remove_item(key)
+        } else {
+            storage.set_item(key, id)
+        };
+    }
+}

@@ -59,6 +59,7 @@ filters=("$@")
 
 suite "native: sip core"           cargo test -p ttecphone-sip
 suite "native: store and config"   cargo test -p ttecphone-components --test store
+suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       trunk build --release
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
@@ -69,6 +70,8 @@ suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.m
 suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
+suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs
+suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh
 bed_started=
@@ -82,6 +85,7 @@ suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
+suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"

@@ -46,13 +46,13 @@ pub fn auto_answer_controls(props: &AutoAnswerControlsProps) -> Html {
         <div class="ttec-autoanswer" data-state={tone}>
             <span class="ttec-autoanswer__status">{ describe(&props.status) }</span>
             if props.tone {
-                <span class="ttec-autoanswer__tone">{ "Answer tone on" }</span>
+                <span class="ttec-autoanswer__tone ttec-sr-only">{ "Answer tone on" }</span>
             }
             if props.dev_features {
                 <button type="button" class="ttec-btn ttec-autoanswer__toggle"
                     role="switch" aria-checked={enabled.to_string()}
                     aria-label="Auto-answer" onclick={toggle}>
-                    { if enabled { "Turn auto-answer off" } else { "Turn auto-answer on" } }
+                    { if enabled { "Turn off" } else { "Turn on" } }
                 </button>
             }
         </div>

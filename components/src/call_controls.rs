@@ -30,6 +30,21 @@ pub fn call_controls(props: &CallControlsProps) -> Html {
     let Some(call) = props.call.as_ref() else {
         return Html::default();
     };
+    let hang_up = {
+        let (cb, id) = (props.on_hang_up.clone(), call.id.clone());
+        Callback::from(move |_| cb.emit(id.clone()))
+    };
+    if call.phase == CallPhase::Dialing {
+        return html! {
+            <div class="ttec-call" aria-label="Current call">
+                <span class="ttec-call__caller">{ call.caller_label() }</span>
+                <span class="ttec-call__timer">{ "Calling\u{2026}" }</span>
+                <button type="button" class="ttec-btn ttec-btn--reject ttec-call__hangup" onclick={hang_up}>
+                    { "Hang up" }
+                </button>
+            </div>
+        };
+    }
     let CallPhase::Active { held, muted, .. } = call.phase else {
         return Html::default();
     };
@@ -37,18 +52,14 @@ pub fn call_controls(props: &CallControlsProps) -> Html {
         let (cb, id) = (props.on_mute.clone(), call.id.clone());
         Callback::from(move |_| cb.emit((id.clone(), !muted)))
     };
-    let hang_up = {
-        let (cb, id) = (props.on_hang_up.clone(), call.id.clone());
-        Callback::from(move |_| cb.emit(id.clone()))
-    };
     html! {
         <div class="ttec-call" aria-label="Current call">
-            <span class="ttec-call__caller">{ call.caller_label() }</span>
+            <span class="ttec-call__caller" title={call.caller_label()}>{ call.caller_label() }</span>
             <span class="ttec-call__timer" aria-label="Call duration">
                 { format_duration(props.elapsed_s.unwrap_or(0)) }
             </span>
             if held {
-                <span class="ttec-call__held">{ "On hold" }</span>
+                <span class="ttec-call__held" role="status">{ "On hold" }</span>
             }
             <button type="button" class="ttec-btn ttec-call__mute" aria-pressed={muted.to_string()} onclick={mute}>
                 { if muted { "Unmute" } else { "Mute" } }

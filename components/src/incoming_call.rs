@@ -33,9 +33,9 @@ pub fn incoming_call_banner(props: &IncomingCallBannerProps) -> Html {
         CallPhase::Ringing { answer_at: Some(_) } | CallPhase::Answering => {
             "Answering…".to_string()
         }
-        CallPhase::Ringing { answer_at: None } => "Waiting for you to answer".to_string(),
+        CallPhase::Ringing { answer_at: None } => "Ringing".to_string(),
         // Once answered the banner gives way to the call controls.
-        CallPhase::Active { .. } => return Html::default(),
+        CallPhase::Active { .. } | CallPhase::Dialing => return Html::default(),
     };
     let manual = props.manual && matches!(call.phase, CallPhase::Ringing { answer_at: None });
     let answer = {
@@ -49,7 +49,7 @@ pub fn incoming_call_banner(props: &IncomingCallBannerProps) -> Html {
     html! {
         <div class="ttec-incoming" role="alert" aria-label="Incoming call">
             <span class="ttec-incoming__title">{ "Incoming call" }</span>
-            <span class="ttec-incoming__caller">{ call.caller_label() }</span>
+            <span class="ttec-incoming__caller" title={call.caller_label()}>{ call.caller_label() }</span>
             <span class="ttec-incoming__progress">{ progress }</span>
             if manual {
                 <button type="button" class="ttec-btn ttec-btn--answer" onclick={answer}>{ "Answer" }</button>

@@ -3,6 +3,8 @@
 //! * [`store`]: state, actions and the pure reducer (native unit tests).
 //! * [`config`]: the gadget configuration: build-time defaults, `config.json`
 //!   and gadget URL parameters merged and validated, errors naming the key.
+//! * [`diagnostics`]: trace redaction and export; [`problems`]: errors in
+//!   plain words; [`tone`]: the answer tone as a small WAV (pure code).
 //! * one file per component; each takes props and callbacks, so it renders
 //!   the same in the app and in tests. [`PhoneBar`] wires them to the store.
 #![forbid(unsafe_code)]
@@ -11,21 +13,31 @@ pub mod auto_answer;
 pub mod call_controls;
 pub mod config;
 pub mod config_notice;
+pub mod diagnostics;
+pub mod diagnostics_panel;
+pub mod dialpad;
+pub mod gallery;
 pub mod incoming_call;
-pub mod media_notice;
 pub mod phone_bar;
+pub mod problems;
 pub mod registration_status;
+pub mod settings;
 pub mod store;
 pub mod team;
 pub mod team_board;
+pub mod tone;
 
 pub use auto_answer::AutoAnswerControls;
 pub use call_controls::CallControls;
 pub use config_notice::ConfigNotice;
+pub use diagnostics_panel::DiagnosticsPanel;
+pub use dialpad::Dialpad;
+pub use gallery::Gallery;
 pub use incoming_call::IncomingCallBanner;
-pub use media_notice::MediaNotice;
-pub use phone_bar::PhoneBar;
+pub use phone_bar::{PhoneBar, PhoneBarView};
+pub use problems::{Problem, ProblemNotice};
 pub use registration_status::RegistrationStatus;
+pub use settings::SettingsPanel;
 pub use store::{Action, PhoneState, UserCommand};
 pub use team_board::TeamBoardView;
 

@@ -10,6 +10,9 @@ pub struct RegistrationStatusProps {
     pub webrtc_number: Option<String>,
     /// The page clock, for "retrying in N s".
     pub now: Millis,
+    /// Show the one-line detail (the bar hides it during calls and problems).
+    #[prop_or(true)]
+    pub show_detail: bool,
 }
 
 /// The one word the agent reads, the CSS tone for the dot, and the detail line.
@@ -46,7 +49,9 @@ pub fn registration_status(props: &RegistrationStatusProps) -> Html {
             if let Some(number) = &props.webrtc_number {
                 <span class="ttec-registration__number" title="Your WebRTC number">{ number.clone() }</span>
             }
-            <span class="ttec-registration__detail">{ detail }</span>
+            if props.show_detail {
+                <span class="ttec-registration__detail">{ detail }</span>
+            }
         </div>
     }
 }

@@ -153,6 +153,8 @@ pub enum Registration {
 /// Where an incoming or active call stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallPhase {
+    /// Development-only outcalling: our INVITE is out, no answer yet.
+    Dialing,
     /// INVITE received; auto-answer at `answer_at` (None: waiting for a manual answer).
     Ringing { answer_at: Option<Millis> },
     /// 200 OK sent, waiting for the ACK / media.
@@ -224,34 +226,159 @@ pub enum AutoAnswerStatus {
     Off,
 }
 
-/// Why the last call could not open the microphone. The call was rejected
-/// (480, so ICM routes it elsewhere); the agent must act before the next one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MediaProblem {
-    /// `NotAllowedError`: the browser (or the agent) blocked the microphone.
-    MicrophoneBlocked,
-    /// `NotFoundError`: no microphone is plugged in.
-    NoMicrophone,
-}
-
-impl MediaProblem {
-    /// What happened and the one thing to do, in the agent's words.
-    pub fn message(&self) -> &'static str {
-        match self {
-            Self::MicrophoneBlocked => {
-                "Microphone blocked: allow the microphone for this site in the browser's address bar."
-            }
-            Self::NoMicrophone => "No microphone found: plug in your headset.",
-        }
-    }
-}
-
 /// A configuration problem, naming the key so an administrator can fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigProblem {
     pub key: String,
     pub message: String,
 }
+
+/// Which audio device a choice is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    Microphone,
+    Speaker,
+}
+
+impl DeviceKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Microphone => "microphone",
+            Self::Speaker => "speaker",
+        }
+    }
+}
+
+/// One entry of `enumerateDevices()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioDevice {
+    /// `deviceId` (`"default"` is the browser's default device).
+    pub id: String,
+    /// Empty until the agent allowed the microphone once (browser privacy rule).
+    pub label: String,
+}
+
+/// The agent's audio devices and choices. Choices are device ids only; an
+/// empty id means "the browser's default".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Devices {
+    /// False until the first `enumerateDevices()` answered.
+    pub listed: bool,
+    pub microphones: Vec<AudioDevice>,
+    pub speakers: Vec<AudioDevice>,
+    pub microphone: String,
+    pub speaker: String,
+    /// `HTMLMediaElement.setSinkId` exists (speaker choice possible).
+    pub speaker_selectable: bool,
+    /// Told to the agent after a hot-plug fallback ("headset removed: using the default").
+    pub notice: Option<String>,
+}
+
+impl Devices {
+    pub fn list(&self, kind: DeviceKind) -> &[AudioDevice] {
+        match kind {
+            DeviceKind::Microphone => &self.microphones,
+            DeviceKind::Speaker => &self.speakers,
+        }
+    }
+
+    pub fn chosen(&self, kind: DeviceKind) -> &str {
+        match kind {
+            DeviceKind::Microphone => &self.microphone,
+            DeviceKind::Speaker => &self.speaker,
+        }
+    }
+
+    fn chosen_mut(&mut self, kind: DeviceKind) -> &mut String {
+        match kind {
+            DeviceKind::Microphone => &mut self.microphone,
+            DeviceKind::Speaker => &mut self.speaker,
+        }
+    }
+
+    /// A readable name for a device id of this list.
+    pub fn label_of(&self, kind: DeviceKind, id: &str) -> String {
+        device_label(self.list(kind), kind, id)
+    }
+}
+
+fn device_label(list: &[AudioDevice], kind: DeviceKind, id: &str) -> String {
+    match list.iter().find(|d| d.id == id) {
+        Some(d) if !d.label.trim().is_empty() => d.label.trim().to_string(),
+        _ if id.is_empty() || id == "default" => format!("Default {}", kind.noun()),
+        _ => format!("{} {}", capitalised(kind.noun()), short_id(id)),
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn short_id(id: &str) -> String {
+    id.chars().take(6).collect()
+}
+
+/// May the page play sound? Browsers block playback until the agent clicked
+/// the page once (autoplay policy); the gadget asks for that click at login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Playback {
+    Unknown,
+    Blocked,
+    Allowed,
+}
+
+/// The audio test in the settings popover: the test sound on the chosen
+/// speaker and a live microphone level, without registering or calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AudioTest {
+    Idle,
+    Running {
+        /// Microphone level 0–100 (RMS, scaled).
+        level: u8,
+        /// The test sound is playing.
+        playing: bool,
+    },
+    Failed(String),
+}
+
+/// A microphone problem found when opening it (for a call or the audio test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaProblem {
+    MicrophoneDenied,
+    NoMicrophone,
+}
+
+/// The one popover open below the bar, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Settings,
+    Diagnostics,
+    Dialpad,
+}
+
+/// What a diagnostics line records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    SipIn,
+    SipOut,
+    State,
+}
+
+/// One line of the diagnostics trace. `text` is redacted before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// Wall-clock time, milliseconds since the Unix epoch (UTC).
+    pub at: u64,
+    pub kind: TraceKind,
+    pub text: String,
+}
+
+/// How many trace entries the diagnostics keep (oldest dropped first).
+pub const TRACE_CAPACITY: usize = 300;
 
 /// The whole UI state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,8 +393,18 @@ pub struct PhoneState {
     pub config_problems: Vec<ConfigProblem>,
     /// The last call's end, for the agent and the screen reader ("Call ended: caller hung up").
     pub last_call_end: Option<String>,
-    /// The microphone could not be opened for the last call; cleared once it opens.
+    /// What the ARIA live region says: incoming, answered and ended calls.
+    pub announcement: String,
+    /// A registration succeeded once since the page loaded (a later loss is a
+    /// dropped connection, not an unreachable broker).
+    pub connected_once: bool,
+    pub devices: Devices,
+    pub playback: Playback,
+    pub audio_test: AudioTest,
     pub media_problem: Option<MediaProblem>,
+    pub panel: Option<Panel>,
+    /// The diagnostics trace, oldest first, at most [`TRACE_CAPACITY`] entries.
+    pub trace: Vec<Rc<TraceEntry>>,
     /// Supervisor preview: the team board (inactive for agents).
     pub board: TeamBoard,
 }
@@ -283,7 +420,14 @@ impl Default for PhoneState {
             dev_features: false,
             config_problems: Vec::new(),
             last_call_end: None,
+            announcement: String::new(),
+            connected_once: false,
+            devices: Devices::default(),
+            playback: Playback::Unknown,
+            audio_test: AudioTest::Idle,
             media_problem: None,
+            panel: None,
+            trace: Vec::new(),
             board: TeamBoard::default(),
         }
     }
@@ -370,8 +514,31 @@ pub enum Action {
     },
     /// QA builds: switch auto-answer on or off. Ignored unless dev features are on.
     SetAutoAnswer(bool),
-    /// The microphone failed to open (`Some`), or opened again (`None`).
+    /// Development-only outcalling: our INVITE to `number` is out.
+    Dialing {
+        id: String,
+        number: String,
+    },
+    /// `enumerateDevices()` answered (at start, after permission, on `devicechange`).
+    DevicesListed {
+        microphones: Vec<AudioDevice>,
+        speakers: Vec<AudioDevice>,
+        speaker_selectable: bool,
+    },
+    /// The agent (or the remembered preference) chose a device.
+    DeviceChosen {
+        kind: DeviceKind,
+        id: String,
+    },
+    DismissDeviceNotice,
+    Playback(Playback),
+    AudioTest(AudioTest),
+    /// A microphone problem appeared (`Some`) or was solved (`None`).
     MediaProblem(Option<MediaProblem>),
+    /// Open a popover (closing any other), or close it with `None`.
+    OpenPanel(Option<Panel>),
+    /// One diagnostics line; redacted here, so nothing secret is ever stored.
+    Trace(TraceEntry),
     /// Supervisor preview: the team board.
     Team(TeamAction),
 }
@@ -379,11 +546,36 @@ pub enum Action {
 /// What the agent asked for, sent from components to the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UserCommand {
-    Answer { call: String },
-    Reject { call: String },
-    HangUp { call: String },
-    Mute { call: String, muted: bool },
+    Answer {
+        call: String,
+    },
+    Reject {
+        call: String,
+    },
+    HangUp {
+        call: String,
+    },
+    Mute {
+        call: String,
+        muted: bool,
+    },
     SetAutoAnswer(bool),
+    /// Development-only dialpad: call this number.
+    Call {
+        target: String,
+    },
+    ChooseDevice {
+        kind: DeviceKind,
+        id: String,
+    },
+    DismissDeviceNotice,
+    /// The agent's one click that lets the page play sound.
+    EnableAudio,
+    StartAudioTest,
+    StopAudioTest,
+    OpenPanel(Option<Panel>),
+    CopyTrace,
+    DownloadTrace,
 }
 
 impl Reducible for PhoneState {
@@ -420,7 +612,12 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         }
         Action::AgentLoaded(agent) => next.agent = agent,
         Action::AgentStateChanged(agent_state) => next.agent.state = agent_state,
-        Action::Registration(registration) => next.registration = registration,
+        Action::Registration(registration) => {
+            if matches!(registration, Registration::Registered { .. }) {
+                next.connected_once = true;
+            }
+            next.registration = registration;
+        }
         Action::IncomingCall {
             id,
             caller_number,
@@ -430,12 +627,14 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             // A second INVITE while a call is up is the core's to refuse (486);
             // the banner keeps showing the call the agent has.
             if state.call.is_none() {
-                next.call = Some(Call {
+                let call = Call {
                     id,
                     caller_number,
                     caller_name,
                     phase: CallPhase::Ringing { answer_at },
-                });
+                };
+                next.announcement = format!("Incoming call from {}.", call.caller_label());
+                next.call = Some(call);
                 next.last_call_end = None;
             }
         }
@@ -454,6 +653,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                         held: false,
                         muted: false,
                     };
+                    next.announcement = format!("Call answered: {}.", call.caller_label());
                 }
             }
         }
@@ -477,6 +677,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Ended { id, reason } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.call = None;
+                next.announcement = reason.clone();
                 next.last_call_end = Some(reason);
             }
         }
@@ -485,7 +686,84 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 next.auto_answer.enabled = enabled;
             }
         }
+        Action::Dialing { id, number } => {
+            if state.call.is_none() && state.dev_features {
+                next.announcement = format!("Calling {number}.");
+                next.call = Some(Call {
+                    id,
+                    caller_number: number,
+                    caller_name: None,
+                    phase: CallPhase::Dialing,
+                });
+                next.last_call_end = None;
+            }
+        }
+        Action::DevicesListed {
+            microphones,
+            speakers,
+            speaker_selectable,
+        } => {
+            let devices = &mut next.devices;
+            let mut fallbacks = Vec::new();
+            for (kind, list) in [
+                (DeviceKind::Microphone, &microphones),
+                (DeviceKind::Speaker, &speakers),
+            ] {
+                let chosen = devices.chosen(kind).to_string();
+                // Only a device that was listed before and is gone now is "removed";
+                // a remembered id the first list lacks is dropped quietly.
+                if !chosen.is_empty() && !list.iter().any(|d| d.id == chosen) {
+                    if devices.listed {
+                        fallbacks.push((kind, devices.label_of(kind, &chosen)));
+                    }
+                    devices.chosen_mut(kind).clear();
+                }
+            }
+            devices.microphones = microphones;
+            devices.speakers = speakers;
+            devices.speaker_selectable = speaker_selectable;
+            devices.listed = true;
+            if !fallbacks.is_empty() {
+                let parts: Vec<String> = fallbacks
+                    .iter()
+                    .map(|(kind, label)| {
+                        format!(
+                            "{label} was disconnected: using the default {} now.",
+                            kind.noun()
+                        )
+                    })
+                    .collect();
+                devices.notice = Some(parts.join(" "));
+            }
+            if next.media_problem == Some(MediaProblem::NoMicrophone)
+                && !next.devices.microphones.is_empty()
+            {
+                next.media_problem = None;
+            }
+        }
+        Action::DeviceChosen { kind, id } => {
+            let id = if id == "default" { String::new() } else { id };
+            *next.devices.chosen_mut(kind) = id;
+            next.devices.notice = None;
+        }
+        Action::DismissDeviceNotice => next.devices.notice = None,
+        Action::Playback(playback) => next.playback = playback,
+        Action::AudioTest(test) => next.audio_test = test,
         Action::MediaProblem(problem) => next.media_problem = problem,
+        Action::OpenPanel(panel) => {
+            next.panel = match panel {
+                Some(Panel::Dialpad) if !state.dev_features => None,
+                other => other,
+            };
+        }
+        Action::Trace(mut entry) => {
+            entry.text = crate::diagnostics::redact(&entry.text, &[]);
+            if next.trace.len() >= TRACE_CAPACITY {
+                let excess = next.trace.len() + 1 - TRACE_CAPACITY;
+                next.trace.drain(..excess);
+            }
+            next.trace.push(Rc::new(entry));
+        }
         Action::Team(action) => next.board = reduce_board(&state.board, action),
     }
     next

@@ -14,11 +14,14 @@ use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
-use ttecphone_components::store::{Action, MediaProblem, Registration, UserCommand};
+use ttecphone_components::diagnostics::redact;
+use ttecphone_components::store::{
+    Action, MediaProblem, Registration, TraceEntry, TraceKind, UserCommand,
+};
 use ttecphone_components::team::{PeerPhone, TeamAction};
 use ttecphone_sip::{
     AgentState, AutoAnswerConfig, CallId, Command, Config, EndReason, Event, Instant, KeepAlive,
-    MediaFailure, MediaResult, RegistrationState, UserAgent,
+    MediaFailure, MediaRequest, MediaResult, RegistrationState, UserAgent,
 };
 
 use crate::broker::SipAccount;
@@ -52,6 +55,7 @@ enum Input {
     Media(MediaResult),
     Command(UserCommand),
     AgentState(String),
+    MicrophoneChanged,
     Shutdown(String),
 }
 
@@ -72,6 +76,12 @@ struct State {
     stopped: bool,
     /// The call whose microphone could not be opened, for its end message.
     microphone_failed: Option<(CallId, MediaProblem)>,
+    /// QA builds: auto-answer may be switched and the dialpad may call.
+    dev_features: bool,
+    /// The number of a dialpad call whose id the core has not named yet.
+    dialing: Option<String>,
+    /// Removed from every diagnostics line (the SIP password).
+    secrets: Vec<String>,
 }
 
 struct Shared {
@@ -109,6 +119,7 @@ impl Driver {
         }
         let mut ua = UserAgent::new(sip, Box::new(random::BrowserRandom));
         let now = Instant(clock::now());
+        let secrets = vec![account.password.clone()];
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.
         ua.handle_command(Command::Register, now);
@@ -125,6 +136,9 @@ impl Driver {
             timer: None,
             stopped: false,
             microphone_failed: None,
+            dev_features: config.dev_features,
+            dialing: None,
+            secrets,
         });
         let driver = Driver(shared);
         driver.with_state(|state, weak| state.connect(weak));
@@ -138,6 +152,11 @@ impl Driver {
     /// Supervisor preview: watch these agents' phones (replaces the previous set).
     pub fn watch(&self, numbers: Vec<String>) {
         self.input(Input::Watch(numbers));
+    }
+
+    /// The agent's microphone choice changed: calls in progress follow it.
+    pub fn microphone_changed(&self) {
+        self.input(Input::MicrophoneChanged);
     }
 
     pub fn agent_state(&self, finesse_state: &str) {
@@ -250,6 +269,19 @@ impl State {
         Instant(clock::now())
     }
 
+    /// One SIP message into the diagnostics (keep-alive CRLFs left out), redacted.
+    fn trace(&self, kind: TraceKind, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        (self.report)(Action::Trace(TraceEntry {
+            at: js_sys::Date::now() as u64,
+            kind,
+            text: redact(text, &known),
+        }));
+    }
+
     fn connect(&mut self, weak: &Weak<Shared>) {
         self.reconnect = None;
         self.generation = self.generation.wrapping_add(1);
@@ -300,7 +332,10 @@ impl State {
                         self.connect_timeout = None;
                         self.ua.handle_connected(now);
                     }
-                    TransportEvent::Frame(text) => self.ua.handle_message(&text, now),
+                    TransportEvent::Frame(text) => {
+                        self.trace(TraceKind::SipIn, &text);
+                        self.ua.handle_message(&text, now);
+                    }
                     TransportEvent::Closed { code, reason } => {
                         self.ua.handle_disconnected(now);
                         self.schedule_reconnect(weak, describe_close(code, &reason));
@@ -337,6 +372,7 @@ impl State {
                 .ua
                 .handle_agent_state(AgentState::from_finesse(&name), now),
             Input::Command(command) => self.command(command, now),
+            Input::MicrophoneChanged => self.media.switch_microphone(),
             Input::Shutdown(reason) => {
                 self.stopped = true;
                 self.ua.handle_command(Command::Unregister, now);
@@ -357,7 +393,7 @@ impl State {
             MediaResult::Failed {
                 reason: MediaFailure::MicrophoneDenied,
                 ..
-            } => Some(MediaProblem::MicrophoneBlocked),
+            } => Some(MediaProblem::MicrophoneDenied),
             MediaResult::Failed {
                 reason: MediaFailure::NoMicrophone,
                 ..
@@ -392,13 +428,22 @@ impl State {
                     (self.report)(Action::Muted { id, muted });
                 }
             }
-            // Only QA builds can switch auto-answer; the store already checked.
-            UserCommand::SetAutoAnswer(_) => {}
+            // Only QA builds can switch auto-answer or call out.
+            UserCommand::SetAutoAnswer(on) if self.dev_features => {
+                self.ua.handle_command(Command::SetAutoAnswer(on), now)
+            }
+            UserCommand::Call { target } if self.dev_features => {
+                self.dialing = Some(target.clone());
+                self.ua.handle_command(Command::Call { target }, now);
+            }
+            // Everything else is the page's own business (panels, devices, audio test).
+            _ => {}
         }
     }
 
     fn flush(&mut self) {
         while let Some(frame) = self.ua.poll_transmit() {
+            self.trace(TraceKind::SipOut, &frame);
             if let Some(connection) = self.connection.as_ref().filter(|c| c.is_open()) {
                 let _ = connection.send(&frame);
             }
@@ -412,6 +457,8 @@ impl State {
             self.event(event, weak);
             self.flush();
         }
+        // A dialpad number the core did not turn into a call (not connected) is dropped.
+        self.dialing = None;
         if self.stopped {
             return;
         }
@@ -470,6 +517,14 @@ impl State {
                 answer_at: auto_answer_at.map(|i| i.0),
             },
             Event::Media(request) => {
+                if let (MediaRequest::CreateOffer { call }, Some(number)) =
+                    (&request, self.dialing.take())
+                {
+                    (self.report)(Action::Dialing {
+                        id: call.to_string(),
+                        number,
+                    });
+                }
                 self.media.handle(request);
                 return;
             }
@@ -486,7 +541,7 @@ impl State {
                 Action::Ended {
                     id: call.to_string(),
                     reason: match (&reason, microphone) {
-                        (EndReason::MediaFailed, Some((_, MediaProblem::MicrophoneBlocked))) => {
+                        (EndReason::MediaFailed, Some((_, MediaProblem::MicrophoneDenied))) => {
                             "Call not answered: the microphone is blocked.".into()
                         }
                         (EndReason::MediaFailed, Some((_, MediaProblem::NoMicrophone))) => {

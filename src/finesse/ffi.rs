@@ -62,8 +62,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["finesse", "containerservices", "ContainerServices"], js_name = init)]
     pub fn container_services_init() -> Result<JsValue, JsValue>;
 
-    /// `gadgets.window.adjustHeight()` (used when popovers open, issue 5)
-    #[allow(dead_code)]
+    /// `gadgets.window.adjustHeight()` (when popovers, problems or notices change the height)
     #[wasm_bindgen(catch, js_namespace = ["gadgets", "window"], js_name = adjustHeight)]
     pub fn adjust_height() -> Result<(), JsValue>;
 

@@ -53,6 +53,14 @@ fn string_field(object: &JsValue, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// `gadgets.window.adjustHeight()`: the gadget's iframe follows its content
+/// (a popover opened or closed). Nothing happens outside a gadget container.
+pub fn adjust_height() {
+    if global(&["gadgets", "window", "adjustHeight"]).is_some() {
+        let _ = ffi::adjust_height();
+    }
+}
+
 /// True when the page runs inside Finesse (or the mock), i.e. finesse.js loaded.
 pub fn available() -> bool {
     global(&["finesse", "restservices", "User"]).is_some()

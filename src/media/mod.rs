@@ -17,23 +17,22 @@ use ttecphone_sip::{CallId, MediaFailure, MediaRequest, MediaResult};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection,
+    RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// The media of one call.
 struct CallMedia {
     pc: RtcPeerConnection,
-    microphone: Option<MediaStream>,
+    /// Replaced when the agent's microphone changes mid-call (hot-plug fallback).
+    microphone: RefCell<Option<MediaStream>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
 impl CallMedia {
     fn close(&self) {
-        if let Some(stream) = &self.microphone {
-            for track in stream.get_tracks().iter() {
-                track.unchecked_into::<MediaStreamTrack>().stop();
-            }
+        if let Some(stream) = self.microphone.borrow().as_ref() {
+            stop_tracks(stream);
         }
         self.pc.set_ontrack(None);
         self.pc.close();
@@ -58,6 +57,7 @@ impl Media {
     ) -> Result<Self, String> {
         let speaker = HtmlAudioElement::new().map_err(|_| "this browser cannot play audio")?;
         speaker.set_autoplay(true);
+        crate::devices::register_output(&speaker);
         Ok(Self(Rc::new(RefCell::new(Inner {
             calls: HashMap::new(),
             rtc_config: rtc_configuration(ice_servers),
@@ -127,6 +127,38 @@ impl Media {
             }
         }
         true
+    }
+
+    /// The chosen microphone changed (or a removed one fell back to the default):
+    /// calls in progress switch their sender track, keeping the mute state.
+    pub fn switch_microphone(&self) {
+        let calls: Vec<Rc<CallMedia>> = self.0.borrow().calls.values().cloned().collect();
+        for media in calls {
+            wasm_bindgen_futures::spawn_local(async move {
+                let Ok(stream) = open_microphone().await else {
+                    return; // the old track stays; the next call reports the problem
+                };
+                let Some(track) = stream
+                    .get_audio_tracks()
+                    .get(0)
+                    .dyn_into::<MediaStreamTrack>()
+                    .ok()
+                else {
+                    stop_tracks(&stream);
+                    return;
+                };
+                for sender in media.pc.get_senders().iter() {
+                    let sender: web_sys::RtcRtpSender = sender.unchecked_into();
+                    if let Some(old) = sender.track().filter(|t| t.kind() == "audio") {
+                        track.set_enabled(old.enabled());
+                        let _ = JsFuture::from(sender.replace_track(Some(&track))).await;
+                    }
+                }
+                if let Some(old) = media.microphone.replace(Some(stream)) {
+                    stop_tracks(&old);
+                }
+            });
+        }
     }
 
     /// Reports without holding the borrow: the driver reacts synchronously and may
@@ -241,7 +273,7 @@ impl Media {
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         let media = Rc::new(CallMedia {
             pc,
-            microphone,
+            microphone: RefCell::new(microphone),
             _on_track: on_track,
         });
         self.0
@@ -292,14 +324,18 @@ fn js_error(error: &JsValue) -> String {
     }
 }
 
-/// Opens the microphone (audio only, never video).
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        track.unchecked_into::<MediaStreamTrack>().stop();
+    }
+}
+
+/// Opens the chosen microphone (audio only, never video).
 async fn open_microphone() -> Result<MediaStream, MediaFailure> {
     let devices = web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
         .ok_or(MediaFailure::NoMicrophone)?;
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::TRUE);
-    constraints.set_video(&JsValue::FALSE);
+    let constraints = crate::devices::microphone_constraints();
     let promise = devices
         .get_user_media_with_constraints(&constraints)
         .map_err(|e| MediaFailure::Other(js_error(&e)))?;

@@ -271,6 +271,7 @@ impl UserAgent {
                     c.send_dtmf(&digits, now, &mut ctx);
                 }
             }
+            Command::SetAutoAnswer(enabled) => self.config.auto_answer.enabled = enabled,
         }
     }
 

@@ -66,6 +66,10 @@ pub enum Command {
     },
     /// Stop watching everyone (unsubscribes).
     Unwatch,
+    /// QA builds: switch auto-answer on or off at runtime. Applies to the next INVITE;
+    /// a call already ringing keeps the decision it got. The driver sends it only when
+    /// the configuration enables development features.
+    SetAutoAnswer(bool),
 }
 
 /// What the media edge reports back.

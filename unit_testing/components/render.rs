@@ -7,14 +7,10 @@ use std::rc::Rc;
 
 use gloo::timers::future::TimeoutFuture;
 use ttecphone_components::call_controls::format_duration;
-use ttecphone_components::media_notice::MediaNoticeProps;
 use ttecphone_components::registration_status::RegistrationStatusProps;
 use ttecphone_components::store::*;
-use ttecphone_components::team::{BoardRow, PeerPhone, TeamMember};
-use ttecphone_components::team_board::TeamBoardProps;
-use ttecphone_components::TeamBoardView;
 use ttecphone_components::{
-    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, MediaNotice, PhoneBar,
+    AutoAnswerControls, CallControls, ConfigNotice, IncomingCallBanner, PhoneBar,
     RegistrationStatus, StoreContext,
 };
 use wasm_bindgen::JsCast;
@@ -76,6 +72,7 @@ async fn registration(registration: Registration, now: Millis) -> Element {
         registration,
         webrtc_number: Some("3000".into()),
         now,
+        show_detail: true,
     })
     .await
 }
@@ -177,6 +174,7 @@ async fn registration_status_without_number_hides_it() {
         registration: Registration::Connecting,
         webrtc_number: None,
         now: 0,
+        show_detail: true,
     })
     .await;
     assert!(root
@@ -288,7 +286,7 @@ async fn banner_manual_mode_offers_answer_and_reject() {
     let (root, log) = banner_for(call(CallPhase::Ringing { answer_at: None }), true).await;
     assert_eq!(
         text(&root, ".ttec-incoming__progress").as_deref(),
-        Some("Waiting for you to answer")
+        Some("Ringing")
     );
     click(&root, ".ttec-btn--answer");
     click(&root, ".ttec-btn--reject");
@@ -556,28 +554,19 @@ async fn bar(
 
 #[wasm_bindgen_test]
 async fn phone_bar_follows_store_actions() {
-    let (root, _) = bar(
-        PhoneState::default(),
-        vec![
-            Action::AgentLoaded(AgentInfo {
-                id: "agent3000".into(),
-                extension: "1000".into(),
-                mobile_agent: true,
-                supervisor: false,
-                webrtc_number: Some("3000".into()),
-                state: AgentState::Reserved,
-            }),
-            Action::Registration(Registration::Registered { expires_s: 600 }),
-            Action::Tick(1_000),
-            Action::IncomingCall {
-                id: "c1".into(),
-                caller_number: "5551234".into(),
-                caller_name: None,
-                answer_at: Some(3_000),
-            },
-        ],
-    )
-    .await;
+    let loaded = vec![
+        Action::AgentLoaded(AgentInfo {
+            id: "agent3000".into(),
+            extension: "1000".into(),
+            mobile_agent: true,
+            supervisor: false,
+            webrtc_number: Some("3000".into()),
+            state: AgentState::Reserved,
+        }),
+        Action::Registration(Registration::Registered { expires_s: 600 }),
+        Action::Tick(1_000),
+    ];
+    let (root, _) = bar(PhoneState::default(), loaded.clone()).await;
     assert_eq!(
         text(&root, ".ttec-registration__word").as_deref(),
         Some("Registered")
@@ -587,6 +576,29 @@ async fn phone_bar_follows_store_actions() {
         Some("3000")
     );
     assert_eq!(
+        text(&root, ".ttec-autoanswer__status").as_deref(),
+        Some("Auto-answer on")
+    );
+    assert!(
+        root.query_selector(".ttec-registration__detail")
+            .unwrap()
+            .is_none(),
+        "Registered needs no detail"
+    );
+    assert!(root
+        .query_selector(".ttec-tool--settings")
+        .unwrap()
+        .is_some());
+
+    let mut ringing = loaded;
+    ringing.push(Action::IncomingCall {
+        id: "c1".into(),
+        caller_number: "5551234".into(),
+        caller_name: None,
+        answer_at: Some(3_000),
+    });
+    let (root, _) = bar(PhoneState::default(), ringing).await;
+    assert_eq!(
         text(&root, ".ttec-incoming__caller").as_deref(),
         Some("5551234")
     );
@@ -594,9 +606,12 @@ async fn phone_bar_follows_store_actions() {
         text(&root, ".ttec-incoming__progress").as_deref(),
         Some("Answering in 2 s")
     );
+    // While it rings, the banner has the row to itself.
+    assert!(root.query_selector(".ttec-registration").unwrap().is_none());
+    assert!(root.query_selector(".ttec-bar__tools").unwrap().is_none());
     assert_eq!(
-        text(&root, ".ttec-autoanswer__status").as_deref(),
-        Some("Auto-answer on")
+        text(&root, ".ttec-live").as_deref(),
+        Some("Incoming call from 5551234.")
     );
 }
 
@@ -646,14 +661,31 @@ async fn phone_bar_sends_manual_answer_through_the_store_channel() {
     )
     .await;
     click(&root, ".ttec-btn--answer");
-    click(&root, ".ttec-autoanswer__toggle");
+    click(&root, ".ttec-btn--reject");
     assert_eq!(
         *commands.borrow(),
         vec![
             UserCommand::Answer { call: "c9".into() },
-            UserCommand::SetAutoAnswer(true)
+            UserCommand::Reject { call: "c9".into() }
         ]
     );
+    // Idle and registered, the QA switch turns auto-answer back on.
+    let idle = PhoneState {
+        dev_features: true,
+        registration: Registration::Registered { expires_s: 600 },
+        auto_answer: AutoAnswer {
+            enabled: false,
+            ..AutoAnswer::default()
+        },
+        ..PhoneState::default()
+    };
+    let (root, commands) = bar(idle, vec![]).await;
+    assert_eq!(
+        text(&root, ".ttec-autoanswer__toggle").as_deref(),
+        Some("Turn on")
+    );
+    click(&root, ".ttec-autoanswer__toggle");
+    assert_eq!(*commands.borrow(), vec![UserCommand::SetAutoAnswer(true)]);
 }
 
 #[wasm_bindgen_test]
@@ -667,8 +699,12 @@ async fn phone_bar_shows_config_problems() {
     )
     .await;
     assert_eq!(
-        text(&root, ".ttec-config-error li").as_deref(),
-        Some("brokerKind: is missing")
+        text(&root, "[data-problem=config-invalid] .ttec-problem__title").as_deref(),
+        Some("The phone is not set up correctly: brokerKind is missing")
+    );
+    assert_eq!(
+        text(&root, "[data-problem=config-invalid] .ttec-problem__next").as_deref(),
+        Some("Ask your administrator to fix \u{201c}brokerKind\u{201d} in the gadget's config.json or URL.")
     );
     assert_eq!(
         text(&root, ".ttec-registration__word").as_deref(),
@@ -676,75 +712,646 @@ async fn phone_bar_shows_config_problems() {
     );
 }
 
-// ---- MediaNotice: a blocked or missing microphone ----
+// ---- issue 5: problems, settings, audio test, diagnostics, dialpad, gallery ----
 
-#[wasm_bindgen_test]
-async fn media_notice_says_what_to_do_for_each_microphone_problem() {
-    for (problem, kind, words) in [
-        (
-            MediaProblem::MicrophoneBlocked,
-            "blocked",
-            "Microphone blocked: allow the microphone for this site in the browser's address bar.",
-        ),
-        (
-            MediaProblem::NoMicrophone,
-            "missing",
-            "No microphone found: plug in your headset.",
-        ),
-    ] {
-        let root = render::<MediaNotice>(MediaNoticeProps {
-            problem: Some(problem),
-        })
-        .await;
-        assert_eq!(text(&root, ".ttec-media-problem").as_deref(), Some(words));
-        assert_eq!(
-            attr(&root, ".ttec-media-problem", "data-problem").as_deref(),
-            Some(kind)
-        );
-        assert_eq!(
-            attr(&root, ".ttec-media-problem", "role").as_deref(),
-            Some("alert")
-        );
-    }
-    let none = render::<MediaNotice>(MediaNoticeProps { problem: None }).await;
-    assert!(none
-        .query_selector(".ttec-media-problem")
-        .unwrap()
-        .is_none());
+use ttecphone_components::diagnostics_panel::DiagnosticsPanelProps;
+use ttecphone_components::dialpad::DialpadProps;
+use ttecphone_components::gallery::{samples, GalleryProps};
+use ttecphone_components::problems::{problems, Problem, ProblemNoticeProps};
+use ttecphone_components::settings::SettingsPanelProps;
+use ttecphone_components::{DiagnosticsPanel, Dialpad, Gallery, ProblemNotice, SettingsPanel};
+
+fn recorder() -> (Rc<RefCell<Vec<UserCommand>>>, Callback<UserCommand>) {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = log.clone();
+    (log, Callback::from(move |c| sink.borrow_mut().push(c)))
+}
+
+fn count(root: &Element, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
 }
 
 #[wasm_bindgen_test]
-async fn phone_bar_shows_a_microphone_problem_until_the_microphone_opens() {
+async fn every_error_renders_its_words_and_one_next_step() {
+    let cases: Vec<(Problem, &str, &str)> = vec![
+        (
+            Problem::BrokerCredentials { detail: "SIP 403: wrong SIP user or password".into() },
+            "The phone system refused your sign-in (SIP 403: wrong SIP user or password).",
+            "Ask your supervisor to check the user and password of your WebRTC line.",
+        ),
+        (
+            Problem::BrokerUnreachable { detail: "code 1006".into(), retry_in_s: Some(4) },
+            "Cannot reach the phone system.",
+            "Retrying in 4 s. If this lasts, check your network or VPN, then tell your supervisor.",
+        ),
+        (
+            Problem::ConnectionLost { detail: "code 1006".into(), retry_in_s: Some(9) },
+            "Connection to the phone system lost. Reconnecting in 9 s.",
+            "No action needed; if this lasts, check your network, then tell your supervisor.",
+        ),
+        (
+            Problem::MicrophoneDenied,
+            "The browser blocks the microphone, so calls cannot be answered.",
+            "Click the microphone icon in the address bar, choose Allow, then reload Finesse.",
+        ),
+        (
+            Problem::NoMicrophone,
+            "No microphone found, so calls cannot be answered.",
+            "Plug in your headset; the phone uses it from the next call.",
+        ),
+        (
+            Problem::NotWebrtcAgent,
+            "You are not signed in as a WebRTC agent, so the phone is off.",
+            "Sign out of Finesse and sign in as a mobile agent with your WebRTC number as the dial number.",
+        ),
+        (
+            Problem::ConfigInvalid { key: "wsUrl".into(), message: "must start with wss://".into() },
+            "The phone is not set up correctly: wsUrl must start with wss://",
+            "Ask your administrator to fix \u{201c}wsUrl\u{201d} in the gadget's config.json or URL.",
+        ),
+        (
+            Problem::PlaybackBlocked,
+            "The browser has not allowed sound yet: you would not hear callers.",
+            "Click \u{201c}Enable sound\u{201d} once, before your first call.",
+        ),
+    ];
+    for (problem, title, next) in cases {
+        let code = problem.code();
+        let root = render::<ProblemNotice>(ProblemNoticeProps {
+            problems: vec![problem],
+            on_command: Callback::noop(),
+        })
+        .await;
+        let item = format!("[data-problem={code}]");
+        assert_eq!(
+            text(&root, &format!("{item} .ttec-problem__title")).as_deref(),
+            Some(title),
+            "{code}"
+        );
+        assert_eq!(
+            text(&root, &format!("{item} .ttec-problem__next")).as_deref(),
+            Some(next),
+            "{code}"
+        );
+        let role = attr(&root, &item, "role").unwrap();
+        assert!(role == "alert" || role == "status", "{code}: announced");
+        // Never colour alone: every problem has its icon and its words.
+        assert_eq!(count(&root, &format!("{item} .ttec-problem__icon")), 1);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn sound_blocked_offers_one_click_to_enable_it() {
+    let (log, on_command) = recorder();
+    let root = render::<ProblemNotice>(ProblemNoticeProps {
+        problems: vec![Problem::PlaybackBlocked],
+        on_command,
+    })
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-problem__action").as_deref(),
+        Some("Enable sound")
+    );
+    click(&root, ".ttec-problem__action");
+    assert_eq!(*log.borrow(), vec![UserCommand::EnableAudio]);
+    let empty = render::<ProblemNotice>(ProblemNoticeProps {
+        problems: vec![],
+        on_command: Callback::noop(),
+    })
+    .await;
+    assert_eq!(count(&empty, "li"), 0);
+}
+
+fn devices() -> Devices {
+    let d = |id: &str, label: &str| AudioDevice {
+        id: id.into(),
+        label: label.into(),
+    };
+    Devices {
+        listed: true,
+        microphones: vec![
+            d("default", "Default - Headset"),
+            d("m1", "Headset mic"),
+            d("m2", ""),
+        ],
+        speakers: vec![d("default", "Default - Headset"), d("s1", "Headset")],
+        microphone: "m1".into(),
+        speaker: String::new(),
+        speaker_selectable: true,
+        notice: None,
+    }
+}
+
+async fn settings(
+    devices: Devices,
+    audio_test: AudioTest,
+    in_call: bool,
+) -> (Element, Rc<RefCell<Vec<UserCommand>>>) {
+    let (log, on_command) = recorder();
+    let root = render::<SettingsPanel>(SettingsPanelProps {
+        devices,
+        audio_test,
+        auto_answer: AutoAnswerStatus::On { delay_ms: 2000 },
+        tone: true,
+        in_call,
+        on_command,
+    })
+    .await;
+    (root, log)
+}
+
+fn options(root: &Element, select: &str) -> Vec<(String, String, bool)> {
+    let list = root
+        .query_selector_all(&format!("{select} option"))
+        .unwrap();
+    (0..list.length())
+        .map(|i| {
+            let o: web_sys::HtmlOptionElement = list.get(i).unwrap().dyn_into().unwrap();
+            (o.value(), o.text(), o.selected())
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn settings_list_devices_with_labels_and_the_choice_selected() {
+    let (root, log) = settings(devices(), AudioTest::Idle, false).await;
+    assert_eq!(
+        options(&root, ".ttec-select--microphone"),
+        vec![
+            ("".into(), "Default microphone".into(), false),
+            ("m1".into(), "Headset mic".into(), true),
+            ("m2".into(), "Microphone m2".into(), false),
+        ]
+    );
+    assert_eq!(
+        options(&root, ".ttec-select--speaker")[0],
+        ("".into(), "Default speaker".into(), true)
+    );
+    assert_eq!(
+        attr(&root, ".ttec-select--microphone", "id"),
+        attr(&root, "label[for=ttec-select-microphone]", "for"),
+        "labelled"
+    );
+    // Choosing a device sends its id.
+    let select: web_sys::HtmlSelectElement = root
+        .query_selector(".ttec-select--speaker")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    select.set_value("s1");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    assert_eq!(
+        *log.borrow(),
+        vec![UserCommand::ChooseDevice {
+            kind: DeviceKind::Speaker,
+            id: "s1".into()
+        }]
+    );
+    assert_eq!(
+        text(&root, ".ttec-settings__autoanswer").as_deref(),
+        Some("Auto-answer on, after 2 s. Answer tone on. Set by your administrator.")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn settings_explain_hidden_labels_and_a_fixed_speaker() {
+    let mut hidden = devices();
+    hidden.speaker_selectable = false;
+    for d in hidden
+        .microphones
+        .iter_mut()
+        .chain(hidden.speakers.iter_mut())
+    {
+        d.label.clear();
+    }
+    let (root, _) = settings(hidden, AudioTest::Idle, false).await;
+    let hints: Vec<String> = {
+        let list = root.query_selector_all(".ttec-hint").unwrap();
+        (0..list.length())
+            .map(|i| list.get(i).unwrap().text_content().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        hints,
+        vec![
+            "This browser cannot choose the speaker: sound plays on the system's default device."
+                .to_string(),
+            "Device names appear once you allow the microphone: run the audio test.".to_string(),
+        ]
+    );
+    let speaker: web_sys::HtmlSelectElement = root
+        .query_selector(".ttec-select--speaker")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(speaker.disabled());
+}
+
+#[wasm_bindgen_test]
+async fn audio_test_states_idle_running_failed_and_in_call() {
+    let (root, log) = settings(devices(), AudioTest::Idle, false).await;
+    assert_eq!(
+        text(&root, ".ttec-audiotest__button").as_deref(),
+        Some("Test audio")
+    );
+    assert_eq!(
+        text(&root, ".ttec-audiotest__status").as_deref(),
+        Some(
+            "Plays a short sound on the speaker and shows your microphone level. Nobody is called."
+        )
+    );
+    click(&root, ".ttec-audiotest__button");
+    assert_eq!(*log.borrow(), vec![UserCommand::StartAudioTest]);
+
+    let (root, log) = settings(
+        devices(),
+        AudioTest::Running {
+            level: 42,
+            playing: true,
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-audiotest__button").as_deref(),
+        Some("Stop test")
+    );
+    assert_eq!(
+        attr(&root, "[role=meter]", "aria-valuenow").as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        attr(&root, ".ttec-meter__fill", "style").as_deref(),
+        Some("width: 42%")
+    );
+    assert_eq!(
+        text(&root, ".ttec-audiotest__status").as_deref(),
+        Some("Playing the test sound\u{2026} speak: the bar should move.")
+    );
+    click(&root, ".ttec-audiotest__button");
+    assert_eq!(*log.borrow(), vec![UserCommand::StopAudioTest]);
+
+    let (root, _) = settings(
+        devices(),
+        AudioTest::Failed("No microphone found: plug in your headset, then try again.".into()),
+        false,
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-audiotest__status").as_deref(),
+        Some("No microphone found: plug in your headset, then try again.")
+    );
+
+    let (root, log) = settings(devices(), AudioTest::Idle, true).await;
+    assert_eq!(
+        text(&root, ".ttec-audiotest__status").as_deref(),
+        Some("Not available during a call.")
+    );
+    click(&root, ".ttec-audiotest__button");
+    assert!(log.borrow().is_empty(), "disabled during a call");
+}
+
+#[wasm_bindgen_test]
+async fn diagnostics_show_redacted_timestamped_entries_and_send_copy_and_download() {
+    let mut state = PhoneState::default();
+    for (i, text) in [
+        "REGISTER sip:x SIP/2.0\r\nAuthorization: Digest username=\"3000\", response=\"c0ffee\", cnonce=\"beef\"\r\n",
+        "{\"token\":\"tok-123\",\"password\":\"hunter2\"}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        state = reduce(
+            &state,
+            Action::Trace(TraceEntry { at: 1_000 * i as u64, kind: TraceKind::SipOut, text: text.into() }),
+        );
+    }
+    let (log, on_command) = recorder();
+    let root = render::<DiagnosticsPanel>(DiagnosticsPanelProps {
+        trace: state.trace.clone(),
+        on_command,
+    })
+    .await;
+    let html = root.inner_html();
+    for secret in ["c0ffee", "beef", "tok-123", "hunter2"] {
+        assert!(!html.contains(secret), "{secret} leaked into the DOM");
+    }
+    assert_eq!(count(&root, ".ttec-trace__entry"), 2);
+    assert_eq!(
+        text(&root, ".ttec-trace__entry .ttec-trace__meta").as_deref(),
+        Some("1970-01-01T00:00:00.000Z SIP out")
+    );
+    assert!(html.contains("Authorization: Digest [redacted]"));
+    click(&root, ".ttec-diagnostics__copy");
+    click(&root, ".ttec-diagnostics__download");
+    click(&root, ".ttec-panel__close");
+    assert_eq!(
+        *log.borrow(),
+        vec![
+            UserCommand::CopyTrace,
+            UserCommand::DownloadTrace,
+            UserCommand::OpenPanel(None)
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn dialpad_dials_through_the_command_channel_and_not_while_busy() {
+    let (log, on_command) = recorder();
+    let root = render::<Dialpad>(DialpadProps {
+        busy: false,
+        on_command,
+    })
+    .await;
+    for key in ["3", "0", "0", "1"] {
+        click(
+            &root,
+            &format!(".ttec-dialpad__key[aria-label='Digit {key}']"),
+        );
+    }
+    settle().await;
+    let input: web_sys::HtmlInputElement = root
+        .query_selector(".ttec-dialpad__number")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(input.value(), "3001");
+    click(&root, ".ttec-dialpad__call");
+    assert_eq!(
+        *log.borrow(),
+        vec![UserCommand::Call {
+            target: "3001".into()
+        }]
+    );
+    assert_eq!(
+        ttecphone_components::dialpad::clean_number(" +1 (555) 12-34;x"),
+        "+15551234"
+    );
+
+    let (log, on_command) = recorder();
+    let root = render::<Dialpad>(DialpadProps {
+        busy: true,
+        on_command,
+    })
+    .await;
+    click(&root, ".ttec-dialpad__key[aria-label='Digit 5']");
+    settle().await;
+    click(&root, ".ttec-dialpad__call");
+    assert!(log.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn dialpad_and_its_button_exist_only_with_dev_features() {
+    let registered = PhoneState {
+        registration: Registration::Registered { expires_s: 600 },
+        ..PhoneState::default()
+    };
+    let (root, _) = bar(
+        registered.clone(),
+        vec![Action::OpenPanel(Some(Panel::Dialpad))],
+    )
+    .await;
+    assert_eq!(count(&root, ".ttec-tool--dialpad"), 0);
+    assert_eq!(count(&root, ".ttec-dialpad"), 0);
+    let dev = PhoneState {
+        dev_features: true,
+        ..registered
+    };
+    let (root, _) = bar(dev, vec![Action::OpenPanel(Some(Panel::Dialpad))]).await;
+    assert_eq!(count(&root, ".ttec-dialpad"), 1);
+    assert_eq!(
+        attr(&root, ".ttec-tool--dialpad", "aria-expanded").as_deref(),
+        Some("true")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn tools_open_and_close_popovers_through_commands() {
+    let registered = PhoneState {
+        registration: Registration::Registered { expires_s: 600 },
+        ..PhoneState::default()
+    };
+    let (root, log) = bar(registered.clone(), vec![]).await;
+    assert_eq!(
+        attr(&root, ".ttec-tool--settings", "aria-expanded").as_deref(),
+        Some("false")
+    );
+    click(&root, ".ttec-tool--settings");
+    click(&root, ".ttec-tool--diagnostics");
+    assert_eq!(
+        *log.borrow(),
+        vec![
+            UserCommand::OpenPanel(Some(Panel::Settings)),
+            UserCommand::OpenPanel(Some(Panel::Diagnostics))
+        ]
+    );
+    assert_eq!(count(&root, ".ttec-panel"), 0, "hidden by default");
+    let (root, log) = bar(
+        registered,
+        vec![Action::OpenPanel(Some(Panel::Diagnostics))],
+    )
+    .await;
+    assert_eq!(count(&root, ".ttec-diagnostics"), 1);
+    click(&root, ".ttec-tool--diagnostics");
+    assert_eq!(*log.borrow(), vec![UserCommand::OpenPanel(None)]);
+}
+
+#[wasm_bindgen_test]
+async fn device_fallback_notice_is_shown_and_dismissed() {
+    let (root, log) = bar(
+        PhoneState::default(),
+        vec![
+            Action::DevicesListed {
+                microphones: vec![AudioDevice {
+                    id: "h1".into(),
+                    label: "USB headset".into(),
+                }],
+                speakers: vec![],
+                speaker_selectable: true,
+            },
+            Action::DeviceChosen {
+                kind: DeviceKind::Microphone,
+                id: "h1".into(),
+            },
+            Action::DevicesListed {
+                microphones: vec![],
+                speakers: vec![],
+                speaker_selectable: true,
+            },
+        ],
+    )
+    .await;
+    assert_eq!(
+        text(&root, ".ttec-notice__text").as_deref(),
+        Some("USB headset was disconnected: using the default microphone now.")
+    );
+    assert_eq!(
+        attr(&root, ".ttec-notice", "role").as_deref(),
+        Some("status")
+    );
+    click(&root, ".ttec-notice__dismiss");
+    assert_eq!(*log.borrow(), vec![UserCommand::DismissDeviceNotice]);
+}
+
+#[wasm_bindgen_test]
+async fn live_region_announces_answered_calls_and_dialing_shows_hang_up() {
     let (root, _) = bar(
         PhoneState::default(),
         vec![
-            Action::Registration(Registration::Registered { expires_s: 600 }),
-            Action::MediaProblem(Some(MediaProblem::NoMicrophone)),
+            Action::IncomingCall {
+                id: "c1".into(),
+                caller_number: "5551234".into(),
+                caller_name: Some("Ann".into()),
+                answer_at: Some(0),
+            },
+            Action::Connected {
+                id: "c1".into(),
+                at: 0,
+            },
         ],
     )
     .await;
     assert_eq!(
-        text(&root, ".ttec-media-problem").as_deref(),
-        Some("No microphone found: plug in your headset.")
+        text(&root, ".ttec-live").as_deref(),
+        Some("Call answered: Ann (5551234).")
     );
     assert_eq!(
-        text(&root, ".ttec-registration__word").as_deref(),
-        Some("Registered"),
-        "the phone stays registered: only the microphone needs the agent"
+        attr(&root, ".ttec-live", "aria-live").as_deref(),
+        Some("polite")
     );
-    let (fixed, _) = bar(
+
+    let dev = PhoneState {
+        dev_features: true,
+        ..PhoneState::default()
+    };
+    let (root, log) = bar(
+        dev,
+        vec![Action::Dialing {
+            id: "o1".into(),
+            number: "3001".into(),
+        }],
+    )
+    .await;
+    assert_eq!(text(&root, ".ttec-call__caller").as_deref(), Some("3001"));
+    assert_eq!(
+        text(&root, ".ttec-call__timer").as_deref(),
+        Some("Calling\u{2026}")
+    );
+    assert_eq!(text(&root, ".ttec-live").as_deref(), Some("Calling 3001."));
+    click(&root, ".ttec-call__hangup");
+    assert_eq!(
+        *log.borrow(),
+        vec![UserCommand::HangUp { call: "o1".into() }]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn gallery_renders_every_sample_state_read_only() {
+    let items = samples();
+    let n = items.len() as u32;
+    // Every problem kind the bar can show appears in some sample.
+    let codes: std::collections::HashSet<&str> = items
+        .iter()
+        .flat_map(|(_, s)| problems(s))
+        .map(|p| p.code())
+        .collect();
+    for code in [
+        "config-invalid",
+        "not-webrtc-agent",
+        "broker-credentials",
+        "broker-unreachable",
+        "connection-lost",
+        "microphone-denied",
+        "no-microphone",
+        "playback-blocked",
+    ] {
+        assert!(codes.contains(code), "no sample shows {code}");
+    }
+    let root = render::<Gallery>(GalleryProps {
+        items,
+        commands: Callback::noop(),
+    })
+    .await;
+    assert_eq!(count(&root, ".ttec-gallery__item"), n);
+    assert_eq!(count(&root, ".ttec-gallery__item .ttec-bar"), n);
+    assert_eq!(
+        text(&root, ".ttec-gallery__title").as_deref(),
+        Some("Connecting")
+    );
+    assert_eq!(
+        attr(&root, ".ttec-gallery__item", "id").as_deref(),
+        Some("connecting")
+    );
+    assert_eq!(count(&root, ".ttec-settings"), 1);
+    assert_eq!(count(&root, ".ttec-diagnostics"), 1);
+    assert!(
+        !root.inner_html().contains("0badc0de"),
+        "the sample trace is redacted too"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn status_detail_stays_when_only_an_audio_problem_is_listed() {
+    let (root, _) = bar(
         PhoneState::default(),
         vec![
-            Action::MediaProblem(Some(MediaProblem::NoMicrophone)),
-            Action::MediaProblem(None),
+            Action::Registration(Registration::Unregistered {
+                reason: "Logged out of Finesse.".into(),
+            }),
+            Action::Playback(Playback::Blocked),
         ],
     )
     .await;
-    assert!(fixed
-        .query_selector(".ttec-media-problem")
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        text(&root, ".ttec-registration__detail").as_deref(),
+        Some("Logged out of Finesse.")
+    );
+    assert_eq!(count(&root, "[data-problem=playback-blocked]"), 1);
+    let (root, _) = bar(
+        PhoneState::default(),
+        vec![Action::Registration(Registration::AuthFailed {
+            reason: "SIP 403".into(),
+        })],
+    )
+    .await;
+    assert!(
+        root.query_selector(".ttec-registration__detail")
+            .unwrap()
+            .is_none(),
+        "the problem says it already"
+    );
 }
+
+#[wasm_bindgen_test]
+async fn escape_closes_the_open_popover() {
+    let (root, log) = bar(
+        PhoneState::default(),
+        vec![Action::OpenPanel(Some(Panel::Settings))],
+    )
+    .await;
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    root.query_selector(".ttec-select--microphone")
+        .unwrap()
+        .unwrap()
+        .dispatch_event(&event)
+        .unwrap();
+    assert_eq!(*log.borrow(), vec![UserCommand::OpenPanel(None)]);
+}
+
+use ttecphone_components::TeamBoardView;
+
+use ttecphone_components::team_board::TeamBoardProps;
+
+use ttecphone_components::team::{BoardRow, PeerPhone, TeamMember};
 
 fn board_row(id: &str, name: &str, phone: PeerPhone) -> BoardRow {
     BoardRow {

@@ -3,7 +3,6 @@
 
 use ttecphone_components::config::{BrokerKind, ConfigBuilder, NumberRule};
 use ttecphone_components::store::*;
-use ttecphone_components::team::{PeerPhone, TeamAction, TeamMember};
 
 fn reduce_all(actions: impl IntoIterator<Item = Action>) -> PhoneState {
     actions
@@ -170,29 +169,6 @@ fn actions_for_another_call_are_ignored() {
 }
 
 #[test]
-fn a_microphone_problem_shows_until_the_microphone_opens() {
-    let blocked = reduce_all([
-        incoming("c1", Some(0)),
-        Action::MediaProblem(Some(MediaProblem::MicrophoneBlocked)),
-        Action::Ended {
-            id: "c1".into(),
-            reason: "Call not answered: the microphone is blocked.".into(),
-        },
-    ]);
-    assert_eq!(blocked.media_problem, Some(MediaProblem::MicrophoneBlocked));
-    assert!(blocked.call.is_none());
-    // The next call rings: the problem stays until the microphone really opens.
-    let ringing = reduce(&blocked, incoming("c2", Some(0)));
-    assert_eq!(ringing.media_problem, Some(MediaProblem::MicrophoneBlocked));
-    let fixed = reduce(&ringing, Action::MediaProblem(None));
-    assert_eq!(fixed.media_problem, None);
-    assert!(MediaProblem::MicrophoneBlocked
-        .message()
-        .contains("allow the microphone"));
-    assert!(MediaProblem::NoMicrophone.message().contains("plug in"));
-}
-
-#[test]
 fn clock_never_runs_backwards() {
     let state = reduce_all([Action::Tick(5_000), Action::Tick(4_000)]);
     assert_eq!(state.now, 5_000);
@@ -347,57 +323,6 @@ fn plain_websocket_only_for_loopback_or_dev() {
 }
 
 #[test]
-fn broker_rest_base_is_https_except_for_a_loopback_test_broker() {
-    let prod = ConfigBuilder::default()
-        .with_env_defaults(ENV.iter().copied())
-        .finish()
-        .unwrap();
-    assert_eq!(prod.broker_api.as_deref(), Some("https://wazo.example.com"));
-    let local = ConfigBuilder::default()
-        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "127.0.0.1:8443")])
-        .finish()
-        .unwrap();
-    assert_eq!(local.broker_api.as_deref(), Some("http://127.0.0.1:8443"));
-    assert_eq!(local.ws_url, "ws://127.0.0.1:8443/api/asterisk/ws");
-    assert_eq!(
-        local.sip_domain, "127.0.0.1",
-        "the port is not part of the SIP domain"
-    );
-    let localhost = ConfigBuilder::default()
-        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "localhost")])
-        .finish()
-        .unwrap();
-    assert_eq!(localhost.broker_api.as_deref(), Some("http://localhost"));
-    // Names that only look like loopback are remote: TLS only.
-    for host in [
-        "127.0.0.1.example.com",
-        "127.example.com",
-        "localhost.example.com",
-    ] {
-        let remote = ConfigBuilder::default()
-            .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", host)])
-            .finish()
-            .unwrap();
-        assert_eq!(remote.broker_api, Some(format!("https://{host}")));
-        assert_eq!(remote.ws_url, format!("wss://{host}/api/asterisk/ws"));
-        let plain_ws = ConfigBuilder::default()
-            .with_url_parameters([
-                ("brokerKind", "sip"),
-                ("wsUrl", &*format!("ws://{host}/ws")),
-            ])
-            .finish()
-            .unwrap_err();
-        assert_eq!(plain_ws[0].key, "wsUrl", "{host}");
-    }
-    // The sip kind needs no REST base, but a host given still yields one.
-    let sip = ConfigBuilder::default()
-        .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "wss://sip.example.com/ws")])
-        .finish()
-        .unwrap();
-    assert_eq!(sip.broker_api, None);
-}
-
-#[test]
 fn auto_answer_off_needs_a_qa_build() {
     let prod = ConfigBuilder::default()
         .with_env_defaults(ENV.iter().copied())
@@ -451,6 +376,360 @@ fn ice_server_credentials_are_not_printed() {
         config.ice_servers[0].credential.as_deref(),
         Some("s3cret-turn")
     );
+}
+
+// ---- issue 5: devices, problems, panels, announcements, tone ----
+
+use ttecphone_components::problems::{problems, Problem};
+
+fn device(id: &str, label: &str) -> AudioDevice {
+    AudioDevice {
+        id: id.into(),
+        label: label.into(),
+    }
+}
+
+fn listed(mics: &[(&str, &str)], speakers: &[(&str, &str)]) -> Action {
+    Action::DevicesListed {
+        microphones: mics.iter().map(|(i, l)| device(i, l)).collect(),
+        speakers: speakers.iter().map(|(i, l)| device(i, l)).collect(),
+        speaker_selectable: true,
+    }
+}
+
+#[test]
+fn removed_headset_falls_back_to_the_default_device_and_says_so() {
+    let state = reduce_all([
+        listed(
+            &[("default", "Default"), ("jabra", "Jabra Evolve2")],
+            &[("default", "Default"), ("jabra-out", "Jabra Out")],
+        ),
+        Action::DeviceChosen {
+            kind: DeviceKind::Microphone,
+            id: "jabra".into(),
+        },
+        Action::DeviceChosen {
+            kind: DeviceKind::Speaker,
+            id: "jabra-out".into(),
+        },
+        listed(&[("default", "Default")], &[("default", "Default")]),
+    ]);
+    assert_eq!(state.devices.microphone, "");
+    assert_eq!(state.devices.speaker, "");
+    assert_eq!(
+        state.devices.notice.as_deref(),
+        Some("Jabra Evolve2 was disconnected: using the default microphone now. Jabra Out was disconnected: using the default speaker now.")
+    );
+    let state = reduce(&state, Action::DismissDeviceNotice);
+    assert_eq!(state.devices.notice, None);
+}
+
+#[test]
+fn remembered_device_missing_at_start_is_dropped_quietly_and_default_means_empty() {
+    let state = reduce_all([
+        Action::DeviceChosen {
+            kind: DeviceKind::Microphone,
+            id: "gone".into(),
+        },
+        listed(&[("default", "")], &[]),
+    ]);
+    assert_eq!(state.devices.microphone, "");
+    assert_eq!(
+        state.devices.notice, None,
+        "nothing was removed while the agent watched"
+    );
+    let state = reduce(
+        &state,
+        Action::DeviceChosen {
+            kind: DeviceKind::Speaker,
+            id: "default".into(),
+        },
+    );
+    assert_eq!(state.devices.speaker, "");
+    assert_eq!(
+        state.devices.label_of(DeviceKind::Microphone, ""),
+        "Default microphone"
+    );
+    assert_eq!(
+        state.devices.label_of(DeviceKind::Speaker, "abcdef123"),
+        "Speaker abcdef"
+    );
+}
+
+#[test]
+fn a_listed_microphone_clears_the_no_microphone_problem() {
+    let state = reduce_all([
+        Action::MediaProblem(Some(MediaProblem::NoMicrophone)),
+        listed(&[("m1", "USB mic")], &[]),
+    ]);
+    assert_eq!(state.media_problem, None);
+}
+
+fn registered_agent() -> PhoneState {
+    reduce_all([
+        Action::AgentLoaded(AgentInfo {
+            id: "a".into(),
+            extension: "2000".into(),
+            mobile_agent: true,
+            supervisor: false,
+            webrtc_number: Some("3000".into()),
+            state: AgentState::Ready,
+        }),
+        Action::Registration(Registration::Registered { expires_s: 600 }),
+    ])
+}
+
+#[test]
+fn every_problem_is_derived_from_the_state_with_one_next_step() {
+    let base = registered_agent();
+    assert!(problems(&base).is_empty());
+    let case = |action: Action| problems(&reduce(&base, action));
+
+    let p = case(Action::Registration(Registration::AuthFailed {
+        reason: "SIP 403: wrong SIP user or password".into(),
+    }));
+    assert_eq!(
+        p,
+        vec![Problem::BrokerCredentials {
+            detail: "SIP 403: wrong SIP user or password".into()
+        }]
+    );
+    assert_eq!(
+        p[0].next_step(),
+        "Ask your supervisor to check the user and password of your WebRTC line."
+    );
+
+    let mut lost = reduce(
+        &base,
+        Action::Registration(Registration::Reconnecting {
+            retry_at: Some(8_000),
+            reason: "code 1006".into(),
+        }),
+    );
+    lost = reduce(&lost, Action::Tick(1_000));
+    let p = problems(&lost);
+    assert_eq!(
+        p,
+        vec![Problem::ConnectionLost {
+            detail: "code 1006".into(),
+            retry_in_s: Some(7)
+        }]
+    );
+    assert_eq!(
+        p[0].title(),
+        "Connection to the phone system lost. Reconnecting in 7 s."
+    );
+
+    let never = reduce(
+        &PhoneState::default(),
+        Action::Registration(Registration::Reconnecting {
+            retry_at: Some(2_000),
+            reason: "code 1006".into(),
+        }),
+    );
+    let p = problems(&never);
+    assert_eq!(p[0].code(), "broker-unreachable");
+    assert_eq!(p[0].title(), "Cannot reach the phone system.");
+    assert_eq!(p[0].detail(), Some("code 1006"));
+    assert!(p[0].next_step().starts_with("Retrying in 2 s."));
+
+    let p = case(Action::MediaProblem(Some(MediaProblem::MicrophoneDenied)));
+    assert_eq!(
+        p[0].next_step(),
+        "Click the microphone icon in the address bar, choose Allow, then reload Finesse."
+    );
+    let p = case(Action::MediaProblem(Some(MediaProblem::NoMicrophone)));
+    assert_eq!(
+        p[0].title(),
+        "No microphone found, so calls cannot be answered."
+    );
+
+    let p = case(Action::Playback(Playback::Blocked));
+    assert_eq!(p[0].code(), "playback-blocked");
+    assert_eq!(
+        p[0].action(),
+        Some(("Enable sound", UserCommand::EnableAudio))
+    );
+
+    let p = case(Action::AgentLoaded(AgentInfo {
+        id: "a".into(),
+        mobile_agent: false,
+        ..AgentInfo::default()
+    }));
+    assert_eq!(p, vec![Problem::NotWebrtcAgent]);
+
+    let p = case(Action::ConfigInvalid(vec![ConfigProblem {
+        key: "wsUrl".into(),
+        message: "must start with wss://".into(),
+    }]));
+    assert_eq!(
+        p,
+        vec![Problem::ConfigInvalid {
+            key: "wsUrl".into(),
+            message: "must start with wss://".into()
+        }],
+        "the generic 'not configured' failure is not repeated"
+    );
+    assert!(p[0].next_step().contains("wsUrl"));
+}
+
+#[test]
+fn announcements_follow_incoming_answered_and_ended_calls() {
+    let s = reduce_all([incoming("c1", Some(10))]);
+    assert_eq!(s.announcement, "Incoming call from Jane Doe (5551234).");
+    let s = reduce(
+        &s,
+        Action::Connected {
+            id: "c1".into(),
+            at: 5,
+        },
+    );
+    assert_eq!(s.announcement, "Call answered: Jane Doe (5551234).");
+    let s = reduce(
+        &s,
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Call ended: you hung up.".into(),
+        },
+    );
+    assert_eq!(s.announcement, "Call ended: you hung up.");
+}
+
+#[test]
+fn dialing_and_the_dialpad_exist_only_with_dev_features() {
+    let s = reduce_all([
+        Action::OpenPanel(Some(Panel::Dialpad)),
+        Action::Dialing {
+            id: "o1".into(),
+            number: "3001".into(),
+        },
+    ]);
+    assert_eq!(s.panel, None);
+    assert!(s.call.is_none());
+    let dev = reduce_all([Action::Configured {
+        auto_answer: AutoAnswer::default(),
+        dev_features: true,
+    }]);
+    let s = reduce(&dev, Action::OpenPanel(Some(Panel::Dialpad)));
+    assert_eq!(s.panel, Some(Panel::Dialpad));
+    let s = reduce(
+        &s,
+        Action::Dialing {
+            id: "o1".into(),
+            number: "3001".into(),
+        },
+    );
+    assert_eq!(
+        s.call.as_ref().map(|c| c.phase.clone()),
+        Some(CallPhase::Dialing)
+    );
+    let s = reduce(
+        &s,
+        Action::Connected {
+            id: "o1".into(),
+            at: 7,
+        },
+    );
+    assert!(matches!(
+        s.call.unwrap().phase,
+        CallPhase::Active { since: 7, .. }
+    ));
+}
+
+#[test]
+fn answer_tone_is_a_short_soft_click_free_wav() {
+    use ttecphone_components::tone::{answer_tone_wav, silence_wav, RATE};
+    let wav = answer_tone_wav();
+    assert_eq!(&wav[0..4], b"RIFF");
+    assert_eq!(&wav[8..16], b"WAVEfmt ");
+    assert_eq!(u32::from_le_bytes(wav[24..28].try_into().unwrap()), RATE);
+    let data_len = u32::from_le_bytes(wav[40..44].try_into().unwrap()) as usize;
+    assert_eq!(wav.len(), 44 + data_len);
+    let pcm: Vec<i16> = wav[44..]
+        .chunks(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let ms = pcm.len() as u32 * 1000 / RATE;
+    assert!((200..=500).contains(&ms), "short: {ms} ms");
+    let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert!(peak > 4_000 && peak < 12_000, "audible but soft: {peak}");
+    assert!(
+        pcm[0].unsigned_abs() < 200 && pcm.last().unwrap().unsigned_abs() < 200,
+        "fades in and out"
+    );
+    assert!(silence_wav(50)[44..].iter().all(|b| *b == 0));
+}
+
+use ttecphone_components::team::{PeerPhone, TeamAction, TeamMember};
+
+#[test]
+fn a_microphone_problem_shows_until_the_microphone_opens() {
+    let blocked = reduce_all([
+        incoming("c1", Some(0)),
+        Action::MediaProblem(Some(MediaProblem::MicrophoneDenied)),
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Call not answered: the microphone is blocked.".into(),
+        },
+    ]);
+    assert_eq!(blocked.media_problem, Some(MediaProblem::MicrophoneDenied));
+    assert!(blocked.call.is_none());
+    // The next call rings: the problem stays until the microphone really opens.
+    let ringing = reduce(&blocked, incoming("c2", Some(0)));
+    assert_eq!(ringing.media_problem, Some(MediaProblem::MicrophoneDenied));
+    let fixed = reduce(&ringing, Action::MediaProblem(None));
+    assert_eq!(fixed.media_problem, None);
+}
+
+#[test]
+fn broker_rest_base_is_https_except_for_a_loopback_test_broker() {
+    let prod = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied())
+        .finish()
+        .unwrap();
+    assert_eq!(prod.broker_api.as_deref(), Some("https://wazo.example.com"));
+    let local = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "127.0.0.1:8443")])
+        .finish()
+        .unwrap();
+    assert_eq!(local.broker_api.as_deref(), Some("http://127.0.0.1:8443"));
+    assert_eq!(local.ws_url, "ws://127.0.0.1:8443/api/asterisk/ws");
+    assert_eq!(
+        local.sip_domain, "127.0.0.1",
+        "the port is not part of the SIP domain"
+    );
+    let localhost = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", "localhost")])
+        .finish()
+        .unwrap();
+    assert_eq!(localhost.broker_api.as_deref(), Some("http://localhost"));
+    // Names that only look like loopback are remote: TLS only.
+    for host in [
+        "127.0.0.1.example.com",
+        "127.example.com",
+        "localhost.example.com",
+    ] {
+        let remote = ConfigBuilder::default()
+            .with_url_parameters([("brokerKind", "wazo"), ("brokerHost", host)])
+            .finish()
+            .unwrap();
+        assert_eq!(remote.broker_api, Some(format!("https://{host}")));
+        assert_eq!(remote.ws_url, format!("wss://{host}/api/asterisk/ws"));
+        let plain_ws = ConfigBuilder::default()
+            .with_url_parameters([
+                ("brokerKind", "sip"),
+                ("wsUrl", &*format!("ws://{host}/ws")),
+            ])
+            .finish()
+            .unwrap_err();
+        assert_eq!(plain_ws[0].key, "wsUrl", "{host}");
+    }
+    // The sip kind needs no REST base, but a host given still yields one.
+    let sip = ConfigBuilder::default()
+        .with_url_parameters([("brokerKind", "sip"), ("wsUrl", "wss://sip.example.com/ws")])
+        .finish()
+        .unwrap();
+    assert_eq!(sip.broker_api, None);
 }
 
 fn member(id: &str, name: &str, number: Option<&str>, state: AgentState) -> TeamMember {

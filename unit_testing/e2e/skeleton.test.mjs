@@ -74,7 +74,8 @@ describe('the gadget inside the mock Finesse', () => {
     page = await browser.context.newPage();
     page.on('request', (req) => {
       const url = new URL(req.url());
-      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:') remoteRequests.push(req.url());
+      // data: and blob: URLs are the page's own memory (the generated answer tone, the autoplay probe).
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol)) remoteRequests.push(req.url());
     });
   });
   after(async () => {
@@ -92,8 +93,12 @@ describe('the gadget inside the mock Finesse', () => {
     await expectText(frame, '.ttec-registration__number', '3000');
     await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer paused while Not ready');
     await expectText(frame, '.ttec-registration__word', 'Reconnecting');
-    await expectText(frame, '.ttec-registration__detail',
-      /^Connection lost \(the connection to the phone system was lost, code 1006\)\. Retrying (in \d+ s|now)\.$/);
+    // Never registered since the page loaded: the broker is unreachable (issue 5 wording).
+    await expectText(frame, '[data-problem=broker-unreachable] .ttec-problem__title', 'Cannot reach the phone system.');
+    await expectText(frame, '[data-problem=broker-unreachable] .ttec-problem__next',
+      /^Retrying (in \d+ s|now)\. If this lasts, check your network or VPN, then tell your supervisor\.$/);
+    assert.equal(await frame.$eval('[data-problem=broker-unreachable]', (e) => e.title),
+      'the connection to the phone system was lost, code 1006');
   });
 
   test('changing the agent state in the mock changes what the gadget shows', async () => {
@@ -115,13 +120,15 @@ describe('the gadget inside the mock Finesse', () => {
   test('a non-mobile agent is told so and registers nothing', async () => {
     const frame = await open('agent=agent9&ext=2009&mobile=false&state=READY');
     await expectText(frame, '.ttec-registration__word', 'Unregistered');
-    await expectText(frame, '.ttec-registration__detail', /^Not a WebRTC agent/);
+    await expectText(frame, '[data-problem=not-webrtc-agent] .ttec-problem__title',
+      'You are not signed in as a WebRTC agent, so the phone is off.');
   });
 
   test('an invalid setting in the gadget URL is shown naming its key', async () => {
     await page.goto(`${finesse.origin}/desktop/?state=READY&prefs=${encodeURIComponent('brokerKind=sip&wsUrl=ws://127.0.0.1:9/ws&autoAnswerDelayMs=soon')}`);
     const frame = await gadgetFrame(page);
-    await expectText(frame, '.ttec-config-error li', /^autoAnswerDelayMs: must be a whole number/);
+    await expectText(frame, '[data-problem=config-invalid] .ttec-problem__title',
+      /^The phone is not set up correctly: autoAnswerDelayMs must be a whole number/);
     await expectText(frame, '.ttec-registration__word', 'Error');
   });
 

@@ -183,8 +183,8 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
   });
 
   for (const [name, options, kind, text, endText] of [
-    ['microphone denied', { fakeUi: false }, 'blocked', /^Microphone blocked: allow the microphone/, 'Call not answered: the microphone is blocked.'],
-    ['no microphone', { fakeDevices: false }, 'missing', /^No microphone found: plug in your headset/, 'Call not answered: no microphone found.'],
+    ['microphone denied', { fakeUi: false }, 'microphone-denied', /^The browser blocks the microphone/, 'Call not answered: the microphone is blocked.'],
+    ['no microphone', { fakeDevices: false }, 'no-microphone', /^No microphone found/, 'Call not answered: no microphone found.'],
   ]) {
     test(`${name}: the call is rejected with 480 and the agent is told what to do`, async () => {
       const other = await launchBrowser([...CHROMIUM_ARGS, ...(options.fakeUi === false ? ['--deny-permission-prompts'] : [])], options);
@@ -198,9 +198,10 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
         const result = await run.done;
         assert.equal(result.code, 0, `expected a 480: sipp exited ${result.code}\n${failureContext(run)}`);
         assert.equal(await microphoneOpens(frame), 1, 'the microphone was tried once');
-        await expectText(frame, '.ttec-media-problem', text, 5000);
-        assert.equal(await frame.$eval('.ttec-media-problem', (e) => e.dataset.problem), kind);
-        assert.equal(await frame.$eval('.ttec-media-problem', (e) => e.getAttribute('role')), 'alert');
+        const problem = `.ttec-problem[data-problem=${kind}]`;
+        await expectText(frame, `${problem} .ttec-problem__title`, text, 5000);
+        assert.equal(await frame.$eval(problem, (e) => e.getAttribute('role')), 'alert');
+        assert.match(await frame.$eval(`${problem} .ttec-problem__next`, (e) => e.textContent), /\S/, 'one next step');
         await expectText(frame, '[aria-live=polite]', endText, 3000).catch(async (e) => {
           e.message += `\nbar: ${await frame.$eval('.ttec-bar', (el) => el.innerText)}\nconsole: ${consoleLines.join('\n')}`;
           throw e;

@@ -359,6 +359,51 @@ fn manual_mode_rings_until_answer_command() {
 }
 
 #[test]
+fn set_auto_answer_switches_the_next_invite_between_ring_and_auto_answer() {
+    let mut p = Phone::new(config());
+    p.register();
+    p.cmd(Command::SetAutoAnswer(false));
+    let call = p.incoming("wazo_invite.sip", "qa-switch-1");
+    assert!(
+        matches!(
+            p.events[0],
+            Event::IncomingCall {
+                auto_answer_at: None,
+                ..
+            }
+        ),
+        "{:?}",
+        p.events
+    );
+    assert!(
+        p.media_requests().is_empty(),
+        "rings without opening the microphone"
+    );
+    // Switching back on does not answer the call already ringing by hand.
+    p.cmd(Command::SetAutoAnswer(true));
+    p.advance(10_000);
+    assert_eq!(ok_count(&p), 0);
+    p.cmd(Command::Reject { call, status: 486 });
+    p.take_sent();
+    p.take_events();
+    p.recv(&invite("wazo_invite.sip", "qa-switch-2", "z9hG4bK-inv-2"));
+    let call = CallId::new("qa-switch-2");
+    assert!(
+        matches!(
+            &p.events[0],
+            Event::IncomingCall {
+                auto_answer_at: Some(_),
+                ..
+            }
+        ),
+        "{:?}",
+        p.events
+    );
+    answer_sdp(&mut p, &call);
+    assert_eq!(ok_count(&p), 1, "auto-answered again");
+}
+
+#[test]
 fn reject_command_sends_the_status() {
     let mut cfg = config();
     cfg.auto_answer.enabled = false;
@@ -550,10 +595,8 @@ fn garbled_copy_of_a_ringing_invite_gets_no_final_answer_before_the_calls_200() 
     assert_eq!(ok_count(&p), 1);
     assert!(p.events.contains(&Event::CallAnswered { call }));
     assert!(
-        !p.log
-            .iter()
-            .any(|f| status(f).is_some_and(|s| s >= 300)
-                && header(f, "Call-ID").as_deref() == Some("garbled-1")),
+        !p.log.iter().any(|f| status(f).is_some_and(|s| s >= 300)
+            && header(f, "Call-ID").as_deref() == Some("garbled-1")),
         "no final error on the call's Call-ID"
     );
 }
@@ -563,14 +606,23 @@ fn garbled_copy_of_a_ringing_invite_gets_no_final_answer_before_the_calls_200() 
 fn request_with_a_duplicated_call_id_or_cseq_gets_400() {
     let mut p = Phone::new(config());
     p.register();
-    let doubled = invite("wazo_invite.sip", "dup-1", "z9hG4bK-dup")
-        .replacen("Call-ID: dup-1\r\n", "Call-ID: dup-1\r\nCall-ID: dup-2\r\n", 1);
+    let doubled = invite("wazo_invite.sip", "dup-1", "z9hG4bK-dup").replacen(
+        "Call-ID: dup-1\r\n",
+        "Call-ID: dup-1\r\nCall-ID: dup-2\r\n",
+        1,
+    );
     p.recv(&doubled);
     assert_eq!(status(p.sent.last().unwrap()), Some(400));
-    let doubled = invite("wazo_invite.sip", "dup-3", "z9hG4bK-dup3")
-        .replacen("CSeq: 102 INVITE\r\n", "CSeq: 102 INVITE\r\nCSeq: 103 INVITE\r\n", 1);
+    let doubled = invite("wazo_invite.sip", "dup-3", "z9hG4bK-dup3").replacen(
+        "CSeq: 102 INVITE\r\n",
+        "CSeq: 102 INVITE\r\nCSeq: 103 INVITE\r\n",
+        1,
+    );
     p.recv(&doubled);
     assert_eq!(status(p.sent.last().unwrap()), Some(400));
     assert!(p.media_requests().is_empty());
-    assert!(!p.events.iter().any(|e| matches!(e, Event::IncomingCall { .. })));
+    assert!(!p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::IncomingCall { .. })));
 }

@@ -1,0 +1,250 @@
+//! Everything that stops the phone from working, in plain words with one next
+//! step each. Problems are derived from the state (never stored twice), so a
+//! new source of trouble only needs a new [`Problem`] variant and a line in
+//! [`problems`]; [`crate::ProblemNotice`] renders any list of them.
+
+use yew::prelude::*;
+
+use crate::store::{MediaProblem, Millis, PhoneState, Playback, Registration, UserCommand};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A configuration key is missing or invalid.
+    ConfigInvalid {
+        key: String,
+        message: String,
+    },
+    /// The Finesse user is not a mobile agent, or has no WebRTC number.
+    NotWebrtcAgent,
+    /// The broker refused the credentials.
+    BrokerCredentials {
+        detail: String,
+    },
+    /// The broker was never reached since the page loaded.
+    BrokerUnreachable {
+        detail: String,
+        retry_in_s: Option<u64>,
+    },
+    /// The WebSocket closed after working; the transport reconnects.
+    ConnectionLost {
+        detail: String,
+        retry_in_s: Option<u64>,
+    },
+    MicrophoneDenied,
+    NoMicrophone,
+    /// The browser blocks sound until the agent clicks once.
+    PlaybackBlocked,
+    /// Anything else that stopped the phone.
+    Failed {
+        detail: String,
+    },
+}
+
+fn retry_in(retry_at: Option<Millis>, now: Millis) -> Option<u64> {
+    retry_at.map(|at| at.saturating_sub(now).div_ceil(1000))
+}
+
+/// The problems to show now, most fundamental first.
+pub fn problems(state: &PhoneState) -> Vec<Problem> {
+    let mut out: Vec<Problem> = state
+        .config_problems
+        .iter()
+        .map(|p| Problem::ConfigInvalid {
+            key: p.key.clone(),
+            message: p.message.clone(),
+        })
+        .collect();
+    let agent = &state.agent;
+    let not_webrtc = !agent.id.is_empty()
+        && agent.state != crate::store::AgentState::Logout
+        && (!agent.mobile_agent || agent.webrtc_number.is_none());
+    if not_webrtc {
+        out.push(Problem::NotWebrtcAgent);
+    }
+    match &state.registration {
+        Registration::AuthFailed { reason } => out.push(Problem::BrokerCredentials {
+            detail: reason.clone(),
+        }),
+        Registration::Reconnecting { retry_at, reason } => {
+            let retry_in_s = retry_in(*retry_at, state.now);
+            out.push(if state.connected_once {
+                Problem::ConnectionLost {
+                    detail: reason.clone(),
+                    retry_in_s,
+                }
+            } else {
+                Problem::BrokerUnreachable {
+                    detail: reason.clone(),
+                    retry_in_s,
+                }
+            });
+        }
+        Registration::Failed { reason } if state.config_problems.is_empty() => {
+            out.push(Problem::Failed {
+                detail: reason.clone(),
+            })
+        }
+        _ => {}
+    }
+    match state.media_problem {
+        Some(MediaProblem::MicrophoneDenied) => out.push(Problem::MicrophoneDenied),
+        Some(MediaProblem::NoMicrophone) => out.push(Problem::NoMicrophone),
+        None => {}
+    }
+    if state.playback == Playback::Blocked {
+        out.push(Problem::PlaybackBlocked);
+    }
+    out
+}
+
+fn seconds(retry_in_s: Option<u64>) -> String {
+    match retry_in_s {
+        Some(s) if s > 0 => format!("in {s} s"),
+        _ => "now".into(),
+    }
+}
+
+impl Problem {
+    /// A stable name for tests and styling (`data-problem`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ConfigInvalid { .. } => "config-invalid",
+            Self::NotWebrtcAgent => "not-webrtc-agent",
+            Self::BrokerCredentials { .. } => "broker-credentials",
+            Self::BrokerUnreachable { .. } => "broker-unreachable",
+            Self::ConnectionLost { .. } => "connection-lost",
+            Self::MicrophoneDenied => "microphone-denied",
+            Self::NoMicrophone => "no-microphone",
+            Self::PlaybackBlocked => "playback-blocked",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    /// What is wrong, in plain words.
+    pub fn title(&self) -> String {
+        match self {
+            Self::ConfigInvalid { key, message } => {
+                format!("The phone is not set up correctly: {key} {message}")
+            }
+            Self::NotWebrtcAgent => {
+                "You are not signed in as a WebRTC agent, so the phone is off.".into()
+            }
+            Self::BrokerCredentials { detail } => {
+                format!("The phone system refused your sign-in ({detail}).")
+            }
+            Self::BrokerUnreachable { .. } => "Cannot reach the phone system.".into(),
+            Self::ConnectionLost { retry_in_s, .. } => format!(
+                "Connection to the phone system lost. Reconnecting {}.",
+                seconds(*retry_in_s)
+            ),
+            Self::MicrophoneDenied => {
+                "The browser blocks the microphone, so calls cannot be answered.".into()
+            }
+            Self::NoMicrophone => "No microphone found, so calls cannot be answered.".into(),
+            Self::PlaybackBlocked => {
+                "The browser has not allowed sound yet: you would not hear callers.".into()
+            }
+            Self::Failed { detail } => detail.clone(),
+        }
+    }
+
+    /// The one thing to do about it.
+    pub fn next_step(&self) -> String {
+        match self {
+            Self::ConfigInvalid { key, .. } => {
+                format!("Ask your administrator to fix \u{201c}{key}\u{201d} in the gadget's config.json or URL.")
+            }
+            Self::NotWebrtcAgent => "Sign out of Finesse and sign in as a mobile agent with your WebRTC number as the dial number.".into(),
+            Self::BrokerCredentials { .. } => {
+                "Ask your supervisor to check the user and password of your WebRTC line.".into()
+            }
+            Self::BrokerUnreachable { retry_in_s, .. } => format!(
+                "Retrying {}. If this lasts, check your network or VPN, then tell your supervisor.",
+                seconds(*retry_in_s)
+            ),
+            Self::ConnectionLost { .. } => {
+                "No action needed; if this lasts, check your network, then tell your supervisor.".into()
+            }
+            Self::MicrophoneDenied => "Click the microphone icon in the address bar, choose Allow, then reload Finesse.".into(),
+            Self::NoMicrophone => "Plug in your headset; the phone uses it from the next call.".into(),
+            Self::PlaybackBlocked => "Click \u{201c}Enable sound\u{201d} once, before your first call.".into(),
+            Self::Failed { .. } => "Reload Finesse; if it happens again, tell your supervisor.".into(),
+        }
+    }
+
+    /// True when the problem explains the phone's registration state (the
+    /// status detail line would only repeat it).
+    pub fn explains_registration(&self) -> bool {
+        !matches!(
+            self,
+            Self::MicrophoneDenied | Self::NoMicrophone | Self::PlaybackBlocked
+        )
+    }
+
+    /// How serious: `error` stops calls, `warn` may fix itself.
+    pub fn severity(&self) -> &'static str {
+        match self {
+            Self::ConnectionLost { .. } | Self::BrokerUnreachable { .. } => "warn",
+            Self::PlaybackBlocked => "action",
+            _ => "error",
+        }
+    }
+
+    /// The technical detail for support (shown as a tooltip; the trace has it too).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::BrokerUnreachable { detail, .. } | Self::ConnectionLost { detail, .. } => {
+                Some(detail)
+            }
+            _ => None,
+        }
+    }
+
+    /// A button that solves it from the bar, if one can.
+    pub fn action(&self) -> Option<(&'static str, UserCommand)> {
+        match self {
+            Self::PlaybackBlocked => Some(("Enable sound", UserCommand::EnableAudio)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ProblemNoticeProps {
+    pub problems: Vec<Problem>,
+    #[prop_or_default]
+    pub on_command: Callback<UserCommand>,
+}
+
+/// The problems list: each with its words, its next step, and maybe a button.
+#[function_component(ProblemNotice)]
+pub fn problem_notice(props: &ProblemNoticeProps) -> Html {
+    if props.problems.is_empty() {
+        return Html::default();
+    }
+    html! {
+        <ul class="ttec-problems" aria-label="Phone problems">
+            { for props.problems.iter().map(|problem| {
+                let action = problem.action().map(|(label, command)| {
+                    let cb = props.on_command.clone();
+                    let onclick = Callback::from(move |_| cb.emit(command.clone()));
+                    html! { <button type="button" class="ttec-btn ttec-btn--primary ttec-problem__action" {onclick}>{ label }</button> }
+                });
+                let severity = problem.severity();
+                let role = if severity == "warn" { "status" } else { "alert" };
+                html! {
+                    <li class={classes!("ttec-problem", format!("ttec-problem--{severity}"))}
+                        data-problem={problem.code()} role={role} title={problem.detail().map(str::to_string)}>
+                        <span class="ttec-problem__icon" aria-hidden="true">{ if severity == "warn" { "\u{21bb}" } else { "!" } }</span>
+                        <span class="ttec-problem__text">
+                            <span class="ttec-problem__title">{ problem.title() }</span>
+                            { " " }
+                            <span class="ttec-problem__next">{ problem.next_step() }</span>
+                        </span>
+                        { for action }
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}

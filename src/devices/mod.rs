@@ -1,0 +1,380 @@
+//! The audio-devices edge: microphone and speaker lists (`enumerateDevices`,
+//! `devicechange`), the chosen devices (`setSinkId` on every output element,
+//! the microphone constraint for `getUserMedia`), the autoplay probe and
+//! unlock, the answer tone, and the audio test. It only reports to the store;
+//! the store decides (e.g. the hot-plug fallback) and the app applies.
+
+mod ffi;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::events::EventListener;
+use gloo::timers::callback::{Interval, Timeout};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use ttecphone_components::store::{AudioDevice, AudioTest, MediaProblem};
+use ttecphone_components::tone;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AnalyserNode, AudioContext, Blob, BlobPropertyBag, HtmlAudioElement, MediaDeviceInfo,
+    MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack, Url,
+};
+
+thread_local! {
+    /// Every element that plays sound to the agent (call audio, tone, test).
+    static OUTPUTS: RefCell<Vec<HtmlAudioElement>> = const { RefCell::new(Vec::new()) };
+    static SPEAKER: RefCell<String> = const { RefCell::new(String::new()) };
+    static MICROPHONE: RefCell<String> = const { RefCell::new(String::new()) };
+    static TONE_URL: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn media_devices() -> Option<web_sys::MediaDevices> {
+    web_sys::window()?.navigator().media_devices().ok()
+}
+
+/// `HTMLMediaElement.prototype.setSinkId` exists.
+pub fn speaker_selectable() -> bool {
+    js_sys::global()
+        .dyn_into::<Object>()
+        .ok()
+        .and_then(|g| Reflect::get(&g, &"HTMLMediaElement".into()).ok())
+        .and_then(|c| Reflect::get(&c, &"prototype".into()).ok())
+        .is_some_and(|p| Reflect::has(&p, &"setSinkId".into()).unwrap_or(false))
+}
+
+/// Microphones and speakers, in the browser's order.
+pub async fn list() -> Result<(Vec<AudioDevice>, Vec<AudioDevice>), String> {
+    let devices = media_devices().ok_or("this browser has no media devices")?;
+    let promise = devices
+        .enumerate_devices()
+        .map_err(|_| "cannot list the audio devices")?;
+    let found = JsFuture::from(promise)
+        .await
+        .map_err(|_| "cannot list the audio devices")?;
+    let (mut microphones, mut speakers) = (Vec::new(), Vec::new());
+    for info in Array::from(&found).iter() {
+        let info: MediaDeviceInfo = info.unchecked_into();
+        let device = AudioDevice {
+            id: info.device_id(),
+            label: info.label(),
+        };
+        match info.kind() {
+            MediaDeviceKind::Audioinput => microphones.push(device),
+            MediaDeviceKind::Audiooutput => speakers.push(device),
+            _ => {}
+        }
+    }
+    Ok((microphones, speakers))
+}
+
+/// Calls `on_change` on every `devicechange` (a headset plugged in or out).
+pub fn watch(on_change: impl Fn() + 'static) -> Option<EventListener> {
+    let devices = media_devices()?;
+    Some(EventListener::new(&devices, "devicechange", move |_| {
+        on_change()
+    }))
+}
+
+/// Routes `element` to the chosen speaker now and on every later choice.
+pub fn register_output(element: &HtmlAudioElement) {
+    let speaker = SPEAKER.with(|s| s.borrow().clone());
+    apply_sink(element, &speaker);
+    OUTPUTS.with(|o| o.borrow_mut().push(element.clone()));
+}
+
+fn apply_sink(element: &HtmlAudioElement, id: &str) {
+    if !speaker_selectable() {
+        return;
+    }
+    let element: &ffi::SinkElement = element.unchecked_ref();
+    if let Ok(promise) = element.set_sink_id(id) {
+        // A refused device keeps the element on its previous output; the
+        // devicechange listing then falls back to the default.
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = JsFuture::from(promise).await {
+                gloo::console::warn!("setSinkId failed", e);
+            }
+        });
+    }
+}
+
+/// The speaker every output uses (`""`: the default device).
+pub fn set_speaker(id: &str) {
+    SPEAKER.with(|s| *s.borrow_mut() = id.to_string());
+    OUTPUTS.with(|o| {
+        for element in o.borrow().iter() {
+            apply_sink(element, id);
+        }
+    });
+}
+
+/// The microphone the next `getUserMedia` asks for (`""`: the default).
+pub fn set_microphone(id: &str) {
+    MICROPHONE.with(|m| *m.borrow_mut() = id.to_string());
+}
+
+/// `getUserMedia` constraints: audio only, the chosen microphone if any
+/// (`ideal`, so a vanished device falls back instead of failing).
+pub fn microphone_constraints() -> MediaStreamConstraints {
+    let constraints = MediaStreamConstraints::new();
+    let chosen = MICROPHONE.with(|m| m.borrow().clone());
+    if chosen.is_empty() {
+        constraints.set_audio(&JsValue::TRUE);
+    } else {
+        let ideal = Object::new();
+        let _ = Reflect::set(&ideal, &"ideal".into(), &chosen.into());
+        let audio = Object::new();
+        let _ = Reflect::set(&audio, &"deviceId".into(), &ideal);
+        constraints.set_audio(&audio);
+    }
+    constraints.set_video(&JsValue::FALSE);
+    constraints
+}
+
+/// A microphone error's kind, if it is one the agent can fix.
+pub fn microphone_problem(error: &JsValue) -> Option<MediaProblem> {
+    let name = Reflect::get(error, &"name".into()).ok()?.as_string()?;
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" => Some(MediaProblem::MicrophoneDenied),
+        "NotFoundError" | "OverconstrainedError" => Some(MediaProblem::NoMicrophone),
+        _ => None,
+    }
+}
+
+fn blob_url(bytes: &[u8], mime: &str) -> Option<String> {
+    let array = Uint8Array::from(bytes);
+    let parts = Array::of1(&array);
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Plays a short silence: `true` if the browser lets the page play sound
+/// without a click (autoplay policy), `false` if it needs one.
+pub async fn playback_allowed() -> bool {
+    let Some(url) = blob_url(&tone::silence_wav(60), "audio/wav") else {
+        return true;
+    };
+    let Ok(element) = HtmlAudioElement::new_with_src(&url) else {
+        return true;
+    };
+    let allowed = match element.play() {
+        Ok(promise) => match JsFuture::from(promise).await {
+            Ok(_) => true,
+            Err(e) => {
+                Reflect::get(&e, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    != Some("NotAllowedError".into())
+            }
+        },
+        Err(_) => false,
+    };
+    let _ = element.pause();
+    let _ = Url::revoke_object_url(&url);
+    allowed
+}
+
+/// The answer tone on the chosen speaker (best effort: never delays the call).
+pub fn play_answer_tone() {
+    let url = TONE_URL.with(|t| {
+        t.borrow_mut()
+            .get_or_insert_with(|| {
+                blob_url(&tone::answer_tone_wav(), "audio/wav").unwrap_or_default()
+            })
+            .clone()
+    });
+    if url.is_empty() {
+        return;
+    }
+    let Ok(element) = HtmlAudioElement::new_with_src(&url) else {
+        return;
+    };
+    register_output(&element);
+    if let Ok(promise) = element.play() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(promise).await;
+        });
+    }
+    forget_output_later(element, 2_000);
+}
+
+fn forget_output_later(element: HtmlAudioElement, after_ms: u32) {
+    Timeout::new(after_ms, move || {
+        let _ = element.pause();
+        OUTPUTS.with(|o| o.borrow_mut().retain(|e| e != &element));
+    })
+    .forget();
+}
+
+/// The base URL of the gadget's files (`window.TTEC.base`).
+fn asset(name: &str) -> String {
+    let base = Reflect::get(&js_sys::global(), &"TTEC".into())
+        .ok()
+        .and_then(|t| Reflect::get(&t, &"base".into()).ok())
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
+    format!("{base}{name}")
+}
+
+/// A running audio test. Dropping it stops the sound, the meter and the microphone.
+pub struct AudioTestRun {
+    stream: MediaStream,
+    context: AudioContext,
+    player: HtmlAudioElement,
+    _meter: Interval,
+    _ended: EventListener,
+    _auto_stop: Timeout,
+}
+
+impl Drop for AudioTestRun {
+    fn drop(&mut self) {
+        let _ = self.player.pause();
+        OUTPUTS.with(|o| o.borrow_mut().retain(|e| e != &self.player));
+        for track in self.stream.get_tracks().iter() {
+            track.unchecked_into::<MediaStreamTrack>().stop();
+        }
+        let _ = self.context.close();
+    }
+}
+
+/// How long the test runs at most, so the microphone is never left open.
+pub const AUDIO_TEST_MS: u32 = 20_000;
+
+/// Opens the chosen microphone, plays `audio-test.wav` on the chosen speaker and
+/// reports the live level. `report` gets every change; `on_done` fires at the
+/// automatic stop. Errors come back as (text for the agent, problem if any).
+pub async fn start_audio_test(
+    report: Rc<dyn Fn(AudioTest)>,
+    on_done: impl FnOnce() + 'static,
+) -> Result<AudioTestRun, (String, Option<MediaProblem>)> {
+    let devices =
+        media_devices().ok_or(("This browser has no microphone access.".to_string(), None))?;
+    let promise = devices
+        .get_user_media_with_constraints(&microphone_constraints())
+        .map_err(|_| ("The microphone could not be opened.".to_string(), None))?;
+    let stream: MediaStream = match JsFuture::from(promise).await {
+        Ok(stream) => stream.unchecked_into(),
+        Err(error) => {
+            let problem = microphone_problem(&error);
+            let text = match problem {
+                Some(MediaProblem::MicrophoneDenied) => "The browser blocks the microphone: allow it in the address bar, then try again.",
+                Some(MediaProblem::NoMicrophone) => "No microphone found: plug in your headset, then try again.",
+                None => "The microphone is in use by another application: close it, then try again.",
+            };
+            return Err((text.to_string(), problem));
+        }
+    };
+    let fail = |stream: &MediaStream| {
+        for track in stream.get_tracks().iter() {
+            track.unchecked_into::<MediaStreamTrack>().stop();
+        }
+        (
+            "This browser cannot measure the microphone.".to_string(),
+            None,
+        )
+    };
+    let context = AudioContext::new().map_err(|_| fail(&stream))?;
+    let source = context
+        .create_media_stream_source(&stream)
+        .map_err(|_| fail(&stream))?;
+    let analyser: AnalyserNode = context.create_analyser().map_err(|_| fail(&stream))?;
+    analyser.set_fft_size(1024);
+    source
+        .connect_with_audio_node(&analyser)
+        .map_err(|_| fail(&stream))?;
+    let _ = context.resume();
+
+    let player =
+        HtmlAudioElement::new_with_src(&asset("audio-test.wav")).map_err(|_| fail(&stream))?;
+    register_output(&player);
+    let playing = Rc::new(RefCell::new(true));
+    if let Ok(promise) = player.play() {
+        let playing = playing.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if JsFuture::from(promise).await.is_err() {
+                *playing.borrow_mut() = false;
+            }
+        });
+    }
+    let ended = {
+        let playing = playing.clone();
+        EventListener::new(&player, "ended", move |_| *playing.borrow_mut() = false)
+    };
+    let samples = Rc::new(RefCell::new(vec![0f32; 1024]));
+    let meter = {
+        let report = report.clone();
+        Interval::new(100, move || {
+            let mut buf = samples.borrow_mut();
+            analyser.get_float_time_domain_data(&mut buf);
+            report(AudioTest::Running {
+                level: level_of(&buf),
+                playing: *playing.borrow(),
+            });
+        })
+    };
+    report(AudioTest::Running {
+        level: 0,
+        playing: true,
+    });
+    Ok(AudioTestRun {
+        stream,
+        context,
+        player,
+        _meter: meter,
+        _ended: ended,
+        _auto_stop: Timeout::new(AUDIO_TEST_MS, on_done),
+    })
+}
+
+/// RMS of the samples on a 60 dB scale, as 0–100.
+fn level_of(samples: &[f32]) -> u8 {
+    if samples.is_empty() {
+        return 0;
+    }
+    let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+    if rms <= 0.0 {
+        return 0;
+    }
+    let db = 20.0 * rms.log10();
+    (((db + 60.0) / 60.0) * 100.0).clamp(0.0, 100.0) as u8
+}
+
+/// Copies `text` to the clipboard; false if the browser refused.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(clipboard) = web_sys::window()
+        .and_then(|w| Reflect::get(&w.navigator(), &"clipboard".into()).ok())
+        .filter(|c| !c.is_undefined())
+    else {
+        return false;
+    };
+    let clipboard: ffi::Clipboard = clipboard.unchecked_into();
+    match clipboard.write_text(text) {
+        Ok(promise) => JsFuture::from(promise).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Saves `text` as a file through the browser's download.
+pub fn download_text(file_name: &str, text: &str) -> bool {
+    let Some(url) = blob_url(text.as_bytes(), "text/plain;charset=utf-8") else {
+        return false;
+    };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Ok(anchor) = document.create_element("a") else {
+        return false;
+    };
+    let _ = anchor.set_attribute("href", &url);
+    let _ = anchor.set_attribute("download", file_name);
+    let anchor: web_sys::HtmlElement = anchor.unchecked_into();
+    anchor.click();
+    Timeout::new(10_000, move || {
+        let _ = Url::revoke_object_url(&url);
+    })
+    .forget();
+    true
+}

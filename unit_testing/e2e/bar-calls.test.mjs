@@ -1,0 +1,198 @@
+// Real calls driven from the agent's bar (issue 5): sipp ("CUCM") calls the
+// gadget through Kamailio + rtpengine.
+// * Mute: the sender track is disabled and what the gadget sends goes silent
+//   (getStats in the gadget frame: the sent audio's energy stops growing), then
+//   comes back on Unmute. The answer tone plays when the call is answered.
+// * A microphone chosen or unplugged mid-call: the call's track follows.
+// * QA builds: auto-answer switched off at runtime, the call rings until Answer.
+// Runs inside the bed:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/bar-calls.test.mjs
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bedRunning, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
+import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
+
+let env, finesse, browser, page;
+
+before(async () => {
+  assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
+  env = loadBedEnv();
+  assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
+  finesse = await startMockFinesse();
+  browser = await launchBrowser([
+    '--allow-loopback-in-peer-connection',
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--autoplay-policy=no-user-gesture-required',
+  ]);
+  // Keep every peer connection and every play() of the gadget for inspection.
+  await browser.context.addInitScript(() => {
+    window.__ttecPcs = [];
+    window.__ttecPlays = [];
+    const Original = window.RTCPeerConnection;
+    if (Original) {
+      window.RTCPeerConnection = class extends Original {
+        constructor(...args) { super(...args); window.__ttecPcs.push(this); }
+      };
+    }
+    // Fake devices on demand (localStorage), and the constraints of every microphone open.
+    window.__ttecGum = [];
+    const md = navigator.mediaDevices;
+    if (md) {
+      const gum = md.getUserMedia.bind(md);
+      md.getUserMedia = (c) => { window.__ttecGum.push(JSON.parse(JSON.stringify(c))); return gum(c); };
+      const enumerate = md.enumerateDevices.bind(md);
+      const fake = () => JSON.parse(localStorage.getItem('__ttecFakeDevices') || 'null');
+      md.enumerateDevices = () => (fake() ? Promise.resolve(fake().map((d) => ({ groupId: '', ...d }))) : enumerate());
+      window.__ttecPlug = (list) => { localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); md.dispatchEvent(new Event('devicechange')); };
+    }
+    const play = HTMLMediaElement.prototype.play;
+    HTMLMediaElement.prototype.play = function () {
+      window.__ttecPlays.push(this.src || (this.srcObject ? 'stream' : ''));
+      return play.call(this);
+    };
+  });
+  page = await browser.context.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await finesse?.stop();
+});
+
+/** The live call's audio sender: track state and what it has sent so far. */
+const sender = (frame) => frame.evaluate(async () => {
+  const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
+  if (!pc) return null;
+  const s = pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
+  const stats = await s.getStats();
+  let energy = 0, packets = 0, level = 0;
+  stats.forEach((r) => {
+    if (r.type === 'media-source') { energy = r.totalAudioEnergy ?? 0; level = r.audioLevel ?? 0; }
+    if (r.type === 'outbound-rtp') packets = r.packetsSent ?? 0;
+  });
+  return { enabled: s.track.enabled, energy, level, packets };
+});
+
+/** How much the sent audio's energy and packets grow over `ms`. */
+async function growth(frame, ms) {
+  const a = await sender(frame);
+  await page.waitForTimeout(ms);
+  const b = await sender(frame);
+  return { enabled: b.enabled, energy: b.energy - a.energy, packets: b.packets - a.packets, level: b.level };
+}
+
+test('mute disables the sender track and the gadget goes silent; unmute brings the audio back', async () => {
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
+  const frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await expectText(frame, '.ttec-live', /^Call answered: /, 5000);
+    const plays = await frame.evaluate(() => window.__ttecPlays);
+    assert.ok(plays.some((src) => src.startsWith('blob:')), `no answer tone played: ${JSON.stringify(plays)}`);
+
+    await page.waitForTimeout(1000); // media settles
+    const talking = await growth(frame, 2000);
+    assert.equal(talking.enabled, true);
+    assert.ok(talking.packets > 50, `RTP flows before mute: ${JSON.stringify(talking)}`);
+    assert.ok(talking.energy > 0, `the fake microphone is heard before mute: ${JSON.stringify(talking)}`);
+
+    await frame.click('.ttec-call__mute');
+    await expectText(frame, '.ttec-call__mute', 'Unmute');
+    assert.equal(await frame.$eval('.ttec-call__mute', (b) => b.getAttribute('aria-pressed')), 'true');
+    await page.waitForTimeout(300);
+    const muted = await growth(frame, 2000);
+    assert.equal(muted.enabled, false, 'the sender track is disabled');
+    // Silence: no level, and the sent energy grows by less than 1% of what it did
+    // while talking (a stats sample may still hold the last unmuted instant).
+    assert.equal(muted.level, 0, `silent while muted: ${JSON.stringify(muted)}`);
+    assert.ok(muted.energy < talking.energy / 100, `silent while muted: ${JSON.stringify({ muted, talking })}`);
+
+    await frame.click('.ttec-call__mute');
+    await expectText(frame, '.ttec-call__mute', 'Mute');
+    await page.waitForTimeout(300);
+    const again = await growth(frame, 2000);
+    assert.equal(again.enabled, true);
+    assert.ok(again.energy > talking.energy / 10, `audio back after unmute: ${JSON.stringify({ again, talking })}`);
+    console.log(`# mute figures: ${JSON.stringify({ talking, muted, again })}`);
+
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+});
+
+test('a headset chosen or unplugged during a call: the microphone of the call follows, mute kept', async () => {
+  const HEADSET = [
+    { deviceId: 'default', kind: 'audioinput', label: 'Default - Built-in mic' },
+    { deviceId: 'h1', kind: 'audioinput', label: 'Headset mic' },
+    { deviceId: 'default', kind: 'audiooutput', label: 'Default - Built-in speakers' },
+  ];
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
+  await page.evaluate((list) => { localStorage.clear(); localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); }, HEADSET);
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
+  const frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    const trackId = () => frame.evaluate(() => {
+      const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
+      const t = pc.getSenders().find((x) => x.track && x.track.kind === 'audio').track;
+      return { id: t.id, enabled: t.enabled, state: t.readyState };
+    });
+    const first = await trackId();
+    await frame.click('.ttec-call__mute');
+    await expectText(frame, '.ttec-call__mute', 'Unmute');
+    await frame.click('.ttec-tool--settings');
+    await frame.selectOption('.ttec-select--microphone', 'h1');
+    let second;
+    for (let i = 0; i < 60 && (second = await trackId()).id === first.id; i++) await page.waitForTimeout(50);
+    assert.notEqual(second.id, first.id, 'the call kept its old microphone track');
+    assert.equal(second.enabled, false, 'still muted after the switch');
+    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: { deviceId: { ideal: 'h1' } }, video: false });
+    // Unplug the headset: back to the default microphone, in the call too.
+    await frame.evaluate((list) => window.__ttecPlug(list), [HEADSET[0], HEADSET[2]]);
+    await expectText(frame, '.ttec-notice__text', 'Headset mic was disconnected: using the default microphone now.');
+    let third;
+    for (let i = 0; i < 60 && (third = await trackId()).id === second.id; i++) await page.waitForTimeout(50);
+    assert.notEqual(third.id, second.id);
+    assert.equal(third.state, 'live');
+    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: true, video: false });
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+});
+
+test('QA build: auto-answer switched off at runtime, the call rings until the agent answers', async () => {
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}&devFeatures=true`;
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
+  const frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  await frame.click('.ttec-autoanswer__toggle');
+  await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer off (QA): answer calls by hand');
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await expectText(frame, '.ttec-incoming__progress', 'Ringing', 10000);
+    await page.waitForTimeout(1500);
+    assert.equal(await frame.$('.ttec-call'), null, 'answered although auto-answer is off');
+    await frame.click('.ttec-btn--answer');
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+});
