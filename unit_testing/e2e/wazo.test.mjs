@@ -152,7 +152,7 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     await page.evaluate(() => window.mockFinesse.setUser({ password: 'not-the-password', state: 'READY' }));
     const reloaded = await gadgetFrame(page);
     await expectText(reloaded, '.ttec-registration__word', 'Error', 10000);
-    await expectText(reloaded, '.ttec-registration__detail', /refused your Finesse user name and password/, 3000);
+    await expectText(reloaded, '.ttec-problem[data-problem=broker-credentials] .ttec-problem__title', /refused your Finesse user name and password/, 3000);
     await new Promise((r) => setTimeout(r, 2000));
     const s = stub.stats();
     assert.equal(s.loginFailures, 1, `retried a refused login: ${JSON.stringify(s)}`);
