@@ -197,6 +197,11 @@ describe('resilience against the real broker', () => {
     const { frame } = await session.openPhone(page);
     const run = await session.sipp('uac_call.xml', { durationMs: 1000 });
     await expectSippOk(run);
+    // The diagnostics trace the agent can copy for support: open it and read it all.
+    await frame.click('.ttec-tool--diagnostics');
+    const trace = await frame.$eval('.ttec-trace', (e) => e.textContent);
+    assert.match(trace, /REGISTER sip:/, 'the trace shows SIP messages');
+    assert.match(trace, /INVITE sip:/);
     const basic = Buffer.from(`agent3000:${PASSWORD}`).toString('base64');
     const secrets = [PASSWORD, basic];
     const places = {
@@ -206,6 +211,7 @@ describe('resilience against the real broker', () => {
       urls: page.frames().map((f) => f.url()),
       console: consoleLines,
       events: await page.evaluate(() => JSON.stringify(window.mockFinesse.getEvents())),
+      trace,
     };
     for (const [where, value] of Object.entries(places)) {
       const text = JSON.stringify(value);
