@@ -17,9 +17,13 @@ use ttecphone_sip::{CallId, MediaFailure, MediaRequest, MediaResult};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection,
-    RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceConnectionState,
+    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
+
+/// How long ICE may stay "disconnected" before the call is given up: longer than a
+/// Wi-Fi roam or a short network blip, short enough that a caller is not left in silence.
+const ICE_DISCONNECTED_GRACE_MS: u32 = 10_000;
 
 /// The media of one call.
 struct CallMedia {
@@ -27,10 +31,12 @@ struct CallMedia {
     /// Replaced when the agent's microphone changes mid-call (hot-plug fallback).
     microphone: RefCell<Option<MediaStream>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_ice_state: Closure<dyn FnMut()>,
 }
 
 impl CallMedia {
     fn close(&self) {
+        self.pc.set_oniceconnectionstatechange(None);
         if let Some(stream) = self.microphone.borrow().as_ref() {
             stop_tracks(stream);
         }
@@ -271,10 +277,49 @@ impl Media {
             let _ = speaker.play();
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        // The audio path is gone: ICE "failed", or "disconnected" for longer than a
+        // network blip (a dead media relay can leave Chrome "disconnected" for good).
+        // Report it once; the core ends the call with BYE and the agent is told why.
+        let on_ice_state = {
+            let (inner, call, pc) = (Rc::downgrade(&self.0), call.clone(), pc.clone());
+            let reported = Rc::new(std::cell::Cell::new(false));
+            let grace: Rc<RefCell<Option<gloo::timers::callback::Timeout>>> = Rc::default();
+            let fail = move || {
+                if reported.replace(true) {
+                    return;
+                }
+                if let Some(inner) = inner.upgrade() {
+                    let report = inner.borrow().report.clone();
+                    report(MediaResult::Failed {
+                        call: call.clone(),
+                        reason: MediaFailure::Other(
+                            "no audio path to the phone system (ICE)".into(),
+                        ),
+                    });
+                }
+            };
+            let fail = Rc::new(fail);
+            Closure::<dyn FnMut()>::new(move || match pc.ice_connection_state() {
+                RtcIceConnectionState::Failed => fail(),
+                RtcIceConnectionState::Disconnected => {
+                    let fail = fail.clone();
+                    let timer = gloo::timers::callback::Timeout::new(
+                        ICE_DISCONNECTED_GRACE_MS,
+                        move || fail(),
+                    );
+                    *grace.borrow_mut() = Some(timer);
+                }
+                _ => {
+                    grace.borrow_mut().take(); // back (or closed): no failure
+                }
+            })
+        };
+        pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
         let media = Rc::new(CallMedia {
             pc,
             microphone: RefCell::new(microphone),
             _on_track: on_track,
+            _on_ice_state: on_ice_state,
         });
         self.0
             .borrow_mut()

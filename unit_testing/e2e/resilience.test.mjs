@@ -145,6 +145,27 @@ describe('resilience against the real broker', () => {
     await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
   }));
 
+  test('media path lost mid-call (media relay frozen): the call ends cleanly with a reason', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 90000, timeoutS: 120 });
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    const rtpengine = Number(fs.readFileSync(path.join(RUN_DIR, 'rtpengine.pid'), 'utf8'));
+    const t0 = Date.now();
+    process.kill(-rtpengine, 'SIGSTOP');
+    try {
+      // Chrome reports ICE "disconnected" within seconds; after a 10 s grace the gadget hangs up.
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the audio connection failed.', 60000);
+      figures.iceFailureEndsCallMs = Date.now() - t0;
+    } finally {
+      process.kill(-rtpengine, 'SIGCONT');
+      // Kamailio marks a silent rtpengine disabled for a while: restart it so later tests have media.
+      await bedAsync('sip-stop');
+      await bedAsync('sip-start');
+    }
+    await expectSippOk(run); // the BYE reached the caller
+    await waitForWord(frame, 'Registered', 5000);
+  }));
+
   test('dead but open connection (broker frozen): found by keep-alive, reconnected when it thaws', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page, { prefs: '&keepaliveS=2' });
     const pid = Number(fs.readFileSync(path.join(RUN_DIR, 'kamailio.pid'), 'utf8'));
