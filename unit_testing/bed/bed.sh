@@ -21,6 +21,9 @@
 #   BED_RTPE_TO_WS / BED_RTPE_TO_UDP  rtpengine flags toward the browser / CUCM
 #   BED_RUN_DIR   state, logs, generated config [<bed>/run]
 #   BED_START_TIMEOUT  seconds to wait for each daemon [10]
+#   BED_EXTRA_USERS  FIRST:COUNT generated test users (load generator), e.g. 4000:2500
+#                 -> numbers 4000..6499, password test-password-<number> [none]
+#   BED_SHM_MB    Kamailio shared memory, MB [64, or 512 with BED_EXTRA_USERS]
 # Ports and mode of a running bed are written to $BED_RUN_DIR/ports.env.
 set -euo pipefail
 
@@ -45,6 +48,13 @@ BED_RTP_MAX=${BED_RTP_MAX:-30199}
 BED_DOMAIN=${BED_DOMAIN:-127.0.0.1}
 BED_REALM=${BED_REALM:-ttecphone-bed}
 BED_START_TIMEOUT=${BED_START_TIMEOUT:-10}
+BED_EXTRA_USERS=${BED_EXTRA_USERS:-}
+extra_first=0 extra_count=0
+if [[ -n $BED_EXTRA_USERS ]]; then
+  [[ $BED_EXTRA_USERS =~ ^([0-9]{1,9}):([0-9]{1,6})$ ]] || die "BED_EXTRA_USERS must be FIRST:COUNT, e.g. 4000:2500 (got '$BED_EXTRA_USERS')"
+  extra_first=${BASH_REMATCH[1]} extra_count=${BASH_REMATCH[2]}
+fi
+BED_SHM_MB=${BED_SHM_MB:-$((extra_count > 0 ? 512 : 64))}
 BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
 BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
 
@@ -138,6 +148,8 @@ BED_RTP_MIN=$BED_RTP_MIN
 BED_RTP_MAX=$BED_RTP_MAX
 BED_DOMAIN=$BED_DOMAIN
 BED_REALM=$BED_REALM
+BED_EXTRA_USERS=$BED_EXTRA_USERS
+BED_SHM_MB=$BED_SHM_MB
 BED_RUN_DIR=$RUN_DIR
 BED_KAMAILIO_CTL=unix:$RUN_DIR/kamailio_ctl
 EOF
@@ -152,6 +164,15 @@ gen_kamailio_cfg() {
     [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ ^[^\"\\]+$ ]] || die "bad line in users.conf for '$user'"
     users+="	\$sht(users=>$user) = \"$pass\";"$'\n'
   done <"$BED_DIR/users.conf"
+  # Generated identities for the load generator: the same rule, test-password-<number>.
+  local n
+  for ((n = extra_first; n < extra_first + extra_count; n++)); do
+    users+="	\$sht(users=>$n) = \"test-password-$n\";"$'\n'
+  done
+  # htable size is log2 of its buckets; a connection per agent plus headroom.
+  local bits=4 tcp_max=2048
+  while (((1 << bits) < (extra_count + 16) / 4 && bits < 16)); do bits=$((bits + 1)); done
+  ((extra_count * 2 + 256 > tcp_max)) && tcp_max=$((extra_count * 2 + 256))
   # Escape for the sed replacement side (& and the | delimiter), then substitute.
   esc() { sed -e 's/[&|\\]/\\&/g' <<<"$1"; }
   local alias="# (no alias: the domain is the listen address)"
@@ -166,6 +187,8 @@ gen_kamailio_cfg() {
       -e "s|@@REALM@@|$(esc "$BED_REALM")|g" \
       -e "s|@@RTPE_TO_WS@@|$(esc "$BED_RTPE_TO_WS")|g" \
       -e "s|@@RTPE_TO_UDP@@|$(esc "$BED_RTPE_TO_UDP")|g" \
+      -e "s|@@USERS_HTABLE_BITS@@|$bits|g" \
+      -e "s|@@TCP_MAX@@|$tcp_max|g" \
       "$BED_DIR/kamailio.cfg" | awk -v users="$users" '{ if ($0 == "@@USERS@@") printf "%s", users; else print }' \
       >"$RUN_DIR/kamailio.cfg"
   chmod 600 "$RUN_DIR/kamailio.cfg" # holds the (test) passwords
@@ -202,7 +225,7 @@ start_kamailio() {
   # -DD: stay in the foreground (no daemonising) so the pid is ours; -E: log to stderr.
   # No -P: spawn already wrote the pid file, and Kamailio refuses to start when
   # its pid file names a live process (itself).
-  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m 64 -M 8
+  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m "$BED_SHM_MB" -M 8
   # Both listeners must answer: OPTIONS over UDP and over a real WebSocket (sip).
   wait_for kamailio in_bed node "$BED_DIR/bin/probe.mjs"
 
