@@ -6,6 +6,7 @@
 //! stopped when the call is released.
 
 mod ice_wait;
+mod warm;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ impl CallMedia {
 
 struct Inner {
     calls: HashMap<CallId, Rc<CallMedia>>,
-    rtc_config: RtcConfiguration,
+    warm: warm::Warm,
     speaker: HtmlAudioElement,
     report: Box<dyn Fn(MediaResult)>,
 }
@@ -60,7 +61,7 @@ impl Media {
         speaker.set_autoplay(true);
         Ok(Self(Rc::new(RefCell::new(Inner {
             calls: HashMap::new(),
-            rtc_config: rtc_configuration(ice_servers),
+            warm: warm::Warm::new(&rtc_configuration(ice_servers)),
             speaker,
             report: Box::new(report),
         }))))
@@ -145,6 +146,7 @@ impl Media {
             if inner.calls.is_empty() {
                 inner.speaker.set_src_object(None);
             }
+            inner.warm.prepare();
         }
     }
 
@@ -217,7 +219,9 @@ impl Media {
     ) -> Result<Rc<CallMedia>, String> {
         let (pc, speaker) = {
             let inner = self.0.borrow();
-            let pc = RtcPeerConnection::new_with_configuration(&inner.rtc_config)
+            let pc = inner
+                .warm
+                .take()
                 .map_err(|e| format!("cannot create a peer connection: {}", js_error(&e)))?;
             (pc, inner.speaker.clone())
         };

@@ -82,7 +82,7 @@ function startRefServer() {
 function clientUrl(client, iceServers) {
   const { user } = CLIENTS[client];
   if (client === 'ttecphone') {
-    let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}&answerTone=false`;
+    let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
     if (iceServers.length) prefs += `&iceServers=${JSON.stringify(iceServers)}`;
     return `${servers.finesse.origin}/desktop/?agent=agent${user}&ext=2000&webrtc=${user}&state=READY&prefs=${encodeURIComponent(prefs)}`;
   }
@@ -132,7 +132,7 @@ async function registerOkAt(user, sinceMs, timeoutMs = 15000) {
 /** Forget a user's contacts so a closed page's stale contact is not forked to. */
 function dropContacts(user) {
   try {
-    execFileSync('kamcmd', ['-s', env.BED_KAMAILIO_CTL, 'ul.rm', 'location', user], { stdio: 'ignore' });
+    execFileSync('kamcmd', ['-s', env.BED_KAMAILIO_CTL, 'ul.rm', 'location', `s:${user}`], { stdio: 'ignore' });
   } catch { /* no contact: fine */ }
 }
 

@@ -1,0 +1,55 @@
+// Diagnostic: where the gadget's page load -> REGISTER time goes (resource timings,
+// WebSocket creation, wasm start) for one load. Runs inside the bed's namespace:
+//   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
+import { chromium } from 'playwright-core';
+import { loadBedEnv } from '../bed/lib/bed.mjs';
+import { startMockFinesse } from '../e2e/harness.mjs';
+
+const env = loadBedEnv();
+const finesse = await startMockFinesse();
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
+for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    const marks = (window.__marks = []);
+    const WS = window.WebSocket;
+    window.WebSocket = function (...a) {
+      marks.push(['ws-new', performance.now()]);
+      const ws = new WS(...a);
+      ws.addEventListener('open', () => marks.push(['ws-open', performance.now()]));
+      ws.addEventListener('message', (e) => marks.push([`ws-msg ${String(e.data).slice(0, 12)}`, performance.now()]));
+      const send = ws.send.bind(ws);
+      ws.send = (d) => { marks.push([`ws-send ${String(d).slice(0, 9)}`, performance.now()]); send(d); };
+      return ws;
+    };
+    window.WebSocket.prototype = WS.prototype;
+    const f = window.fetch;
+    window.fetch = (...a) => { marks.push([`fetch ${String(a[0].url || a[0]).slice(-30)}`, performance.now()]); return f(...a).then((r) => { marks.push(['fetch-done', performance.now()]); return r; }); };
+    const open = XMLHttpRequest.prototype.open;
+    XMLHttpRequest.prototype.open = function (m, u, ...r) { marks.push([`xhr ${String(u).slice(-30)}`, performance.now()]); this.addEventListener('loadend', () => marks.push(['xhr-done', performance.now()])); return open.call(this, m, u, ...r); };
+    const ws0 = WebAssembly.instantiateStreaming;
+    if (ws0) WebAssembly.instantiateStreaming = (...a) => { marks.push(['wasm-start', performance.now()]); return ws0(...a).then((r) => { marks.push(['wasm-ready', performance.now()]); return r; }); };
+    const pm = window.postMessage;
+    new MutationObserver((_, obs) => { if (document.querySelector('.ttec-bar')) { marks.push(['bar', performance.now()]); obs.disconnect(); } }).observe(document, { subtree: true, childList: true });
+    new MutationObserver(() => { const w = document.querySelector('.ttec-registration__word'); if (w && marks.at(-1)?.[0] !== `reg ${w.textContent}`) marks.push([`reg ${w.textContent}`, performance.now()]); }).observe(document, { subtree: true, childList: true, characterData: true });
+    Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
+  });
+  const page = await context.newPage();
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
+  let frame;
+  for (let t = 0; t < 400 && !frame; t++) {
+    frame = page.frames().find((f) => f.url().includes('/gadgets/ifr'));
+    if (!frame) await page.waitForTimeout(20);
+  }
+  await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
+  const t = await frame.evaluate(() => ({
+    resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
+    nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),
+    marks: window.__marks.map(([n, at]) => [n, Math.round(at)]),
+  }));
+  console.log(JSON.stringify(t, null, 0).replaceAll('],[', '],\n ['));
+  await context.close();
+}
+await browser.close();
+await finesse.stop();
