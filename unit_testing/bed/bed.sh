@@ -23,7 +23,7 @@
 #   BED_START_TIMEOUT  seconds to wait for each daemon [10]
 #   BED_EXTRA_USERS  FIRST:COUNT generated test users (load generator), e.g. 4000:2500
 #                 -> numbers 4000..6499, password test-password-<number> [none]
-#   BED_SHM_MB    Kamailio shared memory, MB [64, or 512 with BED_EXTRA_USERS]
+#   BED_SHM_MB    Kamailio shared memory, MB [64; 128 + 100 KB per generated user]
 # Ports and mode of a running bed are written to $BED_RUN_DIR/ports.env.
 set -euo pipefail
 
@@ -54,7 +54,11 @@ if [[ -n $BED_EXTRA_USERS ]]; then
   [[ $BED_EXTRA_USERS =~ ^([0-9]{1,9}):([0-9]{1,6})$ ]] || die "BED_EXTRA_USERS must be FIRST:COUNT, e.g. 4000:2500 (got '$BED_EXTRA_USERS')"
   extra_first=${BASH_REMATCH[1]} extra_count=${BASH_REMATCH[2]}
 fi
-BED_SHM_MB=${BED_SHM_MB:-$((extra_count > 0 ? 512 : 64))}
+# Shared memory: each WebSocket agent costs Kamailio about 82 KB of it (a 16 KB TCP
+# read buffer + a 64 KB WebSocket frame buffer + bookkeeping), measured with the loadgen.
+BED_SHM_MB=${BED_SHM_MB:-$((extra_count > 0 ? 128 + extra_count / 10 : 64))}
+# Per-process (pkg) memory: the generated users are script lines parsed into every process.
+BED_PKG_MB=$((8 + extra_count / 100))
 BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
 BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
 
@@ -173,6 +177,8 @@ gen_kamailio_cfg() {
   local bits=4 tcp_max=2048
   while (((1 << bits) < (extra_count + 16) / 4 && bits < 16)); do bits=$((bits + 1)); done
   ((extra_count * 2 + 256 > tcp_max)) && tcp_max=$((extra_count * 2 + 256))
+  # Through a file: thousands of generated users exceed one argument's size limit.
+  (umask 077; printf '%s' "$users" >"$RUN_DIR/users.cfg.part")
   # Escape for the sed replacement side (& and the | delimiter), then substitute.
   esc() { sed -e 's/[&|\\]/\\&/g' <<<"$1"; }
   local alias="# (no alias: the domain is the listen address)"
@@ -189,8 +195,10 @@ gen_kamailio_cfg() {
       -e "s|@@RTPE_TO_UDP@@|$(esc "$BED_RTPE_TO_UDP")|g" \
       -e "s|@@USERS_HTABLE_BITS@@|$bits|g" \
       -e "s|@@TCP_MAX@@|$tcp_max|g" \
-      "$BED_DIR/kamailio.cfg" | awk -v users="$users" '{ if ($0 == "@@USERS@@") printf "%s", users; else print }' \
+      "$BED_DIR/kamailio.cfg" | awk -v users_file="$RUN_DIR/users.cfg.part" \
+        '{ if ($0 == "@@USERS@@") { while ((getline line < users_file) > 0) print line } else print }' \
       >"$RUN_DIR/kamailio.cfg"
+  rm -f "$RUN_DIR/users.cfg.part"
   chmod 600 "$RUN_DIR/kamailio.cfg" # holds the (test) passwords
 }
 
@@ -217,7 +225,7 @@ wait_for() { # name, command...
 
 start_kamailio() {
   gen_kamailio_cfg
-  if ! out=$(kamailio -c -f "$RUN_DIR/kamailio.cfg" 2>&1); then
+  if ! out=$(kamailio -c -M "$BED_PKG_MB" -f "$RUN_DIR/kamailio.cfg" 2>&1); then
     echo "$out" | tail -n 30 >&2
     do_stop >/dev/null 2>&1 || true
     die "generated kamailio.cfg does not parse (see above)"
@@ -225,7 +233,7 @@ start_kamailio() {
   # -DD: stay in the foreground (no daemonising) so the pid is ours; -E: log to stderr.
   # No -P: spawn already wrote the pid file, and Kamailio refuses to start when
   # its pid file names a live process (itself).
-  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m "$BED_SHM_MB" -M 8
+  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m "$BED_SHM_MB" -M "$BED_PKG_MB"
   # Both listeners must answer: OPTIONS over UDP and over a real WebSocket (sip).
   wait_for kamailio in_bed node "$BED_DIR/bin/probe.mjs"
 

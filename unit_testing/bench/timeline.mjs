@@ -17,7 +17,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
       marks.push(['ws-new', performance.now()]);
       const ws = new WS(...a);
       ws.addEventListener('open', () => marks.push(['ws-open', performance.now()]));
-      ws.addEventListener('message', (e) => marks.push([`ws-msg ${String(e.data).slice(0, 12)}`, performance.now()]));
+      ws.addEventListener('message', (e) => marks.push([`ws-msg ${String(e.data).slice(0, 14)}`, performance.now()]));
       const send = ws.send.bind(ws);
       ws.send = (d) => { marks.push([`ws-send ${String(d).slice(0, 9)}`, performance.now()]); send(d); };
       return ws;
@@ -29,7 +29,22 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     XMLHttpRequest.prototype.open = function (m, u, ...r) { marks.push([`xhr ${String(u).slice(-30)}`, performance.now()]); this.addEventListener('loadend', () => marks.push(['xhr-done', performance.now()])); return open.call(this, m, u, ...r); };
     const ws0 = WebAssembly.instantiateStreaming;
     if (ws0) WebAssembly.instantiateStreaming = (...a) => { marks.push(['wasm-start', performance.now()]); return ws0(...a).then((r) => { marks.push(['wasm-ready', performance.now()]); return r; }); };
-    const pm = window.postMessage;
+    const md = navigator.mediaDevices;
+    if (md) {
+      const gum = md.getUserMedia.bind(md);
+      md.getUserMedia = (c) => { marks.push(['gUM', performance.now()]); return gum(c).then((x) => { marks.push(['gUM-done', performance.now()]); return x; }); };
+    }
+    const P = window.RTCPeerConnection;
+    if (P) {
+      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); return pc; };
+      window.RTCPeerConnection.prototype = P.prototype;
+      for (const m of ['setRemoteDescription', 'setLocalDescription', 'createAnswer']) {
+        const f = P.prototype[m];
+        P.prototype[m] = function (...a) { marks.push([m, performance.now()]); return f.apply(this, a).then((x) => { marks.push([`${m}-done`, performance.now()]); return x; }); };
+      }
+    }
+    const AC = window.AudioContext;
+    if (AC) window.AudioContext = function (...a) { marks.push(['new-AudioContext', performance.now()]); return new AC(...a); };
     new MutationObserver((_, obs) => { if (document.querySelector('.ttec-bar')) { marks.push(['bar', performance.now()]); obs.disconnect(); } }).observe(document, { subtree: true, childList: true });
     new MutationObserver(() => { const w = document.querySelector('.ttec-registration__word'); if (w && marks.at(-1)?.[0] !== `reg ${w.textContent}`) marks.push([`reg ${w.textContent}`, performance.now()]); }).observe(document, { subtree: true, childList: true, characterData: true });
     Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
@@ -43,6 +58,14 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     if (!frame) await page.waitForTimeout(20);
   }
   await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
+  if (process.env.CALLS) {
+    const { runSipp } = await import('../bed/lib/bed.mjs');
+    for (let c = 0; c < Number(process.env.CALLS); c++) {
+      await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
+      const run = await runSipp('uac_call.xml', { service: '3000', env, durationMs: 300 });
+      await run.done;
+    }
+  }
   const t = await frame.evaluate(() => ({
     resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
     nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),

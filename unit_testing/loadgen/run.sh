@@ -15,6 +15,10 @@ source unit_testing/env.sh
 agents=${LOADGEN_AGENTS:-2000}
 first=4000
 cargo build -q --release -p ttecphone-loadgen
+# A socket per agent, here and in Kamailio (which inherits the limit).
+want=$((agents * 2 + 1024)) hard=$(ulimit -Hn)
+[[ $hard == unlimited || $hard -ge $want ]] || want=$hard
+ulimit -n "$want"
 bed=unit_testing/bed/bed.sh
 started=
 if bash "$bed" status >/dev/null 2>&1; then
@@ -30,9 +34,12 @@ fi
 stop_bed() { if [[ -n $started ]]; then bash "$bed" stop >/dev/null 2>&1 || true; fi; }
 trap stop_bed EXIT
 source unit_testing/bed/run/ports.env
-ulimit -n $((agents * 2 + 1024))
 args=(--agents "$agents" --first "$first" --url "$BED_WS_URL" --domain "$BED_DOMAIN"
       --sip "$BED_IP:$BED_SIP_PORT" --kamailio-pid "$(cat "$BED_RUN_DIR/kamailio.pid")"
+      --rtpengine-pid "$(cat "$BED_RUN_DIR/rtpengine.pid")"
       --work-dir "$BED_RUN_DIR" --expires 60 --hold-s 150 --call-rates 10,20,40 --step-s 20)
-bash "$bed" exec "$root/target/release/ttecphone-loadgen" "${args[@]}" "$@"
+rc=0
+bash "$bed" exec "$root/target/release/ttecphone-loadgen" "${args[@]}" "$@" || rc=$?
+echo "loadgen: Kamailio shared memory: $(bash "$bed" kamcmd core.shmmem 2>/dev/null | tr -s ' \n\t' ' ')"
 echo "loadgen: Kamailio counters: $(bash "$bed" kamcmd htable.dump stats 2>/dev/null | tr -s ' \n\t' ' ' | head -c 600)"
+exit $rc

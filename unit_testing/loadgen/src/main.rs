@@ -46,6 +46,7 @@ ttecphone-loadgen: N agents on TTECPhone's SIP core over WebSocket (capacity pla
   --call-fraction F    share of agents that get calls [0.1]
   --talk-ms MS         call length [1000]
   --kamailio-pid PID   process group to report CPU for (the bed's run/kamailio.pid)
+  --rtpengine-pid PID  the same for rtpengine (run/rtpengine.pid)
   --work-dir DIR       sipp files [/tmp]
 ";
 
@@ -66,6 +67,7 @@ struct Options {
     call_fraction: f64,
     talk_ms: u64,
     kamailio_pid: Option<u32>,
+    rtpengine_pid: Option<u32>,
     work_dir: String,
 }
 
@@ -87,6 +89,7 @@ impl Options {
             call_fraction: 0.1,
             talk_ms: 1000,
             kamailio_pid: None,
+            rtpengine_pid: None,
             work_dir: "/tmp".into(),
         };
         let mut args = args.peekable();
@@ -130,6 +133,7 @@ impl Options {
                 }
                 "--talk-ms" => o.talk_ms = num(&value)?,
                 "--kamailio-pid" => o.kamailio_pid = Some(small(&value)?),
+                "--rtpengine-pid" => o.rtpengine_pid = Some(small(&value)?),
                 "--work-dir" => o.work_dir = value,
                 _ => return Err(format!("unknown option {flag}")),
             }
@@ -512,6 +516,34 @@ struct Step {
     ok: u64,
     failed: u64,
     seconds: f64,
+    cpu: String,
+}
+
+/// CPU use of the broker's processes between two samples, as "kamailio N%, rtpengine M%".
+struct CpuSample(std::time::Instant, Option<f64>, Option<f64>);
+
+impl CpuSample {
+    fn take(o: &Options) -> CpuSample {
+        CpuSample(
+            std::time::Instant::now(),
+            o.kamailio_pid.and_then(group_cpu_s),
+            o.rtpengine_pid.and_then(group_cpu_s),
+        )
+    }
+
+    fn since(&self, o: &Options) -> String {
+        let now = CpuSample::take(o);
+        let secs = now.0.duration_since(self.0).as_secs_f64().max(1e-3);
+        let pct = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.1}%", (b - a) / secs * 100.0),
+            _ => "n/a".into(),
+        };
+        format!(
+            "kamailio {}, rtpengine {} of one core",
+            pct(self.1, now.1),
+            pct(self.2, now.2)
+        )
+    }
 }
 
 async fn call_step(o: &Options, rate: u32, callees: &str, step_no: usize) -> Result<Step, String> {
@@ -524,6 +556,7 @@ async fn call_step(o: &Options, rate: u32, callees: &str, step_no: usize) -> Res
     let file = std::fs::File::create(&out).map_err(|e| format!("{out}: {e}"))?;
     let limit = (u64::from(rate) * (o.talk_ms + 2000) / 1000 + 10).to_string();
     let started = std::time::Instant::now();
+    let cpu = CpuSample::take(o);
     let status = tokio::process::Command::new("sipp")
         .arg(&o.sip)
         .args(["-sf", &o.sipp_scenario, "-inf", callees])
@@ -560,6 +593,7 @@ async fn call_step(o: &Options, rate: u32, callees: &str, step_no: usize) -> Res
         .await
         .map_err(|e| format!("cannot run sipp: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu.since(o);
     let screen = std::fs::read_to_string(&out).unwrap_or_default();
     let ok = sipp_counter(&screen, "Successful call").unwrap_or(0);
     let failed =
@@ -575,6 +609,7 @@ async fn call_step(o: &Options, rate: u32, callees: &str, step_no: usize) -> Res
         ok,
         failed,
         seconds,
+        cpu,
     })
 }
 
@@ -588,7 +623,7 @@ async fn run(o: Options) -> u64 {
     let o = Rc::new(o);
     let stats = Rc::new(Stats::default());
     let clock = Clock(tokio::time::Instant::now());
-    let cpu0 = (self_cpu_s(), o.kamailio_pid.and_then(group_cpu_s));
+    let cpu0 = (self_cpu_s(), CpuSample::take(&o));
     println!(
         "loadgen: {} agents {}..{} -> {} (expires {} s, keep-alive {} s, ramp {}/s)",
         o.agents,
@@ -666,14 +701,15 @@ async fn run(o: Options) -> u64 {
                 match call_step(&o, *rate, &callees, n).await {
                     Ok(step) => {
                         println!(
-                            "loadgen: call step {}/s: {} placed, {} successful, {} failed in {:.1} s ({:.1} calls/s); answered by agents {}",
+                            "loadgen: call step {}/s: {} placed, {} successful, {} failed in {:.1} s ({:.1} calls/s); answered by agents {}; CPU {}",
                             step.rate,
                             step.placed,
                             step.ok,
                             step.failed,
                             step.seconds,
                             step.ok as f64 / step.seconds,
-                            stats.answered.get() - answered0
+                            stats.answered.get() - answered0,
+                            step.cpu
                         );
                         steps.push(step);
                     }
@@ -689,10 +725,7 @@ async fn run(o: Options) -> u64 {
     min_registered = min_registered.min(watch.1.get());
     let elapsed = clock.0.elapsed().as_secs_f64();
     let cpu_self = self_cpu_s() - cpu0.0;
-    let cpu_kam = match (cpu0.1, o.kamailio_pid.and_then(group_cpu_s)) {
-        (Some(a), Some(b)) => format!("{:.1}%", (b - a) / elapsed * 100.0),
-        _ => "n/a".into(),
-    };
+    let cpu_broker = cpu0.1.since(&o);
     println!("{}", status(&stats, &o, clock, "end"));
     for note in stats.notes.borrow().iter() {
         println!("loadgen: note: {note}");
@@ -707,7 +740,7 @@ async fn run(o: Options) -> u64 {
     println!(
         "loadgen result: agents {} held {} (lowest while holding {}), ramp {:.1} s, {:.0} s in all; \
          REGISTER 200 OK {} ({} refreshes, {:.1}/s); calls answered {}, best clean step {} calls/s; \
-         CPU: kamailio {cpu_kam} of one core, loadgen {:.1}%; failures {failures}",
+         CPU (whole run): {cpu_broker}, loadgen {:.1}%; failures {failures}",
         o.agents,
         stats.registered_now.get(),
         min_registered,
