@@ -4,6 +4,9 @@
 //! answer is sent are lost. Waiting for gathering to complete can take
 //! seconds when a configured STUN/TURN server does not answer, which is what
 //! makes other phones slow to answer. So go as soon as one of these happens:
+//! - candidates are already there when the wait starts: the connection was
+//!   pre-created with a candidate pool (see `warm.rs`) and gathered while the
+//!   phone was idle, so nothing more is coming soon;
 //! - gathering completes;
 //! - the ICE connection is up: the offer carried the broker's candidates, a
 //!   check from one of ours succeeded, so the answer holds a working
@@ -35,7 +38,7 @@ const EVENTS: [&str; 3] = [
 ];
 
 pub async fn gathered(pc: &RtcPeerConnection) {
-    if ready(pc) {
+    if ready(pc) || has_candidate(pc) {
         return;
     }
     let resolve: Rc<RefCell<Option<Function>>> = Rc::default();

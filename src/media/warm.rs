@@ -1,11 +1,9 @@
 //! Warming: the next call's `RTCPeerConnection` is created ahead of time.
 //!
-//! The first peer connection of a page starts Chrome's WebRTC stack (threads,
-//! network enumeration, port allocator), and every connection then gathers its
-//! host candidates; done at answer time, that lands between the INVITE and our
-//! 200 OK. So one connection is kept ready, created at start-up and again
-//! after each call, with `iceCandidatePoolSize: 1`: it gathers its candidates
-//! while the phone is idle, and the answer only has to use them.
+//! Every connection gathers its host candidates, and done at answer time that
+//! lands between the INVITE and our 200 OK. So one connection is kept ready,
+//! created after each call with `iceCandidatePoolSize: 1`: it gathers its
+//! candidates while the phone is idle, and the answer only has to use them.
 //!
 //! What is *not* warmed: the microphone. Keeping it open while idle would show
 //! the browser's recording indicator for the whole shift and hold the device;
@@ -14,6 +12,13 @@
 //!
 //! The idle connection holds a few UDP sockets and nothing else. It is replaced
 //! every [`REFRESH_MS`] so its candidates follow network changes (VPN, Wi-Fi).
+//!
+//! The first warm connection is made when the first call ends, not at start-up:
+//! Chrome gathers only restricted host candidates (default route only, hidden
+//! behind mDNS names a broker cannot resolve) for a connection created before
+//! the page has opened the microphone, even with the permission granted. The
+//! benchmark saw it: a connection pre-created at start-up had no candidate at
+//! all when the first call came, and that answer waited the whole ICE cap.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -37,7 +42,7 @@ struct Inner {
 pub struct Warm(Rc<RefCell<Inner>>);
 
 impl Warm {
-    /// Starts warming with the calls' configuration (a pooled copy is used).
+    /// Warming with the calls' configuration (a pooled copy); nothing is created yet.
     pub fn new(config: &RtcConfiguration) -> Self {
         let pooled: Object = Object::assign(&Object::new(), config);
         let _ = Reflect::set(&pooled, &"iceCandidatePoolSize".into(), &1.into());
@@ -49,15 +54,15 @@ impl Warm {
         let weak = Rc::downgrade(&warm.0);
         let refresh = Interval::new(REFRESH_MS, move || {
             if let Some(inner) = weak.upgrade() {
+                // Only a connection that exists is renewed (see above about permission).
                 let old = inner.borrow_mut().next.take();
                 if let Some(pc) = old {
                     pc.close();
+                    Warm(inner).prepare();
                 }
-                Warm(inner).prepare();
             }
         });
         warm.0.borrow_mut()._refresh = Some(refresh);
-        warm.prepare();
         warm
     }
 

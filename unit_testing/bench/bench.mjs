@@ -248,6 +248,9 @@ async function openClient(browser, client, iceServers = [], { measurePayload = f
   const { user } = CLIENTS[client];
   dropContacts(user);
   const context = await browser.newContext();
+  // As in a contact centre: the agent allowed the microphone once (or a browser policy
+  // allows it for Finesse), so no prompt. The same for all three clients.
+  await context.grantPermissions(['microphone']);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

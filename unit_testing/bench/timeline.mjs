@@ -1,5 +1,6 @@
-// Diagnostic: where the gadget's page load -> REGISTER time goes (resource timings,
-// WebSocket creation, wasm start) for one load. Runs inside the bed's namespace:
+// Diagnostic: where the gadget's time goes, load -> REGISTER (resource timings, WebSocket,
+// wasm start) and, with CALLS=n, INVITE -> 200 OK (getUserMedia, RTCPeerConnection steps,
+// ICE states, long tasks), as one timeline per load (LOADS=n). Runs inside the bed's namespace:
 //   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
 import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
@@ -10,6 +11,7 @@ const finesse = await startMockFinesse();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
 for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const context = await browser.newContext();
+  await context.grantPermissions(['microphone']);
   await context.addInitScript(() => {
     const marks = (window.__marks = []);
     const WS = window.WebSocket;
@@ -43,6 +45,9 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
         P.prototype[m] = function (...a) { marks.push([m, performance.now()]); return f.apply(this, a).then((x) => { marks.push([`${m}-done`, performance.now()]); return x; }); };
       }
     }
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => marks.push([`longtask ${Math.round(e.duration)} ms`, e.startTime]))).observe({ type: 'longtask' });
+    } catch { /* not supported */ }
     const AC = window.AudioContext;
     if (AC) window.AudioContext = function (...a) { marks.push(['new-AudioContext', performance.now()]); return new AC(...a); };
     new MutationObserver((_, obs) => { if (document.querySelector('.ttec-bar')) { marks.push(['bar', performance.now()]); obs.disconnect(); } }).observe(document, { subtree: true, childList: true });
@@ -50,6 +55,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
   });
   const page = await context.newPage();
+  const user = '3000';
   const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
   await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
   let frame;
@@ -62,14 +68,15 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     const { runSipp } = await import('../bed/lib/bed.mjs');
     for (let c = 0; c < Number(process.env.CALLS); c++) {
       await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
-      const run = await runSipp('uac_call.xml', { service: '3000', env, durationMs: 300 });
+      const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300 });
       await run.done;
     }
   }
+  await page.waitForTimeout(300);
   const t = await frame.evaluate(() => ({
     resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
     nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),
-    marks: window.__marks.map(([n, at]) => [n, Math.round(at)]),
+    marks: window.__marks.sort((a, b) => a[1] - b[1]).map(([n, at]) => [n, Math.round(at)]),
   }));
   console.log(JSON.stringify(t, null, 0).replaceAll('],[', '],\n ['));
   await context.close();
