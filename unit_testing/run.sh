@@ -74,6 +74,10 @@ stop_bed() { if [[ -n $bed_started ]]; then bash "$bed" stop >/dev/null 2>&1 || 
 trap stop_bed EXIT
 suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
+# Benchmark and load generator smoke runs: they must produce figures without failures;
+# no speed is asserted (the real runs: unit_testing/bench/run.sh, unit_testing/loadgen/run.sh).
+suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.mjs && BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_SOAK=3 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'
+suite "loadgen: smoke"             bash unit_testing/loadgen/smoke.sh
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"

@@ -509,6 +509,17 @@ function report(elapsedMs) {
   }
   const failures = OPT.clients.reduce((a, c) => a + figures[c].failures, 0);
   process.exitCode = failures ? 1 : 0;
+  if (process.env.BENCH_SMOKE) {
+    // The suite's smoke run: every figure must exist (no speed is asserted).
+    const keys = ['payloadGzipBytes', 'registerMsMedian', 'firstCallMsMedian', 'callMsMedian'];
+    if (OPT.stunCalls > 0) keys.push('stunCallMsMedian');
+    if (OPT.soak > 0) keys.push('memoryGrowthKiB');
+    const missing = OPT.clients.flatMap((c) => keys.filter((k) => !Number.isFinite(figures[c][k])).map((k) => `${c}.${k}`));
+    if (missing.length) console.log(`bench smoke: no figure for ${missing.join(', ')}`);
+    const ok = !missing.length && !failures;
+    console.log(`${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
+    if (!ok) process.exitCode = 1;
+  }
 }
 
 main().catch((e) => {
