@@ -120,7 +120,7 @@ impl Options {
                     o.call_rates = value
                         .split(',')
                         .filter(|s| !s.is_empty())
-                        .map(|s| small(s))
+                        .map(&small)
                         .collect::<Result<_, _>>()?
                 }
                 "--step-s" => o.step_s = num(&value)?.max(1),
@@ -505,9 +505,9 @@ fn status(stats: &Stats, o: &Options, clock: Clock, what: &str) -> String {
 fn sipp_counter(screen: &str, name: &str) -> Option<u64> {
     screen
         .lines()
+        .rev()
         .filter(|l| l.trim_start().starts_with(name))
-        .filter_map(|l| l.split('|').nth(2).and_then(|v| v.trim().parse().ok()))
-        .last()
+        .find_map(|l| l.split('|').nth(2).and_then(|v| v.trim().parse().ok()))
 }
 
 struct Step {
