@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freeUdpPorts, inBedNamespace, loadBedEnv, RUN_DIR } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
+import { startSilentStun } from './stun-host.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const num = (name, dflt) => (process.env[name] === undefined ? dflt : Number(process.env[name]));
@@ -29,7 +30,6 @@ const OPT = {
   soak: num('BENCH_SOAK', 1000),
   clients: (process.env.BENCH_CLIENTS || 'ttecphone,jssip,sipjs').split(','),
 };
-const STUN = { net: '10.203.0', bedIp: '10.203.0.1', stunIp: '10.203.0.2', port: 3478 };
 
 const env = loadBedEnv();
 if (!env) fail('the SIP test bed is not running: bash unit_testing/bed/bed.sh start');
@@ -197,51 +197,6 @@ function inviteTo200(file) {
   return [...calls.values()].filter((c) => c.sent !== undefined && c.answered !== undefined).map((c) => c.answered - c.sent);
 }
 
-// ---- the silent STUN server on a second test host ---------------------------------
-
-/**
- * A veth pair joins the bed's namespace (10.203.0.1/30, the browser's host) to a
- * namespace of its own (10.203.0.2/30) where a UDP socket on 3478 swallows every
- * STUN request and never answers. Nothing leaves the machine.
- */
-async function startSilentStun() {
-  const ns = `${env.BED_NETNS}-stun`;
-  const sh = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'pipe'] });
-  stopSilentStun(ns);
-  sh('netns', 'add', ns);
-  sh('link', 'add', 'ttecb0', 'type', 'veth', 'peer', 'name', 'ttecs0', 'netns', ns);
-  sh('addr', 'add', `${STUN.bedIp}/30`, 'dev', 'ttecb0');
-  sh('link', 'set', 'ttecb0', 'up');
-  sh('-n', ns, 'link', 'set', 'lo', 'up');
-  sh('-n', ns, 'addr', 'add', `${STUN.stunIp}/30`, 'dev', 'ttecs0');
-  sh('-n', ns, 'link', 'set', 'ttecs0', 'up');
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(HERE, 'silent-stun.mjs'), STUN.stunIp, String(STUN.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let received = 0;
-  let ready;
-  const up = new Promise((r) => { ready = r; });
-  child.stdout.on('data', (d) => {
-    for (const line of String(d).split('\n')) {
-      if (line.startsWith('listening')) ready();
-      const m = /^received (\d+)/.exec(line);
-      if (m) received = Number(m[1]);
-    }
-  });
-  await Promise.race([up, sleep(5000).then(() => { throw new Error('silent STUN server did not start'); })]);
-  return {
-    url: `stun:${STUN.stunIp}:${STUN.port}`,
-    received: () => received,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      stopSilentStun(ns);
-    },
-  };
-}
-function stopSilentStun(ns) {
-  try { execFileSync('ip', ['link', 'del', 'ttecb0'], { stdio: 'ignore' }); } catch { /* absent */ }
-  try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* absent */ }
-}
-
 // ---- one client session (a page) --------------------------------------------------
 
 async function openClient(browser, client, iceServers = [], { measurePayload = false } = {}) {
@@ -370,7 +325,7 @@ async function main() {
     if (OPT.stunCalls > 0) {
       // A browser of its own, started once the second test host exists: Chromium
       // reads the host's interfaces at start.
-      const stun = await startSilentStun();
+      const stun = await startSilentStun(env.BED_NETNS);
       const stunBrowser = await launchBrowser();
       try {
         await callRound(stunBrowser, [{ urls: stun.url }], OPT.stunCalls, 'stunCallMs');

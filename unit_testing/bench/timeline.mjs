@@ -5,10 +5,13 @@
 import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
+import { startSilentStun } from './stun-host.mjs';
 
 const env = loadBedEnv();
 const finesse = await startMockFinesse();
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
+// STUN=1: the silent STUN server of the benchmark is configured (iceServers).
+const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'] });
 for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone']);
@@ -56,7 +59,8 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   });
   const page = await context.newPage();
   const user = '3000';
-  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  if (stun) prefs += `&iceServers=${JSON.stringify([{ urls: stun.url }])}`;
   await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
   let frame;
   for (let t = 0; t < 400 && !frame; t++) {
@@ -83,3 +87,4 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
 }
 await browser.close();
 await finesse.stop();
+await stun?.stop();
