@@ -7,11 +7,3 @@ pub fn now() -> u64 {
         .map(|p| p.now().max(0.0) as u64)
         .unwrap_or(0)
 }
-
-/// `performance.now()` with its sub-millisecond precision.
-pub fn now_f64() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}

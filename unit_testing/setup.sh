@@ -76,7 +76,7 @@ npm_install() {  # dir: install from its lock file unless node_modules matches i
     fi
   fi
 }
-for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/e2e; do
+for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/e2e unit_testing/bench; do
   npm_install "$root/$dir"
 done
 

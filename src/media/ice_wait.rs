@@ -3,35 +3,87 @@
 //! Asterisk/Wazo and rtpengine do not trickle: candidates found after the
 //! answer is sent are lost. Waiting for gathering to complete can take
 //! seconds when a configured STUN/TURN server does not answer, which is what
-//! makes other phones slow to answer. So: go as soon as gathering completes,
-//! or [`SETTLE_MS`] after the first candidate appeared (more interfaces rarely
-//! come later than that), and never later than [`CAP_MS`].
+//! makes other phones slow to answer. So go as soon as one of these happens:
+//! - candidates are already there when the wait starts: the connection was
+//!   pre-created with a candidate pool (see `warm.rs`) and gathered while the
+//!   phone was idle, so nothing more is coming soon;
+//! - gathering completes;
+//! - the ICE connection is up: the offer carried the broker's candidates, a
+//!   check from one of ours succeeded, so the answer holds a working
+//!   candidate (Chrome also stops gathering at that point);
+//! - [`SETTLE_MS`] after the first candidate appeared (more interfaces rarely
+//!   come later than that);
+//! - [`CAP_MS`] after the start, even with no candidate at all.
+//!
+//! Event-driven (no polling): each of these is a DOM event or one timer.
 
-use gloo::timers::future::TimeoutFuture;
-use web_sys::{RtcIceGatheringState, RtcPeerConnection};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RtcIceConnectionState, RtcIceGatheringState, RtcPeerConnection};
 
 /// Extra time for more candidates after the first one.
-pub const SETTLE_MS: f64 = 40.0;
+pub const SETTLE_MS: u32 = 40;
 /// Upper bound on the whole wait, even with no candidate at all.
-pub const CAP_MS: f64 = 250.0;
-const POLL_MS: u32 = 5;
+pub const CAP_MS: u32 = 250;
+
+const EVENTS: [&str; 3] = [
+    "icecandidate",
+    "icegatheringstatechange",
+    "iceconnectionstatechange",
+];
 
 pub async fn gathered(pc: &RtcPeerConnection) {
-    let started = crate::clock::now_f64();
-    let mut first_candidate_at: Option<f64> = None;
-    loop {
-        if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-            return;
-        }
-        let now = crate::clock::now_f64();
-        if first_candidate_at.is_none() && has_candidate(pc) {
-            first_candidate_at = Some(now);
-        }
-        if first_candidate_at.is_some_and(|at| now - at >= SETTLE_MS) || now - started >= CAP_MS {
-            return;
-        }
-        TimeoutFuture::new(POLL_MS).await;
+    if ready(pc) || has_candidate(pc) {
+        return;
     }
+    let resolve: Rc<RefCell<Option<Function>>> = Rc::default();
+    let promise = Promise::new(&mut |ok, _| *resolve.borrow_mut() = Some(ok));
+    let finish: Rc<dyn Fn()> = Rc::new(move || {
+        if let Some(ok) = resolve.borrow_mut().take() {
+            let _ = ok.call0(&JsValue::NULL);
+        }
+    });
+    let settle: Rc<RefCell<Option<Timeout>>> = Rc::default();
+    let on_change = {
+        let (pc, finish, settle) = (pc.clone(), finish.clone(), settle.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            if ready(&pc) {
+                finish();
+            } else if settle.borrow().is_none() && has_candidate(&pc) {
+                let finish = finish.clone();
+                *settle.borrow_mut() = Some(Timeout::new(SETTLE_MS, move || finish()));
+            }
+        })
+    };
+    let callback: &Function = on_change.as_ref().unchecked_ref();
+    for event in EVENTS {
+        let _ = pc.add_event_listener_with_callback(event, callback);
+    }
+    let cap = {
+        let finish = finish.clone();
+        Timeout::new(CAP_MS, move || finish())
+    };
+    // Candidates may have come before the listeners were in place.
+    let _ = callback.call0(&JsValue::NULL);
+    let _ = JsFuture::from(promise).await;
+    for event in EVENTS {
+        let _ = pc.remove_event_listener_with_callback(event, callback);
+    }
+    drop(cap);
+    settle.borrow_mut().take();
+}
+
+fn ready(pc: &RtcPeerConnection) -> bool {
+    pc.ice_gathering_state() == RtcIceGatheringState::Complete
+        || (matches!(
+            pc.ice_connection_state(),
+            RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+        ) && has_candidate(pc))
 }
 
 fn has_candidate(pc: &RtcPeerConnection) -> bool {

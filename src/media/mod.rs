@@ -6,6 +6,7 @@
 //! stopped when the call is released.
 
 mod ice_wait;
+mod warm;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -47,7 +48,7 @@ impl CallMedia {
 
 struct Inner {
     calls: HashMap<CallId, Rc<CallMedia>>,
-    rtc_config: RtcConfiguration,
+    warm: warm::Warm,
     speaker: HtmlAudioElement,
     report: Rc<dyn Fn(MediaResult)>,
 }
@@ -66,7 +67,7 @@ impl Media {
         crate::devices::register_output(&speaker);
         Ok(Self(Rc::new(RefCell::new(Inner {
             calls: HashMap::new(),
-            rtc_config: rtc_configuration(ice_servers),
+            warm: warm::Warm::new(&rtc_configuration(ice_servers)),
             speaker,
             report: Rc::new(report),
         }))))
@@ -186,6 +187,7 @@ impl Media {
             if inner.calls.is_empty() {
                 inner.speaker.set_src_object(None);
             }
+            inner.warm.prepare();
         }
     }
 
@@ -258,7 +260,9 @@ impl Media {
     ) -> Result<Rc<CallMedia>, String> {
         let (pc, speaker) = {
             let inner = self.0.borrow();
-            let pc = RtcPeerConnection::new_with_configuration(&inner.rtc_config)
+            let pc = inner
+                .warm
+                .take()
                 .map_err(|e| format!("cannot create a peer connection: {}", js_error(&e)))?;
             (pc, inner.speaker.clone())
         };

@@ -25,6 +25,9 @@
 #   BED_RTPE_TO_WS / BED_RTPE_TO_UDP  rtpengine flags toward the browser / CUCM
 #   BED_RUN_DIR   state, logs, generated config [<bed>/run]
 #   BED_START_TIMEOUT  seconds to wait for each daemon [10]
+#   BED_EXTRA_USERS  FIRST:COUNT generated test users (load generator), e.g. 4000:2500
+#                 -> numbers 4000..6499, password test-password-<number> [none]
+#   BED_SHM_MB    Kamailio shared memory, MB [64; 128 + 100 KB per generated user]
 # Ports and mode of a running bed are written to $BED_RUN_DIR/ports.env.
 set -euo pipefail
 
@@ -50,6 +53,17 @@ BED_DOMAIN=${BED_DOMAIN:-127.0.0.1}
 BED_REALM=${BED_REALM:-ttecphone-bed}
 BED_MEDIA_IP=${BED_MEDIA_IP:-$IP}
 BED_START_TIMEOUT=${BED_START_TIMEOUT:-10}
+BED_EXTRA_USERS=${BED_EXTRA_USERS:-}
+extra_first=0 extra_count=0
+if [[ -n $BED_EXTRA_USERS ]]; then
+  [[ $BED_EXTRA_USERS =~ ^([0-9]{1,9}):([0-9]{1,6})$ ]] || die "BED_EXTRA_USERS must be FIRST:COUNT, e.g. 4000:2500 (got '$BED_EXTRA_USERS')"
+  extra_first=${BASH_REMATCH[1]} extra_count=${BASH_REMATCH[2]}
+fi
+# Shared memory: each WebSocket agent costs Kamailio about 82 KB of it (a 16 KB TCP
+# read buffer + a 64 KB WebSocket frame buffer + bookkeeping), measured with the loadgen.
+BED_SHM_MB=${BED_SHM_MB:-$((extra_count > 0 ? 128 + extra_count / 10 : 64))}
+# Per-process (pkg) memory: the generated users are script lines parsed into every process.
+BED_PKG_MB=$((8 + extra_count / 100))
 BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
 BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
 
@@ -144,6 +158,8 @@ BED_RTP_MAX=$BED_RTP_MAX
 BED_DOMAIN=$BED_DOMAIN
 BED_REALM=$BED_REALM
 BED_MEDIA_IP=$BED_MEDIA_IP
+BED_EXTRA_USERS=$BED_EXTRA_USERS
+BED_SHM_MB=$BED_SHM_MB
 BED_RUN_DIR=$RUN_DIR
 BED_KAMAILIO_CTL=unix:$RUN_DIR/kamailio_ctl
 EOF
@@ -158,6 +174,17 @@ gen_kamailio_cfg() {
     [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ ^[^\"\\]+$ ]] || die "bad line in users.conf for '$user'"
     users+="	\$sht(users=>$user) = \"$pass\";"$'\n'
   done <"$BED_DIR/users.conf"
+  # Generated identities for the load generator: the same rule, test-password-<number>.
+  local n
+  for ((n = extra_first; n < extra_first + extra_count; n++)); do
+    users+="	\$sht(users=>$n) = \"test-password-$n\";"$'\n'
+  done
+  # htable size is log2 of its buckets; a connection per agent plus headroom.
+  local bits=4 tcp_max=2048
+  while (((1 << bits) < (extra_count + 16) / 4 && bits < 16)); do bits=$((bits + 1)); done
+  ((extra_count * 2 + 256 > tcp_max)) && tcp_max=$((extra_count * 2 + 256))
+  # Through a file: thousands of generated users exceed one argument's size limit.
+  (umask 077; printf '%s' "$users" >"$RUN_DIR/users.cfg.part")
   # Escape for the sed replacement side (& and the | delimiter), then substitute.
   esc() { sed -e 's/[&|\\]/\\&/g' <<<"$1"; }
   local alias="# (no alias: the domain is the listen address)"
@@ -172,8 +199,12 @@ gen_kamailio_cfg() {
       -e "s|@@REALM@@|$(esc "$BED_REALM")|g" \
       -e "s|@@RTPE_TO_WS@@|$(esc "$BED_RTPE_TO_WS")|g" \
       -e "s|@@RTPE_TO_UDP@@|$(esc "$BED_RTPE_TO_UDP")|g" \
-      "$BED_DIR/kamailio.cfg" | awk -v users="$users" '{ if ($0 == "@@USERS@@") printf "%s", users; else print }' \
+      -e "s|@@USERS_HTABLE_BITS@@|$bits|g" \
+      -e "s|@@TCP_MAX@@|$tcp_max|g" \
+      "$BED_DIR/kamailio.cfg" | awk -v users_file="$RUN_DIR/users.cfg.part" \
+        '{ if ($0 == "@@USERS@@") { while ((getline line < users_file) > 0) print line } else print }' \
       >"$RUN_DIR/kamailio.cfg"
+  rm -f "$RUN_DIR/users.cfg.part"
   chmod 600 "$RUN_DIR/kamailio.cfg" # holds the (test) passwords
 }
 
@@ -213,7 +244,7 @@ init_presence_db() {
 start_kamailio() {
   gen_kamailio_cfg
   init_presence_db
-  if ! out=$(kamailio -c -f "$RUN_DIR/kamailio.cfg" 2>&1); then
+  if ! out=$(kamailio -c -M "$BED_PKG_MB" -f "$RUN_DIR/kamailio.cfg" 2>&1); then
     echo "$out" | tail -n 30 >&2
     do_stop >/dev/null 2>&1 || true
     die "generated kamailio.cfg does not parse (see above)"
@@ -221,7 +252,7 @@ start_kamailio() {
   # -DD: stay in the foreground (no daemonising) so the pid is ours; -E: log to stderr.
   # No -P: spawn already wrote the pid file, and Kamailio refuses to start when
   # its pid file names a live process (itself).
-  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m 64 -M 8
+  spawn kamailio kamailio -f "$RUN_DIR/kamailio.cfg" -Y "$RUN_DIR" -DD -E -m "$BED_SHM_MB" -M "$BED_PKG_MB"
   # Both listeners must answer: OPTIONS over UDP and over a real WebSocket (sip).
   wait_for kamailio in_bed node "$BED_DIR/bin/probe.mjs"
 

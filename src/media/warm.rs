@@ -1,0 +1,93 @@
+//! Warming: the next call's `RTCPeerConnection` is created ahead of time.
+//!
+//! Every connection gathers its host candidates, and done at answer time that
+//! lands between the INVITE and our 200 OK. So one connection is kept ready,
+//! created after each call with `iceCandidatePoolSize: 1`: it gathers its
+//! candidates while the phone is idle, and the answer only has to use them.
+//!
+//! What is *not* warmed: the microphone. Keeping it open while idle would show
+//! the browser's recording indicator for the whole shift and hold the device;
+//! it is opened when the SIP core asks for an answer (never for a call the
+//! policy rejects) and closed when the call ends.
+//!
+//! The idle connection holds a few UDP sockets and nothing else. It is replaced
+//! every [`REFRESH_MS`] so its candidates follow network changes (VPN, Wi-Fi).
+//!
+//! The first warm connection is made when the first call ends, not at start-up:
+//! Chrome gathers only restricted host candidates (default route only, hidden
+//! behind mDNS names a broker cannot resolve) for a connection created before
+//! the page has opened the microphone, even with the permission granted. The
+//! benchmark saw it: a connection pre-created at start-up had no candidate at
+//! all when the first call came, and that answer waited the whole ICE cap.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::timers::callback::Interval;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{RtcConfiguration, RtcPeerConnection};
+
+/// How long an idle pre-created connection is kept before it is replaced.
+pub const REFRESH_MS: u32 = 5 * 60 * 1000;
+
+struct Inner {
+    config: RtcConfiguration,
+    next: Option<RtcPeerConnection>,
+    _refresh: Option<Interval>,
+}
+
+/// Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Warm(Rc<RefCell<Inner>>);
+
+impl Warm {
+    /// Warming with the calls' configuration (a pooled copy); nothing is created yet.
+    pub fn new(config: &RtcConfiguration) -> Self {
+        let pooled: Object = Object::assign(&Object::new(), config);
+        let _ = Reflect::set(&pooled, &"iceCandidatePoolSize".into(), &1.into());
+        let warm = Warm(Rc::new(RefCell::new(Inner {
+            config: pooled.unchecked_into(),
+            next: None,
+            _refresh: None,
+        })));
+        let weak = Rc::downgrade(&warm.0);
+        let refresh = Interval::new(REFRESH_MS, move || {
+            if let Some(inner) = weak.upgrade() {
+                // Only a connection that exists is renewed (see above about permission).
+                let old = inner.borrow_mut().next.take();
+                if let Some(pc) = old {
+                    pc.close();
+                    Warm(inner).prepare();
+                }
+            }
+        });
+        warm.0.borrow_mut()._refresh = Some(refresh);
+        warm
+    }
+
+    /// The connection for a new call: the warm one if there is one, else a new one.
+    pub fn take(&self) -> Result<RtcPeerConnection, JsValue> {
+        let ready = self.0.borrow_mut().next.take();
+        match ready {
+            Some(pc) => Ok(pc),
+            None => RtcPeerConnection::new_with_configuration(&self.0.borrow().config),
+        }
+    }
+
+    /// Creates the next call's connection now, unless one is ready.
+    pub fn prepare(&self) {
+        let mut inner = self.0.borrow_mut();
+        if inner.next.is_none() {
+            inner.next = RtcPeerConnection::new_with_configuration(&inner.config).ok();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(pc) = self.next.take() {
+            pc.close();
+        }
+    }
+}

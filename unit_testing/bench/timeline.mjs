@@ -1,0 +1,90 @@
+// Diagnostic: where the gadget's time goes, load -> REGISTER (resource timings, WebSocket,
+// wasm start) and, with CALLS=n, INVITE -> 200 OK (getUserMedia, RTCPeerConnection steps,
+// ICE states, long tasks), as one timeline per load (LOADS=n). Runs inside the bed's namespace:
+//   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
+import { chromium } from 'playwright-core';
+import { loadBedEnv } from '../bed/lib/bed.mjs';
+import { startMockFinesse } from '../e2e/harness.mjs';
+import { startSilentStun } from './stun-host.mjs';
+
+const env = loadBedEnv();
+const finesse = await startMockFinesse();
+// STUN=1: the silent STUN server of the benchmark is configured (iceServers).
+const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'] });
+for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
+  const context = await browser.newContext();
+  await context.grantPermissions(['microphone']);
+  await context.addInitScript(() => {
+    const marks = (window.__marks = []);
+    const WS = window.WebSocket;
+    window.WebSocket = function (...a) {
+      marks.push(['ws-new', performance.now()]);
+      const ws = new WS(...a);
+      ws.addEventListener('open', () => marks.push(['ws-open', performance.now()]));
+      ws.addEventListener('message', (e) => marks.push([`ws-msg ${String(e.data).slice(0, 14)}`, performance.now()]));
+      const send = ws.send.bind(ws);
+      ws.send = (d) => { marks.push([`ws-send ${String(d).slice(0, 9)}`, performance.now()]); send(d); };
+      return ws;
+    };
+    window.WebSocket.prototype = WS.prototype;
+    const f = window.fetch;
+    window.fetch = (...a) => { marks.push([`fetch ${String(a[0].url || a[0]).slice(-30)}`, performance.now()]); return f(...a).then((r) => { marks.push(['fetch-done', performance.now()]); return r; }); };
+    const open = XMLHttpRequest.prototype.open;
+    XMLHttpRequest.prototype.open = function (m, u, ...r) { marks.push([`xhr ${String(u).slice(-30)}`, performance.now()]); this.addEventListener('loadend', () => marks.push(['xhr-done', performance.now()])); return open.call(this, m, u, ...r); };
+    const ws0 = WebAssembly.instantiateStreaming;
+    if (ws0) WebAssembly.instantiateStreaming = (...a) => { marks.push(['wasm-start', performance.now()]); return ws0(...a).then((r) => { marks.push(['wasm-ready', performance.now()]); return r; }); };
+    const md = navigator.mediaDevices;
+    if (md) {
+      const gum = md.getUserMedia.bind(md);
+      md.getUserMedia = (c) => { marks.push(['gUM', performance.now()]); return gum(c).then((x) => { marks.push(['gUM-done', performance.now()]); return x; }); };
+    }
+    const P = window.RTCPeerConnection;
+    if (P) {
+      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); return pc; };
+      window.RTCPeerConnection.prototype = P.prototype;
+      for (const m of ['setRemoteDescription', 'setLocalDescription', 'createAnswer']) {
+        const f = P.prototype[m];
+        P.prototype[m] = function (...a) { marks.push([m, performance.now()]); return f.apply(this, a).then((x) => { marks.push([`${m}-done`, performance.now()]); return x; }); };
+      }
+    }
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => marks.push([`longtask ${Math.round(e.duration)} ms`, e.startTime]))).observe({ type: 'longtask' });
+    } catch { /* not supported */ }
+    const AC = window.AudioContext;
+    if (AC) window.AudioContext = function (...a) { marks.push(['new-AudioContext', performance.now()]); return new AC(...a); };
+    new MutationObserver((_, obs) => { if (document.querySelector('.ttec-bar')) { marks.push(['bar', performance.now()]); obs.disconnect(); } }).observe(document, { subtree: true, childList: true });
+    new MutationObserver(() => { const w = document.querySelector('.ttec-registration__word'); if (w && marks.at(-1)?.[0] !== `reg ${w.textContent}`) marks.push([`reg ${w.textContent}`, performance.now()]); }).observe(document, { subtree: true, childList: true, characterData: true });
+    Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
+  });
+  const page = await context.newPage();
+  const user = '3000';
+  let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  if (stun) prefs += `&iceServers=${JSON.stringify([{ urls: stun.url }])}`;
+  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
+  let frame;
+  for (let t = 0; t < 400 && !frame; t++) {
+    frame = page.frames().find((f) => f.url().includes('/gadgets/ifr'));
+    if (!frame) await page.waitForTimeout(20);
+  }
+  await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
+  if (process.env.CALLS) {
+    const { runSipp } = await import('../bed/lib/bed.mjs');
+    for (let c = 0; c < Number(process.env.CALLS); c++) {
+      await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
+      const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300 });
+      await run.done;
+    }
+  }
+  await page.waitForTimeout(300);
+  const t = await frame.evaluate(() => ({
+    resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
+    nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),
+    marks: window.__marks.sort((a, b) => a[1] - b[1]).map(([n, at]) => [n, Math.round(at)]),
+  }));
+  console.log(JSON.stringify(t, null, 0).replaceAll('],[', '],\n ['));
+  await context.close();
+}
+await browser.close();
+await finesse.stop();
+await stun?.stop();
