@@ -442,6 +442,8 @@ fn on_event(
         }
         Event::CallHeld { .. } | Event::Dtmf { .. } => {}
         Event::Warning(_) => Stats::bump(&stats.warnings),
+        // Load-test agents watch nobody (supervisor preview only).
+        Event::PeerState { .. } => {}
     }
     false
 }
