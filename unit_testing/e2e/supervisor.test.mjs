@@ -53,8 +53,8 @@ async function boardFrame(page, timeoutMs = 15000) {
 function supervisorUrl() {
   const { env, finesse } = session;
   const team = AGENTS.map((a) => `${a.id}:${a.name}:${a.number}`).join(',');
-  // Extension 2900 through webrtcNumberRule +1000 gives the supervisor's SIP identity 3900.
-  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}&webrtcNumberRule=%2B1000`;
+  // Extension 2900 through the default webrtcNumberRule (+1000) gives the SIP identity 3900.
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
   return `${finesse.origin}/desktop/?supervisor=true&state=NOT_READY&team=${encodeURIComponent(team)}`
     + `&prefs=${encodeURIComponent(prefs)}`;
 }
@@ -79,6 +79,7 @@ describe('supervisor preview: the team board follows the agents\' phones', () =>
     await expectText(board, '.ttec-registration__number', '3900');
     figures.supervisorRegisteredMs = Date.now() - t0;
     assert.equal(await board.$('.ttec-bar'), null, 'preview shows the board, not the agent\'s bar');
+    assert.equal(await board.$('.ttec-registration__detail'), null, 'no "Ready to receive calls." on a preview line');
     for (const agent of AGENTS) {
       await expectText(board, `.ttec-board__row[data-agent="${agent.id}"] .ttec-board__number`, agent.number, 5000);
       await boardShows(agent, 'offline', Date.now(), 5000);

@@ -51,7 +51,7 @@
   /**
    * The supervisor the desktop starts as with `?supervisor=true` and no agent id: the bed's
    * supervisor SIP identity 3900 (password test-password-3900), reached from extension 2900
-   * through the gadget pref webrtcNumberRule=+1000; not a mobile agent, so the gadget previews.
+   * through the gadget's default webrtcNumberRule (+1000); not a mobile agent, so the gadget previews.
    */
   var SUPERVISOR_IDENTITY = {
     id: "supervisor3900",
