@@ -510,7 +510,11 @@ pub fn app() -> Html {
     html! {
         <ContextProvider<StoreContext> context={context}>
             if preview {
-                <RegistrationStatus registration={registration} webrtc_number={number} now={now} />
+                // Registered: no "Ready to receive calls." (a preview line takes none; the
+                // board's title says so); problems and progress keep their detail line.
+                <RegistrationStatus
+                    show_detail={!matches!(registration, Registration::Registered { .. })}
+                    registration={registration} webrtc_number={number} now={now} />
                 // "What agents see": the agent's bar in each state, read-only.
                 <TeamBoardView rows={rows}>
                     <ttecphone_components::Gallery items={ttecphone_components::gallery::samples()} />

@@ -87,6 +87,7 @@ suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
+suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # Benchmark and load generator smoke runs: they must produce figures without failures;
 # no speed is asserted (the real runs: unit_testing/bench/run.sh, unit_testing/loadgen/run.sh).
 suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.mjs && BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_SOAK=3 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'

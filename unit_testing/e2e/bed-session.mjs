@@ -52,8 +52,15 @@ export async function startSession() {
       return `${finesse.origin}/desktop/?agent=agent${number}&ext=${Number(number) - 1000}&webrtc=${number}`
         + `&state=${state}&prefs=${encodeURIComponent(all)}`;
     },
-    /** Opens the gadget in `page` and waits until it is Registered; resolves {frame, registeredMs}. */
+    /** Opens the gadget in `page` and waits until it is Registered; resolves {frame, registeredMs}.
+     *  `password`: the agent's Finesse password from the first gadget load (the mock's default is
+     *  test-password-3000; bed users have test-password-<number>). */
     async openPhone(page, options = {}) {
+      if (options.password !== undefined) {
+        await page.addInitScript((password) => {
+          if (window.top === window) window.mockFinesseInit = { password };
+        }, options.password);
+      }
       const t0 = Date.now();
       await page.goto(this.desktopUrl(options));
       const frame = await gadgetFrame(page);

@@ -27,6 +27,13 @@
   }
   var gadgetXml = params.gadget || "/3rdpartygadget/files/TTECPhone/gadget.xml";
 
+  // Test hook: a page may set window.mockFinesseInit = {password} before this script runs
+  // (e.g. Playwright addInitScript), so the first gadget load already has the right password.
+  var init = window.mockFinesseInit;
+  if (init && typeof init === "object" && init.password !== undefined) {
+    cfg.identity = Core.normaliseIdentity(cfg.identity, { password: init.password });
+  }
+
   var st = {
     identity: cfg.identity,
     agent: { state: cfg.state, pendingState: "", stateChangeTime: new Date().toISOString() },
@@ -34,6 +41,7 @@
     activeTab: cfg.activeTab,
     dialogs: [],
     dialogSeq: 0,
+    team: cfg.team,
     events: [],
     consoleLines: [],
     eventSeq: 0,
@@ -176,6 +184,26 @@
         applyState(requested, "", "gadget");
       }
     },
+    "team.get": function (d) {
+      var uri = "/finesse/api/Team/" + d.id;
+      if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
+        record("desktop", "REST GET " + uri, { status: 403, note: "only a supervisor of the team may read it" });
+        toGadget("team.data", { reqId: d.reqId, status: 403, errorType: "Forbidden", errorMessage: "Not a supervisor of team " + d.id });
+        return;
+      }
+      record("desktop", "REST GET " + uri, { status: 200 });
+      toGadget("team.data", { reqId: d.reqId, status: 200, data: teamData() });
+    },
+    "team.users.get": function (d) {
+      var uri = "/finesse/api/Team/" + d.id + "/Users";
+      if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
+        record("desktop", "REST GET " + uri, { status: 403 });
+        toGadget("team.users.data", { reqId: d.reqId, status: 403, users: [] });
+        return;
+      }
+      record("desktop", "REST GET " + uri, { status: 200, count: st.team.length });
+      toGadget("team.users.data", { reqId: d.reqId, status: 200, users: teamUsers() });
+    },
     "dialogs.get": function (d) {
       record("desktop", "REST GET /finesse/api/User/" + d.id + "/Dialogs", { status: 200, count: st.dialogs.length });
       toGadget("dialogs.data", { reqId: d.reqId, dialogs: st.dialogs });
@@ -241,6 +269,75 @@
     fillIdentityForm();
     renderState();
     return reloadGadget("identity");
+  }
+
+  // ------------------------------------------------------------------ supervised team
+  function teamData() {
+    var id = st.identity;
+    return { id: id.teamId, name: id.teamName, uri: "/finesse/api/Team/" + id.teamId };
+  }
+  function teamUsers() {
+    var team = teamData();
+    return st.team.map(function (m) { return Core.buildTeamUserData(m, team); });
+  }
+  /** Sends the whole roster; finesse.js adds, changes and deletes the collection's Users. */
+  function broadcastTeam() { toGadget("team.users.update", { teamId: st.identity.teamId, users: teamUsers() }); }
+
+  function setTeam(members) {
+    var team;
+    try {
+      team = Core.normaliseTeam(typeof members === "string" ? Core.parseTeamSpec(members) : members || []);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    var now = new Date().toISOString();
+    team.forEach(function (m) { m.stateChangeTime = now; });
+    st.team = team;
+    record("desktop", "team.roster", { teamId: st.identity.teamId, agents: team.map(function (m) { return m.id; }) });
+    renderTeam();
+    broadcastTeam();
+    return Promise.resolve();
+  }
+
+  /** Changes one team member ({state, firstName, …}); the supervisor's gadget sees a User change. */
+  function setTeamMember(id, patch) {
+    var i = st.team.map(function (m) { return m.id; }).indexOf(String(id));
+    if (i < 0) { return Promise.reject(new Error("no team member " + id)); }
+    var next;
+    try {
+      next = Core.normaliseTeamMember(Object.assign({}, st.team[i], patch || {}, { id: st.team[i].id }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    next.stateChangeTime = next.state !== st.team[i].state ? new Date().toISOString() : st.team[i].stateChangeTime;
+    st.team[i] = next;
+    record("desktop", "team.member", { id: next.id, state: next.state });
+    renderTeam();
+    broadcastTeam();
+    return Promise.resolve();
+  }
+
+  function renderTeam() {
+    var ul = $("team-list");
+    var sel = $("tm-agent");
+    var chosen = sel.value;
+    ul.textContent = "";
+    sel.textContent = "";
+    st.team.forEach(function (m) {
+      var li = document.createElement("li");
+      li.setAttribute("data-agent", m.id);
+      li.textContent = m.id + " " + (m.firstName + " " + m.lastName).trim() + " · ext " + m.extension +
+        (m.mobileAgentDialNumber ? " · WebRTC " + m.mobileAgentDialNumber : "") + " · " + (STATE_LABELS[m.state] || m.state);
+      ul.appendChild(li);
+      var o = document.createElement("option");
+      o.value = m.id;
+      o.textContent = m.id;
+      sel.appendChild(o);
+    });
+    if (chosen) { sel.value = chosen; }
+    $("f-team").value = st.team.map(function (m) {
+      return [m.id, (m.firstName + " " + m.lastName).trim(), m.mobileAgentDialNumber, m.extension, m.state].join(":");
+    }).join(",");
   }
 
   // ------------------------------------------------------------------ dialogs
@@ -408,6 +505,16 @@
       dropDialog(last.id);
       status("Dialog " + last.id + " dropped.");
     });
+    $("team-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      setTeam($("f-team").value).then(function () { status("Team roster applied."); }, function (err) { status("Not applied: " + err.message); });
+    });
+    $("tm-apply").addEventListener("click", function () {
+      var id = $("tm-agent").value;
+      if (!id) { status("No team member to change."); return; }
+      setTeamMember(id, { state: $("tm-state").value }).then(function () { status(id + " is " + $("tm-state").value + "."); },
+        function (err) { status("Not applied: " + err.message); });
+    });
     $("clear-log").addEventListener("click", function () { clearEvents(); status("Event log cleared."); });
     wireTestCall();
   }
@@ -497,6 +604,13 @@
     },
     /** Current iframe height in px as set by adjustHeight (null before the first call). */
     getGadgetHeight: function () { return st.height; },
+    /** Replaces the supervised team's agents: [{id, name | firstName+lastName, mobileAgentDialNumber,
+     *  extension, state}] or the text form "id:Name:number[:ext][:STATE],…". */
+    setTeam: setTeam,
+    /** Changes one team member, e.g. setTeamMember("agent3001", {state: "READY"}). */
+    setTeamMember: setTeamMember,
+    /** The supervised team's agents as the mock keeps them. */
+    getTeam: function () { return copy(st.team); },
     addDialog: addDialog,
     updateDialog: updateDialog,
     dropDialog: dropDialog,
@@ -511,6 +625,7 @@
   wire();
   fillIdentityForm();
   renderState();
+  renderTeam();
   if (loadError) { $("load-error").hidden = false; $("load-error").textContent = loadError; }
   if (cfg.ignoredPassword) {
     record("desktop", "config.warning", { message: "password is not accepted from the URL; use the panel or mockFinesse.setUser({password})" });

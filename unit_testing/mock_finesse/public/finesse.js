@@ -9,6 +9,9 @@
  *                                              addHandler/removeHandler, getters, setState, getDialogs
  *   finesse.restservices.User.States / WorkMode
  *   finesse.restservices.Dialogs / Dialog      collection shape, Dialog getters, Dialog.States
+ *   finesse.restservices.Team                  new Team({id, onLoad, onError}), getName, getUsers(handlers)
+ *   finesse.restservices.Users                 a team's Users collection: getCollection() {id: User},
+ *                                              onCollectionAdd/Delete, each User's 'change' handlers
  *   finesse.containerservices.ContainerServices init(), addHandler(Topics.ACTIVE_TAB, cb), …
  *   finesse.cslogger.ClientLogger              init(hub, id, config), log(), error()
  * The data comes from the mock desktop page (the QA panel is the source of truth) over
@@ -69,6 +72,8 @@
   bridge.on("user.data", settle);
   bridge.on("rest.response", settle);
   bridge.on("dialogs.data", settle);
+  bridge.on("team.data", settle);
+  bridge.on("team.users.data", settle);
 
   function later(fn) { setTimeout(fn, 0); }
   function safeCall(fn, arg, label) {
@@ -210,6 +215,13 @@
     if (!options || !options.id) { throw new Error("User: options.id is required"); }
     this._dialogs = null;
     var self = this;
+    if (options.data) {
+      // A member of a collection (e.g. a team's Users): built from the collection's data,
+      // no request of its own, loaded at once (as RestBase does with options.data).
+      this._data = options.data;
+      this._loaded = true;
+      return;
+    }
     liveUsers.push(this);
     bridge.event("User.new", { id: String(options.id), onLoad: typeof options.onLoad === "function", onChange: typeof options.onChange === "function" });
     request("user.get", { id: String(options.id) }, function (rsp) {
@@ -408,6 +420,107 @@
   bridge.on("dialog.update", function (msg) { liveDialogs.forEach(function (c) { if (c._loaded) { c._add(msg.data); } }); });
   bridge.on("dialog.delete", function (msg) { liveDialogs.forEach(function (c) { if (c._loaded) { c._delete(msg.data); } }); });
 
+  // ---------------------------------------------------------------- Team / Users
+  // GET /finesse/api/Team/{id} and /Team/{id}/Users: only for a supervisor of that team.
+  function Team(options) {
+    if (!(this instanceof Team)) { return new Team(options); }
+    initRestObject(this, options, "Team");
+    if (!options || options.id === undefined || options.id === null || options.id === "") { throw new Error("Team: options.id is required"); }
+    this._id = String(options.id);
+    this._users = null;
+    var self = this;
+    bridge.event("Team.new", { id: this._id, onLoad: typeof options.onLoad === "function" });
+    request("team.get", { id: this._id }, function (rsp) {
+      if (rsp.status === 200 && rsp.data) {
+        self._data = rsp.data;
+        self._loaded = true;
+        self._loadNotifier.notifyListeners(self, "Team onLoad");
+      } else {
+        bridge.event("Team.onError", { id: self._id, status: rsp.status });
+        self._errorNotifier.notifyListeners({ status: rsp.status, content: "", object: null,
+          error: { errorType: rsp.errorType || "Error", errorMessage: rsp.errorMessage || "" } }, "Team onError");
+      }
+    });
+  }
+  mixin(Team.prototype, restBaseMethods);
+  mixin(Team.prototype, {
+    getName: function () { this.isLoaded(); return Utilities.convertNullToEmptyString(this._data.name); },
+    /** The team's Users collection; the handlers apply only when it is first created (as in finesse.js). */
+    getUsers: function (callbacks) {
+      this.isLoaded();
+      var options = callbacks || {};
+      options.parentObj = this;
+      if (this._users === null) { this._users = new Users(options); }
+      return this._users;
+    }
+  });
+  finesse.restservices.Team = Team;
+
+  var liveTeamUsers = [];
+  function Users(options) {
+    initRestObject(this, options, "Users");
+    this._collection = {};
+    this.length = 0;
+    this._collectionAddNotifier = new Notifier();
+    this._collectionDeleteNotifier = new Notifier();
+    if (typeof options.onCollectionAdd === "function") { this._collectionAddNotifier.addListener(options.onCollectionAdd); }
+    if (typeof options.onCollectionDelete === "function") { this._collectionDeleteNotifier.addListener(options.onCollectionDelete); }
+    this._parent = options.parentObj;
+    this._teamId = this._parent ? this._parent._id : "";
+    liveTeamUsers.push(this);
+    var self = this;
+    bridge.event("Team.getUsers", { id: this._teamId, onLoad: typeof options.onLoad === "function" });
+    request("team.users.get", { id: this._teamId }, function (rsp) {
+      if (rsp.status !== 200) {
+        self._errorNotifier.notifyListeners({ status: rsp.status, content: "", object: null, error: { errorType: "Error", errorMessage: "" } }, "Users onError");
+        return;
+      }
+      (rsp.users || []).forEach(function (u) { self._put(u, false); });
+      self._loaded = true;
+      self._loadNotifier.notifyListeners(self, "Users onLoad");
+    });
+  }
+  mixin(Users.prototype, restBaseMethods);
+  mixin(Users.prototype, {
+    getCollection: function () { return this._collection; },
+    addHandler: Dialogs.prototype.addHandler,
+    removeHandler: Dialogs.prototype.removeHandler,
+    _put: function (data, notify) {
+      var id = String(data.loginId);
+      var existing = this._collection[id];
+      if (existing) {
+        if (JSON.stringify(existing._data) === JSON.stringify(data)) { return; }
+        existing._data = data;
+        bridge.event("User.onChange", { id: id, state: data.state, handlers: existing._changeNotifier._listeners.length });
+        existing._changeNotifier.notifyListeners(existing, "User onChange");
+        return;
+      }
+      var user = new User({ id: id, data: data });
+      this._collection[id] = user;
+      this.length += 1;
+      if (notify) { this._collectionAddNotifier.notifyListeners(user, "Users onCollectionAdd"); }
+    },
+    /** A roster update from Finesse: adds, changes and deletes Users to match `users`. */
+    _sync: function (users) {
+      var self = this;
+      var keep = {};
+      users.forEach(function (u) { keep[String(u.loginId)] = true; self._put(u, true); });
+      Object.keys(this._collection).forEach(function (id) {
+        if (keep[id]) { return; }
+        var gone = self._collection[id];
+        delete self._collection[id];
+        self.length -= 1;
+        self._collectionDeleteNotifier.notifyListeners(gone, "Users onCollectionDelete");
+      });
+    }
+  });
+  finesse.restservices.Users = Users;
+  bridge.on("team.users.update", function (msg) {
+    liveTeamUsers.forEach(function (c) {
+      if (c._loaded && String(c._teamId) === String(msg.teamId)) { c._sync(msg.users || []); }
+    });
+  });
+
   // ---------------------------------------------------------------- ContainerServices
   var Topics = {
     ACTIVE_TAB: "finesse.containerservices.activeTab",
@@ -469,6 +582,10 @@
         roles: { role: ["Agent"] },
         mobileAgent: cfg.mobileAgentMode ? { mode: cfg.mobileAgentMode, dialNumber: cfg.mobileAgentDialNumber } : undefined
       } });
+    } else if (kind === "team.get") {
+      settle({ reqId: data.reqId, status: 403 });
+    } else if (kind === "team.users.get") {
+      settle({ reqId: data.reqId, status: 403, users: [] });
     } else if (kind === "dialogs.get") {
       settle({ reqId: data.reqId, dialogs: [] });
     } else {

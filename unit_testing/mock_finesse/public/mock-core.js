@@ -48,6 +48,28 @@
   };
   var DEFAULT_STATE = "NOT_READY";
 
+  /**
+   * The supervisor the desktop starts as with `?supervisor=true` and no agent id: the bed's
+   * supervisor SIP identity 3900 (password test-password-3900), reached from extension 2900
+   * through the gadget's default webrtcNumberRule (+1000); not a mobile agent, so the gadget previews.
+   */
+  var SUPERVISOR_IDENTITY = {
+    id: "supervisor3900",
+    firstName: "Test",
+    lastName: "Supervisor",
+    extension: "2900",
+    password: "test-password-3900",
+    mobileAgent: false,
+    mobileAgentMode: "CALL_BY_CALL",
+    mobileAgentDialNumber: "",
+    supervisor: true,
+    teamId: "1",
+    teamName: "Team One",
+    locale: "en_US"
+  };
+  /** The team a default supervisor supervises: bed agents 3001 and 3002. */
+  var DEFAULT_TEAM_SPEC = "agent3001:Alice Agent:3001,agent3002:Bob Agent:3002";
+
   function isState(s) {
     return typeof s === "string" && Object.prototype.hasOwnProperty.call(STATES, s);
   }
@@ -180,6 +202,93 @@
     };
   }
 
+  /**
+   * A team member as the mock keeps it: {id, firstName, lastName, extension,
+   * mobileAgentDialNumber, state}. `extension` defaults to the dial number minus 1000 (the
+   * bed's convention, 3001 -> 2001), the state to NOT_READY.
+   */
+  function normaliseTeamMember(m) {
+    if (!m || typeof m !== "object") { throw new Error("a team member must be an object"); }
+    var id = String(m.id === undefined || m.id === null ? "" : m.id).trim();
+    if (!id) { throw new Error("a team member needs an id"); }
+    var dial = String(m.mobileAgentDialNumber || m.dialNumber || m.webrtc || "").trim();
+    var ext = m.extension !== undefined && m.extension !== null ? String(m.extension).trim()
+      : (/^[0-9]+$/.test(dial) && Number(dial) > 1000 ? String(Number(dial) - 1000) : "");
+    var state = String(m.state || DEFAULT_STATE).toUpperCase();
+    if (!isState(state) || state === "LOGIN") { throw new Error("team member " + id + ": unknown Finesse state " + m.state); }
+    var first = m.firstName;
+    var last = m.lastName;
+    if (first === undefined && m.name !== undefined) {
+      var parts = String(m.name).trim().split(/\s+/);
+      first = parts.shift() || "";
+      last = parts.join(" ");
+    }
+    return {
+      id: id,
+      firstName: String(first || "").trim(),
+      lastName: String(last || "").trim(),
+      extension: ext,
+      mobileAgentDialNumber: dial,
+      state: state
+    };
+  }
+
+  /** Normalises a roster (array of members); ids must be unique. */
+  function normaliseTeam(members) {
+    if (!Array.isArray(members)) { throw new Error("a team is an array of members"); }
+    var seen = {};
+    return members.map(function (m) {
+      var out = normaliseTeamMember(m);
+      if (seen[out.id]) { throw new Error("team member " + out.id + " is listed twice"); }
+      seen[out.id] = true;
+      return out;
+    });
+  }
+
+  /**
+   * Parses a roster from text: members separated by ",", each `id:Name:dialNumber[:ext][:STATE]`
+   * (e.g. "agent3001:Alice:3001,agent3002:Bob Lee:3002:2002:READY").
+   */
+  function parseTeamSpec(text) {
+    var members = String(text || "").split(",").map(function (x) { return x.trim(); }).filter(Boolean).map(function (entry) {
+      var f = entry.split(":");
+      if (f.length < 3) { throw new Error("team member \"" + entry + "\" must be id:Name:dialNumber[:extension][:STATE]"); }
+      var m = { id: f[0], name: f[1], mobileAgentDialNumber: f[2] };
+      f.slice(3).forEach(function (x) {
+        if (isState(String(x).toUpperCase())) { m.state = x; } else { m.extension = x; }
+      });
+      return m;
+    });
+    return normaliseTeam(members);
+  }
+
+  /**
+   * A member of GET /finesse/api/Team/{id}/Users as finesse.js hands it to the gadget:
+   * the User resource shape (a mobile agent carries mobileAgent {mode, dialNumber}).
+   */
+  function buildTeamUserData(member, team) {
+    team = team || {};
+    var data = {
+      uri: "/finesse/api/User/" + member.id,
+      loginId: member.id,
+      loginName: member.id,
+      firstName: member.firstName,
+      lastName: member.lastName,
+      extension: member.extension,
+      state: member.state,
+      pendingState: "",
+      stateChangeTime: member.stateChangeTime || new Date().toISOString(),
+      reasonCodeId: "-1",
+      teamId: team.id || "",
+      teamName: team.name || "",
+      roles: { role: ["Agent"] }
+    };
+    if (member.mobileAgentDialNumber) {
+      data.mobileAgent = { mode: "CALL_BY_CALL", dialNumber: member.mobileAgentDialNumber };
+    }
+    return data;
+  }
+
   /** Parses "a=1&b=two" (or "?a=1") into {a:"1", b:"two"}; later keys win. */
   function parseQuery(qs) {
     var out = {};
@@ -219,7 +328,16 @@
     Object.keys(map).forEach(function (k) {
       if (q[k] !== undefined) { patch[map[k]] = q[k]; }
     });
-    var identity = normaliseIdentity(DEFAULT_IDENTITY, patch);
+    // A supervisor with no agent id given starts as the bed's supervisor (3900) with a team.
+    var asSupervisor = q.supervisor !== undefined && toBool(q.supervisor) && q.agent === undefined && q.id === undefined;
+    // `team` is a roster when it lists members (id:Name:number,…), else the team id.
+    var teamSpec = q.roster !== undefined ? q.roster : undefined;
+    if (q.team !== undefined && q.team.indexOf(":") >= 0) {
+      teamSpec = q.team;
+      if (patch.teamId === q.team) { delete patch.teamId; }
+    }
+    var identity = normaliseIdentity(asSupervisor ? SUPERVISOR_IDENTITY : DEFAULT_IDENTITY, patch);
+    var team = parseTeamSpec(teamSpec !== undefined ? teamSpec : (identity.supervisor ? DEFAULT_TEAM_SPEC : ""));
     var state = q.state ? String(q.state).toUpperCase() : DEFAULT_STATE;
     if (!isState(state) || state === "LOGIN") { throw new Error("unknown initial state " + q.state); }
     return {
@@ -227,6 +345,7 @@
       state: state,
       prefs: q.prefs !== undefined ? parseQuery(q.prefs) : {},
       activeTab: q.activeTab !== undefined ? toBool(q.activeTab) : false,
+      team: team,
       ignoredPassword: q.password !== undefined
     };
   }
@@ -272,6 +391,12 @@
     CLIENT_SETTABLE: CLIENT_SETTABLE,
     DEFAULT_IDENTITY: DEFAULT_IDENTITY,
     DEFAULT_STATE: DEFAULT_STATE,
+    SUPERVISOR_IDENTITY: SUPERVISOR_IDENTITY,
+    DEFAULT_TEAM_SPEC: DEFAULT_TEAM_SPEC,
+    normaliseTeamMember: normaliseTeamMember,
+    normaliseTeam: normaliseTeam,
+    parseTeamSpec: parseTeamSpec,
+    buildTeamUserData: buildTeamUserData,
     isState: isState,
     base64Utf8: base64Utf8,
     authorizationFor: authorizationFor,

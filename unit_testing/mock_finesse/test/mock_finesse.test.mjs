@@ -296,6 +296,52 @@ describe('MockFinesseCore (desktop logic)', () => {
   });
 });
 
+describe('MockFinesseCore: supervisor and team roster', () => {
+  test('?supervisor=true alone is the bed supervisor 3900 with agents 3001 and 3002', () => {
+    const c = Core.desktopConfigFromQuery('?supervisor=true');
+    assert.equal(c.identity.id, 'supervisor3900');
+    assert.equal(c.identity.extension, '2900');
+    assert.equal(c.identity.password, 'test-password-3900');
+    assert.equal(c.identity.mobileAgent, false);
+    assert.equal(c.identity.supervisor, true);
+    assert.deepEqual(JSON.parse(JSON.stringify(c.team.map((m) => [m.id, m.firstName, m.mobileAgentDialNumber, m.extension, m.state]))),
+      [['agent3001', 'Alice', '3001', '2001', 'NOT_READY'], ['agent3002', 'Bob', '3002', '2002', 'NOT_READY']]);
+    // An agent (no supervisor role) has no team; an explicit agent id keeps the agent defaults.
+    assert.deepEqual([...Core.desktopConfigFromQuery('').team], []);
+    assert.equal(Core.desktopConfigFromQuery('?agent=sup1&supervisor=1').identity.password, PASSWORD);
+  });
+
+  test('team= is a roster when it lists members, else the team id', () => {
+    const c = Core.desktopConfigFromQuery('?supervisor=1&team=agent3003:Carol%20Ng:3003:1003:ready,x:Y:3009');
+    assert.equal(c.identity.teamId, '1', 'a roster does not become the team id');
+    assert.deepEqual(JSON.parse(JSON.stringify(c.team)), [
+      { id: 'agent3003', firstName: 'Carol', lastName: 'Ng', extension: '1003', mobileAgentDialNumber: '3003', state: 'READY' },
+      { id: 'x', firstName: 'Y', lastName: '', extension: '2009', mobileAgentDialNumber: '3009', state: 'NOT_READY' }]);
+    assert.equal(Core.desktopConfigFromQuery('?team=7').identity.teamId, '7');
+    assert.equal(Core.desktopConfigFromQuery('?team=7&roster=a:A:3001').team[0].id, 'a');
+    assert.throws(() => Core.desktopConfigFromQuery('?team=a:b'), /id:Name:dialNumber/);
+    assert.throws(() => Core.parseTeamSpec('a:A:3001:BOGUS_STATE_1:LOGIN'), /unknown Finesse state/);
+    assert.throws(() => Core.normaliseTeam([{ id: 'a' }, { id: 'a' }]), /listed twice/);
+    assert.throws(() => Core.normaliseTeam([{ name: 'nobody' }]), /needs an id/);
+    assert.throws(() => Core.normaliseTeam('a'), /array/);
+  });
+
+  test('team Users have the User resource shape; mobile agents carry their dial number', () => {
+    const [a, b] = Core.normaliseTeam([{ id: 'agent3001', name: 'Alice', mobileAgentDialNumber: '3001', state: 'talking' },
+      { id: 'agent1005', firstName: 'Dan', extension: '1005' }]);
+    const ua = Core.buildTeamUserData(a, { id: '1', name: 'Team One' });
+    assert.equal(ua.loginId, 'agent3001');
+    assert.equal(ua.state, 'TALKING');
+    assert.equal(ua.extension, '2001');
+    assert.deepEqual({ ...ua.mobileAgent }, { mode: 'CALL_BY_CALL', dialNumber: '3001' });
+    assert.equal(ua.teamId, '1');
+    const ub = Core.buildTeamUserData(b, {});
+    assert.equal(ub.mobileAgent, undefined);
+    assert.equal(ub.extension, '1005');
+    assert.ok(!('password' in ua) && !('password' in ub));
+  });
+});
+
 describe('finesse.js and the gadget container in a fake iframe', () => {
   let mock;
   let finesseJs;
@@ -480,6 +526,64 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     win.deliver('dialog.delete', { data: { ...d, state: 'DROPPED' } });
     assert.deepEqual(win.json('log'), ['load 0', 'add 10001 ALERTING 5551234567>1000 1000', 'del 10001 DROPPED']);
     assert.equal(win.run('Object.keys(dialogs.getCollection()).length'), 0);
+    win.dispose();
+  });
+
+  test('Team: getSupervisedTeams -> new Team -> getUsers -> getCollection, with User change handlers', async () => {
+    const win = bootGadget();
+    const sup = Core.normaliseIdentity(Core.SUPERVISOR_IDENTITY, {});
+    const team = Core.parseTeamSpec(Core.DEFAULT_TEAM_SPEC).map((m) => ({ ...m, stateChangeTime: '2026-01-01T00:00:00.000Z' }));
+    const teamInfo = { id: '1', name: 'Team One' };
+    const users = (members) => members.map((m) => Core.buildTeamUserData(m, teamInfo));
+    win.run(`finesse.clientservices.ClientServices.init(finesse.gadget.Config);
+      var log = []; var users = null; var teamObj = null;
+      var me = new finesse.restservices.User({ id: "supervisor3900", onLoad: function (u) {
+        u.getSupervisedTeams().forEach(function (t) {
+          teamObj = new finesse.restservices.Team({ id: t.id, onLoad: function (team) {
+            log.push("team " + team.getId() + " " + team.getName());
+            team.getUsers({
+              onLoad: function (c) {
+                users = c;
+                var col = c.getCollection();
+                Object.keys(col).forEach(function (id) {
+                  var u = col[id];
+                  log.push("user " + u.getId() + " " + u.getFirstName() + " " + u.getExtension() + " " + u.getMobileAgentDialNumber() + " " + u.getState());
+                  u.addHandler("change", function (x) { log.push("change " + x.getId() + " " + x.getState()); });
+                });
+              },
+              onCollectionAdd: function (u) { log.push("add " + u.getId()); },
+              onCollectionDelete: function (u) { log.push("del " + u.getId()); } });
+          } });
+        });
+      } });`);
+    win.deliver('user.data', { reqId: win.last('user.get').reqId, status: 200, data: Core.buildUserData(sup, {}) });
+    assert.equal(win.last('team.get').id, '1');
+    assert.throws(() => win.run('teamObj.getUsers()'), /not loaded yet/);
+    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 200, data: { id: '1', name: 'Team One', uri: '/finesse/api/Team/1' } });
+    assert.equal(win.last('team.users.get').id, '1');
+    win.deliver('team.users.data', { reqId: win.last('team.users.get').reqId, status: 200, users: users(team) });
+    assert.equal(win.run('teamObj.getUsers() === users'), true, 'one Users collection per team');
+    assert.equal(win.run('users.length'), 2);
+    // A roster update: one state change, another team's update ignored, then an add and a delete.
+    win.deliver('team.users.update', { teamId: '1', users: users([{ ...team[0], state: 'READY' }, team[1]]) });
+    win.deliver('team.users.update', { teamId: '1', users: users([{ ...team[0], state: 'READY' }, team[1]]) });
+    win.deliver('team.users.update', { teamId: '2', users: [] });
+    const carol = { ...Core.normaliseTeamMember({ id: 'agent3003', name: 'Carol', mobileAgentDialNumber: '3003' }), stateChangeTime: team[0].stateChangeTime };
+    win.deliver('team.users.update', { teamId: '1', users: users([{ ...team[0], state: 'READY' }, carol]) });
+    assert.deepEqual(win.json('log'), ['team 1 Team One',
+      'user agent3001 Alice 2001 3001 NOT_READY', 'user agent3002 Bob 2002 3002 NOT_READY',
+      'change agent3001 READY', 'add agent3003', 'del agent3002']);
+    assert.deepEqual(win.json('Object.keys(users.getCollection()).sort()'), ['agent3001', 'agent3003']);
+    win.dispose();
+  });
+
+  test('Team: a refused team (not its supervisor) calls onError, never onLoad', () => {
+    const win = bootGadget();
+    win.run(`finesse.clientservices.ClientServices.init(finesse.gadget.Config); var out = [];
+      new finesse.restservices.Team({ id: "9", onLoad: function () { out.push("load"); }, onError: function (e) { out.push(e.status); } });`);
+    assert.throws(() => win.run('new finesse.restservices.Team({})'), /options.id is required/);
+    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 403, errorType: 'Forbidden' });
+    assert.deepEqual(win.json('out'), [403]);
     win.dispose();
   });
 
