@@ -7,11 +7,6 @@ import path from 'node:path';
 import { bedRunning, failureContext, inBedNamespace, loadBedEnv, RUN_DIR, runSipp } from '../bed/lib/bed.mjs';
 import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
 
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-};
-
 /** Chromium flags for WebRTC inside the bed's loopback-only namespace. */
 export const WEBRTC_ARGS = [
   '--allow-loopback-in-peer-connection',
@@ -97,23 +92,6 @@ export function brokerRequests(method) {
   return (log.match(new RegExp(`<script>: REQ ${method} `, 'g')) ?? []).length;
 }
 
-/** ms between sipp sending the INVITE and receiving the 200 OK, from sipp's message trace. */
-export function inviteTo200Ms(run) {
-  const text = fs.readFileSync(run.files.messages, 'utf8');
-  const blocks = text.split(/^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$/m);
-  const time = (stamp) => {
-    const [whole, frac = '0'] = stamp.split('.');
-    return Date.parse(`${whole.replace(' ', 'T')}Z`) + Number(`0.${frac}`) * 1000;
-  };
-  let sent, answered;
-  for (let i = 1; i + 1 < blocks.length; i += 2) {
-    const body = blocks[i + 1];
-    if (sent === undefined && /message sent[^\n]*\n\s*\n?\s*INVITE /.test(body)) sent = time(blocks[i]);
-    if (answered === undefined && /message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/.test(body)) {
-      answered = time(blocks[i]);
-    }
-  }
-  return sent !== undefined && answered !== undefined ? answered - sent : undefined;
-}
 
 export { expectText, gadgetFrame, failureContext };
+export { inviteTo200Ms, median } from './harness.mjs';

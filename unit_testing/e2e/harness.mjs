@@ -124,17 +124,21 @@ export const median = (xs) => {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
 
-/** ms between sipp sending the INVITE and receiving its 200 OK, from sipp's message trace. */
-export function inviteTo200Ms(sipp) {
-  const text = fs.readFileSync(sipp.files.messages, 'utf8');
+/** ms between sipp sending the INVITE and receiving the 200 OK, from sipp's message trace. */
+export function inviteTo200Ms(run) {
+  const text = fs.readFileSync(run.files.messages, 'utf8');
   const blocks = text.split(/^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$/m);
+  const time = (stamp) => {
+    const [whole, frac = '0'] = stamp.split('.');
+    return Date.parse(`${whole.replace(' ', 'T')}Z`) + Number(`0.${frac}`) * 1000;
+  };
   let sent, answered;
   for (let i = 1; i + 1 < blocks.length; i += 2) {
-    const at = Date.parse(blocks[i].replace(' ', 'T') + 'Z');
-    const frac = Number(`0.${blocks[i].split('.')[1]}`) * 1000 % 1;
     const body = blocks[i + 1];
-    if (sent === undefined && /^\s*UDP message sent[^\n]*\n\s*\n?\s*INVITE /m.test(body)) sent = at + frac;
-    if (answered === undefined && /^\s*UDP message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [^\n]*\n[\s\S]*CSeq: \d+ INVITE/m.test(body)) answered = at + frac;
+    if (sent === undefined && /message sent[^\n]*\n\s*\n?\s*INVITE /.test(body)) sent = time(blocks[i]);
+    if (answered === undefined && /message received[^\n]*\n\s*\n?\s*SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/.test(body)) {
+      answered = time(blocks[i]);
+    }
   }
   return sent !== undefined && answered !== undefined ? answered - sent : undefined;
 }
