@@ -182,6 +182,26 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     }
   });
 
+  test('a refused refresh falls back to one fresh login with the Finesse credentials; the phone stays registered', async () => {
+    stub.configure({ tokenLifetimeS: 5, rejectRefresh: true });
+    const fresh = await browser.context.newPage();
+    try {
+      const { frame } = await openGadget(fresh);
+      const first = JSON.parse(await cachedSession(frame));
+      stub.reset();
+      await waitFor('a refused refresh at the stub', () => stub.stats().refreshFailures >= 1, 8000);
+      await waitFor('a fresh login', () => stub.stats().logins >= 1, 3000);
+      const second = JSON.parse(await cachedSession(frame));
+      assert.notEqual(second.token, first.token, 'the cached token was not replaced');
+      assert.equal(stub.stats().logins, 1, 'exactly one fresh login per refused refresh');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      await fresh.goto('about:blank');
+    } finally {
+      stub.configure({ tokenLifetimeS: null, rejectRefresh: false });
+      await fresh.close();
+    }
+  });
+
   for (const [name, options, kind, text, endText] of [
     ['microphone denied', { fakeUi: false }, 'microphone-denied', /^The browser blocks the microphone/, 'Call not answered: the microphone is blocked.'],
     ['no microphone', { fakeDevices: false }, 'no-microphone', /^No microphone found/, 'Call not answered: no microphone found.'],

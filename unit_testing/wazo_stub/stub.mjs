@@ -51,6 +51,7 @@ function isoLocal(ms) { return new Date(ms).toISOString().replace('Z', ''); }
 /**
  * Starts the stub. Options: port (0 = free), host, users (array or users.conf path),
  * tokenLifetimeS (caps the granted expiration; short for token-expiry tests),
+ * configure({rejectRefresh}) refuses every refresh token (401), like wazo-auth after a restart,
  * engine ('current' = auth_section_options, 'legacy' = top-level username/secret, before 20.13),
  * wsTarget ('ws://127.0.0.1:8080/' — where /api/asterisk/ws is proxied; none = 502).
  * Returns { origin, port, host, stats(), reset(), configure(opts), tokens(), users, close() }.
@@ -64,6 +65,8 @@ export async function startWazoStub(options = {}) {
     wsTarget: options.wsTarget ?? null,
     // Answer the next N API requests with 503 (broker "unreachable" for retry tests).
     unavailable: 0,
+    // Refuse every refresh token (as wazo-auth does after a restart or a revoked session).
+    rejectRefresh: false,
   };
   const tokens = new Map(); // token -> session
   const refreshTokens = new Map(); // refresh token -> { user, clientId }
@@ -153,7 +156,7 @@ export async function startWazoStub(options = {}) {
     const options = { expiration: body.expiration, accessType: body.access_type, clientId: body.client_id, remote: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     if (body.refresh_token !== undefined) {
       const entry = refreshTokens.get(body.refresh_token);
-      if (!entry || entry.clientId !== body.client_id) { counters.refreshFailures++; return authFailed(res); }
+      if (!entry || entry.clientId !== body.client_id || settings.rejectRefresh) { counters.refreshFailures++; return authFailed(res); }
       counters.refreshes++;
       return send(res, 200, issue(entry.user, { ...options, refreshToken: body.refresh_token }));
     }
@@ -284,6 +287,7 @@ export async function startWazoStub(options = {}) {
     if ('tokenLifetimeS' in patch) settings.tokenLifetimeS = patch.tokenLifetimeS ? Number(patch.tokenLifetimeS) : null;
     if ('engine' in patch) settings.engine = patch.engine === 'legacy' ? 'legacy' : 'current';
     if ('unavailable' in patch) settings.unavailable = Math.max(0, Number(patch.unavailable) || 0);
+    if ('rejectRefresh' in patch) settings.rejectRefresh = Boolean(patch.rejectRefresh);
     if ('expireAll' in patch && patch.expireAll) for (const s of tokens.values()) s.expiresAt = 0;
   }
 
