@@ -3,9 +3,9 @@
 //! and the driver's hang-up and DTMF commands.
 
 use super::incoming::write_dialog_headers;
-use super::{Call, ClientRequest, MediaWait, Phase, Purpose, ServerInvite, ServerUpdate};
+use super::{Call, MediaWait, Phase, Purpose, ServerInvite, ServerUpdate};
 use crate::api::{EndReason, Event, MediaRequest};
-use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_OPTIONS, T1_MS, TRANSACTION_TIMEOUT_MS};
+use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_OPTIONS, T1_MS};
 use crate::session_timer::{self, UasNegotiation};
 use crate::time::{Instant, RandomExt};
 use crate::transaction::TxnKey;
@@ -302,13 +302,7 @@ impl Call {
         }
         let (b, _, cseq) = self.dialog.request(Method::Bye, ctx);
         ctx.send(b.finish(None));
-        let deadline = now.plus(TRANSACTION_TIMEOUT_MS);
-        self.pending.push(ClientRequest {
-            method: Method::Bye,
-            cseq,
-            deadline,
-            purpose: Purpose::Bye,
-        });
+        self.track_request(Method::Bye, cseq, Purpose::Bye, now);
     }
 
     /// RFC 4028 refresh when we are the refresher: UPDATE without a body if the peer
@@ -343,13 +337,7 @@ impl Call {
             _ => None,
         };
         ctx.send(b.finish(body));
-        let deadline = now.plus(TRANSACTION_TIMEOUT_MS);
-        self.pending.push(ClientRequest {
-            method,
-            cseq,
-            deadline,
-            purpose: Purpose::Refresh,
-        });
+        self.track_request(method, cseq, Purpose::Refresh, now);
     }
 
     /// `Command::HangUp`, whatever the phase.
@@ -390,13 +378,7 @@ impl Call {
             let (b, _, cseq) = self.dialog.request(Method::Info, ctx);
             let body = format!("Signal={}\r\nDuration=160\r\n", digit.to_ascii_uppercase());
             ctx.send(b.finish(Some(("application/dtmf-relay", &body))));
-            let deadline = now.plus(TRANSACTION_TIMEOUT_MS);
-            self.pending.push(ClientRequest {
-                method: Method::Info,
-                cseq,
-                deadline,
-                purpose: Purpose::Dtmf,
-            });
+            self.track_request(Method::Info, cseq, Purpose::Dtmf, now);
         }
     }
 

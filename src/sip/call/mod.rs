@@ -123,6 +123,17 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// Remembers a request we sent in this dialog, with the one deadline every client
+    /// transaction gets (64*T1), so its response (or its absence) reaches the call.
+    fn track_request(&mut self, method: Method, cseq: u32, purpose: Purpose, now: Instant) {
+        self.pending.push(ClientRequest {
+            method,
+            cseq,
+            deadline: now.plus(TRANSACTION_TIMEOUT_MS),
+            purpose,
+        });
+    }
+
     fn new(id: CallId, dialog: Dialog, phase: Phase) -> Call {
         Call {
             id,

@@ -2,9 +2,9 @@
 //! never dial. INVITE after the media edge's offer, 401/407 digest retry, provisional
 //! responses, 2xx ⇒ ACK, CANCEL on hang-up.
 
-use super::{Call, ClientRequest, Phase, Purpose};
+use super::{Call, Phase, Purpose};
 use crate::api::{CallId, EndReason, Event, MediaRequest};
-use crate::context::{Ctx, TRANSACTION_TIMEOUT_MS};
+use crate::context::Ctx;
 use crate::dialog::Dialog;
 use crate::digest::DigestSession;
 use crate::session_timer;
@@ -104,13 +104,7 @@ impl Call {
         self.phase = Phase::Calling;
         self.pending.retain(|p| p.purpose != Purpose::Invite);
         // Timer B only until a provisional response; after that the callee may ring forever.
-        let deadline = now.plus(TRANSACTION_TIMEOUT_MS);
-        self.pending.push(ClientRequest {
-            method: Method::Invite,
-            cseq,
-            deadline,
-            purpose: Purpose::Invite,
-        });
+        self.track_request(Method::Invite, cseq, Purpose::Invite, now);
     }
 
     pub(super) fn on_invite_response(
@@ -247,13 +241,7 @@ impl Call {
         let cseq = uac.invite_cseq;
         let b = self.invite_copy(Method::Cancel, None, ctx);
         ctx.send(b.finish(None));
-        let deadline = now.plus(TRANSACTION_TIMEOUT_MS);
-        self.pending.push(ClientRequest {
-            method: Method::Cancel,
-            cseq,
-            deadline,
-            purpose: Purpose::Cancel,
-        });
+        self.track_request(Method::Cancel, cseq, Purpose::Cancel, now);
     }
 
     /// ACK for a non-2xx final response: part of the INVITE transaction, same branch.
