@@ -2,6 +2,7 @@
 //! localStorage) and, for the `wazo` broker, the session token (sessionStorage
 //! only, so it dies with the tab and is never shared with other sites).
 
+use ttecphone_components::json::Json;
 use web_sys::Storage;
 
 const INSTANCE_KEY: &str = "ttecphone.instance-id";
@@ -38,8 +39,7 @@ fn session() -> Option<Storage> {
 
 /// A wazo-auth session as cached for this tab. The token and the refresh
 /// token are secrets: this type never prints them.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq)]
 pub struct WazoSession {
     /// The broker's REST base the token belongs to (`https://wazo.example.com`).
     pub api_base: String,
@@ -69,18 +69,38 @@ impl std::fmt::Debug for WazoSession {
 pub fn wazo_session() -> Option<WazoSession> {
     let storage = session()?;
     let text = storage.get_item(WAZO_SESSION_KEY).ok().flatten()?;
-    match serde_json::from_str(&text) {
-        Ok(session) => Some(session),
-        Err(_) => {
-            let _ = storage.remove_item(WAZO_SESSION_KEY);
-            None
-        }
+    let parsed = Json::parse(&text).ok().and_then(|json| {
+        let text = |name: &str| json.get(name).and_then(Json::as_str).map(str::to_string);
+        Some(WazoSession {
+            api_base: text("apiBase")?,
+            login: text("login")?,
+            token: text("token")?,
+            refresh_token: text("refreshToken"),
+            user_uuid: text("userUuid")?,
+            expires_at: json.get("expiresAt")?.as_i64()? as f64,
+        })
+    });
+    if parsed.is_none() {
+        let _ = storage.remove_item(WAZO_SESSION_KEY);
     }
+    parsed
 }
 
 pub fn save_wazo_session(value: &WazoSession) {
-    if let (Some(storage), Ok(text)) = (session(), serde_json::to_string(value)) {
-        let _ = storage.set_item(WAZO_SESSION_KEY, &text);
+    let json = Json::object([
+        ("apiBase", Json::string(&value.api_base)),
+        ("login", Json::string(&value.login)),
+        ("token", Json::string(&value.token)),
+        (
+            "refreshToken",
+            Json::optional(value.refresh_token.as_deref()),
+        ),
+        ("userUuid", Json::string(&value.user_uuid)),
+        // Whole milliseconds: no float text in the cache.
+        ("expiresAt", Json::number(value.expires_at as i64)),
+    ]);
+    if let Some(storage) = session() {
+        let _ = storage.set_item(WAZO_SESSION_KEY, &json.to_string());
     }
 }
 

@@ -59,6 +59,7 @@ filters=("$@")
 
 suite "native: sip core"           cargo test -p ttecphone-sip
 suite "native: store and config"   cargo test -p ttecphone-components --test store
+suite "native: json reader"        cargo test -p ttecphone-components --test json
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       trunk build --release

@@ -16,12 +16,22 @@ pub struct AutoAnswerControlsProps {
     pub on_toggle: Callback<bool>,
 }
 
+/// `1500` → `1.5`, `2000` → `2`, `250` → `0.25` (no float formatting in the gadget).
+fn seconds(ms: u32) -> String {
+    let (whole, part) = (ms / 1000, ms % 1000);
+    if part == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{part:03}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
 /// The sentence the agent reads.
 pub fn describe(status: &AutoAnswerStatus) -> String {
     match status {
         AutoAnswerStatus::On { delay_ms: 0 } => "Auto-answer on".into(),
         AutoAnswerStatus::On { delay_ms } => {
-            format!("Auto-answer on, after {} s", f64::from(*delay_ms) / 1000.0)
+            format!("Auto-answer on, after {} s", seconds(*delay_ms))
         }
         AutoAnswerStatus::Paused { state } => {
             format!("Auto-answer paused while {}", state.label())

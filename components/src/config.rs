@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::Value;
+use crate::json::Json;
 
 use crate::store::{AgentState, AutoAnswer, ConfigProblem};
 
@@ -220,8 +220,8 @@ impl ConfigBuilder {
 
     /// The text of `config.json`. Unknown keys are errors: a typo must not be silently ignored.
     pub fn with_config_json(mut self, text: &str) -> Self {
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => {
+        match Json::parse(text) {
+            Ok(Json::Object(map)) => {
                 for (key, value) in map {
                     if !KEYS.contains(&key.as_str()) {
                         self.problem(
@@ -231,10 +231,10 @@ impl ConfigBuilder {
                         continue;
                     }
                     let text = match value {
-                        Value::String(s) => s,
-                        Value::Null => continue,
+                        Json::String(s) => s,
+                        Json::Null => continue,
                         // Arrays join with commas where a list is expected; iceServers keeps JSON.
-                        Value::Array(items) if key == "autoAnswerStates" => items
+                        Json::Array(items) if key == "autoAnswerStates" => items
                             .iter()
                             .map(|v| {
                                 v.as_str()
@@ -527,16 +527,16 @@ fn url_host(url: &str, schemes: &[&str]) -> Result<(String, String), String> {
 }
 
 fn parse_ice_servers(text: &str) -> Result<Vec<IceServer>, String> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| format!("must be a JSON array of ICE servers ({e})"))?;
-    let Value::Array(items) = value else {
+    let value =
+        Json::parse(text).map_err(|e| format!("must be a JSON array of ICE servers ({e})"))?;
+    let Json::Array(items) = value else {
         return Err("must be a JSON array like [{\"urls\":\"stun:stun.example.com:3478\"}]".into());
     };
     let mut servers = Vec::new();
     for item in items {
         let urls = match item.get("urls") {
-            Some(Value::String(url)) => vec![url.clone()],
-            Some(Value::Array(urls)) => urls
+            Some(Json::String(url)) => vec![url.clone()],
+            Some(Json::Array(urls)) => urls
                 .iter()
                 .map(|u| u.as_str().map(str::to_string))
                 .collect::<Option<Vec<_>>>()
@@ -551,7 +551,7 @@ fn parse_ice_servers(text: &str) -> Result<Vec<IceServer>, String> {
                 ));
             }
         }
-        let text_field = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
+        let text_field = |name: &str| item.get(name).and_then(Json::as_str).map(str::to_string);
         servers.push(IceServer {
             urls,
             username: text_field("username"),

@@ -18,6 +18,7 @@ pub mod diagnostics_panel;
 pub mod dialpad;
 pub mod gallery;
 pub mod incoming_call;
+pub mod json;
 pub mod phone_bar;
 pub mod problems;
 pub mod registration_status;

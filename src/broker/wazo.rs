@@ -24,9 +24,8 @@ use std::rc::{Rc, Weak};
 
 use gloo::net::http::{Method, Request, RequestBuilder, Response};
 use gloo::timers::callback::Timeout;
-use serde::Deserialize;
-use serde_json::{json, Value};
 use ttecphone_components::config::GadgetConfig;
+use ttecphone_components::json::Json;
 
 use super::{BrokerError, SipAccount};
 use crate::storage::{self, WazoSession};
@@ -78,28 +77,12 @@ async fn send(
     }
 }
 
-async fn json_body(response: Response, what: &str) -> Result<Value, BrokerError> {
+async fn json_body(response: Response, what: &str) -> Result<Json, BrokerError> {
     let text = response.text().await.map_err(|_| {
         BrokerError::Unreachable(format!("the Wazo broker's answer was cut ({what})"))
     })?;
-    serde_json::from_str(&text)
+    Json::parse(&text)
         .map_err(|_| BrokerError::Unexpected(format!("the Wazo broker sent no JSON ({what})")))
-}
-
-#[derive(Deserialize)]
-struct TokenEnvelope {
-    data: TokenData,
-}
-
-#[derive(Deserialize)]
-struct TokenData {
-    token: String,
-    refresh_token: Option<String>,
-    utc_issued_at: Option<String>,
-    utc_expires_at: Option<String>,
-    auth_id: Option<String>,
-    #[serde(default)]
-    metadata: Value,
 }
 
 /// Wazo writes UTC times without a zone (`2016-09-28T21:41:19.412947`).
@@ -118,35 +101,37 @@ fn parse_utc(text: &str) -> Option<f64> {
 /// broker's own issued/expires times, then placed on this browser's clock (so a
 /// skewed agent PC clock does not matter).
 fn session_from(
-    body: Value,
+    body: Json,
     api_base: &str,
     login: &str,
     old_refresh: Option<String>,
 ) -> Result<WazoSession, BrokerError> {
-    let TokenEnvelope { data } = serde_json::from_value(body).map_err(|_| {
-        BrokerError::Unexpected("the Wazo broker's token answer has an unknown shape".into())
-    })?;
+    let unknown =
+        || BrokerError::Unexpected("the Wazo broker's token answer has an unknown shape".into());
+    let data = body.get("data").ok_or_else(unknown)?;
+    let text = |name: &str| data.get(name).and_then(Json::as_str);
+    let token = text("token").ok_or_else(unknown)?.to_string();
     let requested = f64::from(EXPIRATION_S) * 1000.0;
     let lifetime = match (
-        data.utc_issued_at.as_deref().and_then(parse_utc),
-        data.utc_expires_at.as_deref().and_then(parse_utc),
+        text("utc_issued_at").and_then(parse_utc),
+        text("utc_expires_at").and_then(parse_utc),
     ) {
         (Some(issued), Some(expires)) if expires > issued => (expires - issued).min(requested),
         _ => requested,
     };
     let user_uuid = data
-        .metadata
-        .get("uuid")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or(data.auth_id)
+        .get("metadata")
+        .and_then(|m| m.get("uuid"))
+        .and_then(Json::as_str)
+        .or(text("auth_id"))
         .filter(|u| !u.is_empty())
+        .map(str::to_string)
         .ok_or_else(|| BrokerError::Unexpected("the Wazo token names no user".into()))?;
     Ok(WazoSession {
         api_base: api_base.to_string(),
         login: login.to_string(),
-        token: data.token,
-        refresh_token: data.refresh_token.or(old_refresh),
+        token,
+        refresh_token: text("refresh_token").map(str::to_string).or(old_refresh),
         user_uuid,
         expires_at: now_ms() + lifetime,
     })
@@ -158,12 +143,12 @@ async fn log_in(
     login: &str,
     authorization: &str,
 ) -> Result<WazoSession, BrokerError> {
-    let body = json!({
-        "backend": "wazo_user",
-        "expiration": EXPIRATION_S,
-        "access_type": "offline",
-        "client_id": CLIENT_ID,
-    });
+    let body = Json::object([
+        ("backend", Json::string("wazo_user")),
+        ("expiration", Json::number(EXPIRATION_S.into())),
+        ("access_type", Json::string("offline")),
+        ("client_id", Json::string(CLIENT_ID)),
+    ]);
     let request = Request::post(&format!("{api_base}/api/auth/0.1/token"))
         .header("Authorization", &format!("Basic {authorization}"))
         .header("Accept", "application/json");
@@ -184,12 +169,12 @@ async fn refresh(session: &WazoSession) -> Result<WazoSession, BrokerError> {
     let Some(refresh_token) = session.refresh_token.as_deref() else {
         return Err(BrokerError::TokenRejected);
     };
-    let body = json!({
-        "backend": "wazo_user",
-        "expiration": EXPIRATION_S,
-        "refresh_token": refresh_token,
-        "client_id": CLIENT_ID,
-    });
+    let body = Json::object([
+        ("backend", Json::string("wazo_user")),
+        ("expiration", Json::number(EXPIRATION_S.into())),
+        ("refresh_token", Json::string(refresh_token)),
+        ("client_id", Json::string(CLIENT_ID)),
+    ]);
     let request = Request::post(&format!("{}/api/auth/0.1/token", session.api_base))
         .header("Accept", "application/json");
     let response = send(request, Some(body.to_string()), "token refresh").await?;
@@ -220,7 +205,7 @@ async fn still_valid(session: &WazoSession) -> Result<bool, BrokerError> {
 }
 
 /// `GET` a confd resource with the token.
-async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Value, BrokerError> {
+async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Json, BrokerError> {
     let url = format!("{}/api/confd/1.1/{path}", session.api_base);
     let request = Request::get(&url)
         .header("X-Auth-Token", &session.token)
@@ -240,15 +225,15 @@ async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Value, B
 }
 
 /// The line to register: the one whose extension is the WebRTC number, else the first.
-fn pick_line(user: &Value, webrtc_number: &str) -> Option<u64> {
+fn pick_line(user: &Json, webrtc_number: &str) -> Option<u64> {
     let lines = user.get("lines")?.as_array()?;
-    let id = |line: &Value| line.get("id").and_then(Value::as_u64);
-    let has_number = |line: &Value| {
+    let id = |line: &Json| line.get("id").and_then(Json::as_u64);
+    let has_number = |line: &Json| {
         line.get("extensions")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .is_some_and(|exts| {
                 exts.iter()
-                    .any(|e| e.get("exten").and_then(Value::as_str) == Some(webrtc_number))
+                    .any(|e| e.get("exten").and_then(Json::as_str) == Some(webrtc_number))
             })
     };
     lines
@@ -259,14 +244,14 @@ fn pick_line(user: &Value, webrtc_number: &str) -> Option<u64> {
 }
 
 /// `auth_section_options` (`[["username","…"],["password","…"]]`) or the older top-level fields.
-fn sip_credentials(endpoint: &Value) -> Option<(String, String)> {
+fn sip_credentials(endpoint: &Json) -> Option<(String, String)> {
     let option = |name: &str| {
         endpoint
             .get("auth_section_options")?
             .as_array()?
             .iter()
-            .filter_map(Value::as_array)
-            .find(|pair| pair.first().and_then(Value::as_str) == Some(name))
+            .filter_map(Json::as_array)
+            .find(|pair| pair.first().and_then(Json::as_str) == Some(name))
             .and_then(|pair| pair.get(1)?.as_str())
             .map(str::to_string)
     };

@@ -338,7 +338,7 @@ fn level_of(samples: &[f32]) -> u8 {
     if rms <= 0.0 {
         return 0;
     }
-    let db = 20.0 * rms.log10();
+    let db = 20.0 * js_sys::Math::log10(f64::from(rms)) as f32;
     (((db + 60.0) / 60.0) * 100.0).clamp(0.0, 100.0) as u8
 }
 

@@ -100,11 +100,19 @@ pub fn credentials() -> Option<FinesseCredentials> {
     })
 }
 
+/// A number Finesse handed over as a JS number (an id), written the way JS writes it.
+fn number_text(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 fn call_string(result: Result<JsValue, JsValue>) -> String {
     match result {
         Ok(v) => v
             .as_string()
-            .or_else(|| v.as_f64().map(|n| n.to_string()))
+            .or_else(|| v.as_f64().map(number_text))
             .unwrap_or_default(),
         Err(_) => String::new(),
     }
@@ -238,7 +246,7 @@ pub fn watch_teams(sink: std::rc::Rc<dyn Sink>, user: &ffi::User, rule: NumberRu
             Reflect::get(&team, &JsValue::from_str("id"))
                 .ok()?
                 .as_f64()
-                .map(|n| n.to_string())
+                .map(number_text)
         }) else {
             continue;
         };

@@ -660,6 +660,26 @@ fn answer_tone_is_a_short_soft_click_free_wav() {
     assert!(silence_wav(50)[44..].iter().all(|b| *b == 0));
 }
 
+#[test]
+fn answer_tone_notes_are_true_sines() {
+    // The tone is made without libm: compare every sample of the first note (660 Hz,
+    // 110 ms) with std's sine under the same envelope.
+    use ttecphone_components::tone::{answer_tone_wav, RATE};
+    let wav = answer_tone_wav();
+    let n = (RATE * 110 / 1000) as usize;
+    let fade = (RATE * 8 / 1000) as usize;
+    for i in 0..n {
+        let got = i16::from_le_bytes([wav[44 + 2 * i], wav[45 + 2 * i]]);
+        let t = i as f64 / f64::from(RATE);
+        let envelope = (i.min(n - 1 - i) as f64 / fade as f64).min(1.0);
+        let want = (2.0 * std::f64::consts::PI * 660.0 * t).sin() * 0.25 * 32767.0 * envelope;
+        assert!(
+            (f64::from(got) - want).abs() <= 1.0,
+            "sample {i}: {got} vs {want:.1}"
+        );
+    }
+}
+
 use ttecphone_components::team::{PeerPhone, TeamAction, TeamMember};
 
 #[test]
