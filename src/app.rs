@@ -12,13 +12,15 @@ use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::diagnostics;
+use ttecphone_components::gallery::{gallery, samples, GalleryProps};
 use ttecphone_components::problems::problems;
 use ttecphone_components::registration_status::describe as describe_registration;
+use ttecphone_components::registration_status::{registration_status, RegistrationStatusProps};
 use ttecphone_components::store::{
     Action, AgentState, AudioTest, CallPhase, DeviceKind, Panel, PhoneState, Playback,
     Registration, TraceEntry, TraceKind, UserCommand,
 };
-use ttecphone_components::{PhoneBar, RegistrationStatus, StoreContext, TeamBoardView};
+use ttecphone_components::{PhoneBar, StoreContext, TeamBoardView};
 use yew::prelude::*;
 
 use crate::driver::Driver;
@@ -512,12 +514,15 @@ pub fn app() -> Html {
             if preview {
                 // Registered: no "Ready to receive calls." (a preview line takes none; the
                 // board's title says so); problems and progress keep their detail line.
-                <RegistrationStatus
-                    show_detail={!matches!(registration, Registration::Registered { .. })}
-                    registration={registration} webrtc_number={number} now={now} />
+                { registration_status(&RegistrationStatusProps {
+                    show_detail: !matches!(registration, Registration::Registered { .. }),
+                    registration,
+                    webrtc_number: number,
+                    now,
+                }) }
                 // "What agents see": the agent's bar in each state, read-only.
                 <TeamBoardView rows={rows}>
-                    <ttecphone_components::Gallery items={ttecphone_components::gallery::samples()} />
+                    { gallery(&GalleryProps { items: samples(), commands: Default::default() }) }
                 </TeamBoardView>
             } else {
                 <PhoneBar />

@@ -39,6 +39,9 @@ fn main() {
 
 #[yew::function_component(GalleryPage)]
 fn gallery_page() -> yew::Html {
-    let items = ttecphone_components::gallery::samples();
-    yew::html! { <ttecphone_components::Gallery {items} /> }
+    use ttecphone_components::gallery::{gallery, samples, GalleryProps};
+    gallery(&GalleryProps {
+        items: samples(),
+        commands: Default::default(),
+    })
 }

@@ -1,4 +1,4 @@
-//! A gallery of phone bars: renders [`PhoneBarView`] read-only for a list of
+//! A gallery of phone bars: renders [`phone_bar_view`] read-only for a list of
 //! `(title, PhoneState)`. The screenshots (`doc/screenshots/`) are taken from
 //! [`samples`]; a supervisor preview can pass the states of its agents.
 
@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::phone_bar::PhoneBarView;
+use crate::phone_bar::{phone_bar_view, PhoneBarViewProps};
 use crate::store::*;
 
 #[derive(Properties, PartialEq)]
@@ -30,7 +30,12 @@ pub fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// [`gallery`] as a component, for hosts that mount it on its own (the tests).
 #[function_component(Gallery)]
+pub fn gallery_component(props: &GalleryProps) -> Html {
+    gallery(props)
+}
+
 pub fn gallery(props: &GalleryProps) -> Html {
     html! {
         <div class="ttec-gallery">
@@ -38,7 +43,10 @@ pub fn gallery(props: &GalleryProps) -> Html {
                 <figure class="ttec-gallery__item" id={slug(title)} data-title={title.clone()}>
                     <figcaption class="ttec-gallery__title">{ title.clone() }</figcaption>
                     <div class="ttec-root ttec-gallery__frame">
-                        <PhoneBarView state={Rc::new(state.clone())} commands={props.commands.clone()} />
+                        { phone_bar_view(&PhoneBarViewProps {
+                            state: Rc::new(state.clone()),
+                            commands: props.commands.clone(),
+                        }) }
                     </div>
                 </figure>
             }) }

@@ -16,6 +16,9 @@ grep -o '\(src\|href\)="[^"]*"' "$dir/gadget.xml" | sed 's/^[a-z]*="//; s/"$//' 
   esac
 done
 if grep -Eq '(src|href)="(https?:)?//' "$dir/gadget.html"; then fail "gadget.html loads a remote URL"; fi
+if [ "${TRUNK_PROFILE:-}" = release ]; then
+  node "$(dirname "$0")/minify.mjs" "$dir" || fail "could not minify the JS glue"
+fi
 node "$(dirname "$0")/csp.mjs" "$dir/gadget.html" "${TRUNK_SOURCE_DIR:-.}" || fail "could not add the Content-Security-Policy"
 size() { wc -c < "$1" | tr -d ' '; }
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
