@@ -41,6 +41,8 @@ pub enum Problem {
     SessionRefused {
         detail: String,
     },
+    /// The call's audio path was lost; ICE is being restarted (re-INVITE).
+    AudioReconnecting,
     /// The broker did not answer the session renewal; retried with backoff.
     SessionUnreachable {
         detail: String,
@@ -98,6 +100,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
         }
         _ => {}
     }
+    if state.audio_reconnecting && state.call.is_some() {
+        out.push(Problem::AudioReconnecting);
+    }
     // A session renewal problem matters only while the phone itself works:
     // a broken registration already says more.
     let registration_ok = matches!(
@@ -148,6 +153,7 @@ impl Problem {
             Self::MicrophoneDenied => "microphone-denied",
             Self::NoMicrophone => "no-microphone",
             Self::PlaybackBlocked => "playback-blocked",
+            Self::AudioReconnecting => "audio-reconnecting",
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
             Self::Failed { .. } => "failed",
@@ -184,6 +190,7 @@ impl Problem {
             Self::SessionUnreachable { .. } => {
                 "Cannot reach the phone system to renew your session.".into()
             }
+            Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -208,6 +215,7 @@ impl Problem {
             Self::MicrophoneDenied => "Click the microphone icon in the address bar, choose Allow, then reload Finesse.".into(),
             Self::NoMicrophone => "Plug in your headset; the phone uses it from the next call.".into(),
             Self::PlaybackBlocked => "Click \u{201c}Enable sound\u{201d} once, before your first call.".into(),
+            Self::AudioReconnecting => "No action needed: the call continues once the audio is back, or ends by itself within seconds.".into(),
             Self::SessionRefused { .. } => "Calls still come in for now: sign out of Finesse and sign in again; if that fails, call your supervisor.".into(),
             Self::SessionUnreachable { retry_in_s, .. } => format!(
                 "Calls still come in for now. Retrying {}; if this lasts, check your network or VPN, then tell your supervisor.",
@@ -227,6 +235,7 @@ impl Problem {
                 | Self::PlaybackBlocked
                 | Self::SessionRefused { .. }
                 | Self::SessionUnreachable { .. }
+                | Self::AudioReconnecting
         )
     }
 
@@ -235,7 +244,8 @@ impl Problem {
         match self {
             Self::ConnectionLost { .. }
             | Self::BrokerUnreachable { .. }
-            | Self::SessionUnreachable { .. } => "warn",
+            | Self::SessionUnreachable { .. }
+            | Self::AudioReconnecting => "warn",
             Self::PlaybackBlocked => "action",
             _ => "error",
         }

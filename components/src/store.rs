@@ -421,6 +421,8 @@ pub struct PhoneState {
     pub media_problem: Option<MediaProblem>,
     /// The broker session could not be renewed (cleared when a renewal succeeds).
     pub session_trouble: Option<SessionTrouble>,
+    /// The call's audio path was lost and an ICE restart is under way.
+    pub audio_reconnecting: bool,
     pub panel: Option<Panel>,
     /// The diagnostics trace, oldest first, at most [`TRACE_CAPACITY`] entries.
     pub trace: Vec<Rc<TraceEntry>>,
@@ -446,6 +448,7 @@ impl Default for PhoneState {
             audio_test: AudioTest::Idle,
             media_problem: None,
             session_trouble: None,
+            audio_reconnecting: false,
             panel: None,
             trace: Vec::new(),
             board: TeamBoard::default(),
@@ -523,6 +526,11 @@ pub enum Action {
     Held {
         id: String,
         held: bool,
+    },
+    /// The call's audio path was lost and is being restored (`true`), or is back.
+    MediaPath {
+        id: String,
+        reconnecting: bool,
     },
     Muted {
         id: String,
@@ -686,6 +694,11 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 }
             }
         }
+        Action::MediaPath { id, reconnecting } => {
+            if state.call.as_ref().is_some_and(|c| c.id == id) {
+                next.audio_reconnecting = reconnecting;
+            }
+        }
         Action::Muted {
             id,
             muted: now_muted,
@@ -699,6 +712,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Ended { id, reason } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.call = None;
+                next.audio_reconnecting = false;
                 next.announcement = reason.clone();
                 next.last_call_end = Some(reason);
             }
