@@ -647,6 +647,57 @@ fn session_renewal_trouble_is_shown_while_registered_and_cleared_on_success() {
 }
 
 #[test]
+fn audio_path_reconnecting_is_shown_during_the_call_and_cleared_when_back_or_ended() {
+    let ringing = reduce(&registered_agent(), incoming("c1", None));
+    let active = reduce(
+        &ringing,
+        Action::Connected {
+            id: "c1".into(),
+            at: 5,
+        },
+    );
+    let lost = reduce(
+        &active,
+        Action::MediaPath {
+            id: "c1".into(),
+            reconnecting: true,
+        },
+    );
+    let p = problems(&lost);
+    assert_eq!(p, vec![Problem::AudioReconnecting]);
+    assert_eq!(p[0].title(), "Audio path lost: reconnecting\u{2026}");
+    assert_eq!(p[0].severity(), "warn");
+    // Another call's report changes nothing; the path back clears it; so does the end.
+    assert_eq!(
+        reduce(
+            &active,
+            Action::MediaPath {
+                id: "other".into(),
+                reconnecting: true
+            }
+        ),
+        active
+    );
+    assert!(problems(&reduce(
+        &lost,
+        Action::MediaPath {
+            id: "c1".into(),
+            reconnecting: false
+        }
+    ))
+    .is_empty());
+    let ended = reduce(
+        &lost,
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Call ended: the audio connection was lost and could not be restored.".into(),
+        },
+    );
+    assert!(problems(&ended).is_empty());
+    assert!(!ended.audio_reconnecting);
+}
+
+#[test]
 fn announcements_follow_incoming_answered_and_ended_calls() {
     let s = reduce_all([incoming("c1", Some(10))]);
     assert_eq!(s.announcement, "Incoming call from Jane Doe (5551234).");
