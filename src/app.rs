@@ -234,6 +234,9 @@ async fn start_phone(
         let dispatcher = dispatcher.clone();
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
+    if let Some(keeper) = session.as_ref() {
+        keeper.report_to(report.clone());
+    }
     match Driver::start(&config, account, &agent_state, preview, report) {
         Ok(driver) => {
             if preview {

@@ -5,7 +5,9 @@
 
 use yew::prelude::*;
 
-use crate::store::{MediaProblem, Millis, PhoneState, Playback, Registration, UserCommand};
+use crate::store::{
+    MediaProblem, Millis, PhoneState, Playback, Registration, SessionTrouble, UserCommand,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
@@ -34,6 +36,18 @@ pub enum Problem {
     NoMicrophone,
     /// The browser blocks sound until the agent clicks once.
     PlaybackBlocked,
+    /// The broker session could not be renewed: the refresh and a fresh
+    /// sign-in were both refused. Calls still come in; retried slowly.
+    SessionRefused {
+        detail: String,
+    },
+    /// The call's audio path was lost; ICE is being restarted (re-INVITE).
+    AudioReconnecting,
+    /// The broker did not answer the session renewal; retried with backoff.
+    SessionUnreachable {
+        detail: String,
+        retry_in_s: Option<u64>,
+    },
     /// Anything else that stopped the phone.
     Failed {
         detail: String,
@@ -86,6 +100,29 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
         }
         _ => {}
     }
+    if state.audio_reconnecting && state.call.is_some() {
+        out.push(Problem::AudioReconnecting);
+    }
+    // A session renewal problem matters only while the phone itself works:
+    // a broken registration already says more.
+    let registration_ok = matches!(
+        state.registration,
+        Registration::Registered { .. } | Registration::Registering | Registration::Connecting
+    );
+    match &state.session_trouble {
+        Some(SessionTrouble::Refused { detail, .. }) if registration_ok => {
+            out.push(Problem::SessionRefused {
+                detail: detail.clone(),
+            })
+        }
+        Some(SessionTrouble::Unreachable { detail, retry_at }) if registration_ok => {
+            out.push(Problem::SessionUnreachable {
+                detail: detail.clone(),
+                retry_in_s: retry_in(*retry_at, state.now),
+            })
+        }
+        _ => {}
+    }
     match state.media_problem {
         Some(MediaProblem::MicrophoneDenied) => out.push(Problem::MicrophoneDenied),
         Some(MediaProblem::NoMicrophone) => out.push(Problem::NoMicrophone),
@@ -116,6 +153,9 @@ impl Problem {
             Self::MicrophoneDenied => "microphone-denied",
             Self::NoMicrophone => "no-microphone",
             Self::PlaybackBlocked => "playback-blocked",
+            Self::AudioReconnecting => "audio-reconnecting",
+            Self::SessionRefused { .. } => "session-refused",
+            Self::SessionUnreachable { .. } => "session-unreachable",
             Self::Failed { .. } => "failed",
         }
     }
@@ -144,6 +184,13 @@ impl Problem {
             Self::PlaybackBlocked => {
                 "The browser has not allowed sound yet: you would not hear callers.".into()
             }
+            Self::SessionRefused { detail } => format!(
+                "The phone system refused to renew your session, and a fresh sign-in failed ({detail})."
+            ),
+            Self::SessionUnreachable { .. } => {
+                "Cannot reach the phone system to renew your session.".into()
+            }
+            Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -168,6 +215,12 @@ impl Problem {
             Self::MicrophoneDenied => "Click the microphone icon in the address bar, choose Allow, then reload Finesse.".into(),
             Self::NoMicrophone => "Plug in your headset; the phone uses it from the next call.".into(),
             Self::PlaybackBlocked => "Click \u{201c}Enable sound\u{201d} once, before your first call.".into(),
+            Self::AudioReconnecting => "No action needed: the call continues once the audio is back, or ends by itself within seconds.".into(),
+            Self::SessionRefused { .. } => "Calls still come in for now: sign out of Finesse and sign in again; if that fails, call your supervisor.".into(),
+            Self::SessionUnreachable { retry_in_s, .. } => format!(
+                "Calls still come in for now. Retrying {}; if this lasts, check your network or VPN, then tell your supervisor.",
+                seconds(*retry_in_s)
+            ),
             Self::Failed { .. } => "Reload Finesse; if it happens again, tell your supervisor.".into(),
         }
     }
@@ -177,14 +230,22 @@ impl Problem {
     pub fn explains_registration(&self) -> bool {
         !matches!(
             self,
-            Self::MicrophoneDenied | Self::NoMicrophone | Self::PlaybackBlocked
+            Self::MicrophoneDenied
+                | Self::NoMicrophone
+                | Self::PlaybackBlocked
+                | Self::SessionRefused { .. }
+                | Self::SessionUnreachable { .. }
+                | Self::AudioReconnecting
         )
     }
 
     /// How serious: `error` stops calls, `warn` may fix itself.
     pub fn severity(&self) -> &'static str {
         match self {
-            Self::ConnectionLost { .. } | Self::BrokerUnreachable { .. } => "warn",
+            Self::ConnectionLost { .. }
+            | Self::BrokerUnreachable { .. }
+            | Self::SessionUnreachable { .. }
+            | Self::AudioReconnecting => "warn",
             Self::PlaybackBlocked => "action",
             _ => "error",
         }
@@ -193,9 +254,9 @@ impl Problem {
     /// The technical detail for support (shown as a tooltip; the trace has it too).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Self::BrokerUnreachable { detail, .. } | Self::ConnectionLost { detail, .. } => {
-                Some(detail)
-            }
+            Self::BrokerUnreachable { detail, .. }
+            | Self::ConnectionLost { detail, .. }
+            | Self::SessionUnreachable { detail, .. } => Some(detail),
             _ => None,
         }
     }

@@ -352,6 +352,23 @@ pub enum MediaProblem {
     NoMicrophone,
 }
 
+/// The broker session (wazo token) could not be renewed. SIP registration
+/// does not depend on the token, so calls keep coming; a reload would not sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionTrouble {
+    /// The refresh was refused and the fresh sign-in refused too (password
+    /// changed or account locked): retried slowly, at most 3 tries a minute.
+    Refused {
+        detail: String,
+        retry_at: Option<Millis>,
+    },
+    /// The broker did not answer the renewal: retried with backoff.
+    Unreachable {
+        detail: String,
+        retry_at: Option<Millis>,
+    },
+}
+
 /// The one popover open below the bar, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -402,6 +419,10 @@ pub struct PhoneState {
     pub playback: Playback,
     pub audio_test: AudioTest,
     pub media_problem: Option<MediaProblem>,
+    /// The broker session could not be renewed (cleared when a renewal succeeds).
+    pub session_trouble: Option<SessionTrouble>,
+    /// The call's audio path was lost and an ICE restart is under way.
+    pub audio_reconnecting: bool,
     pub panel: Option<Panel>,
     /// The diagnostics trace, oldest first, at most [`TRACE_CAPACITY`] entries.
     pub trace: Vec<Rc<TraceEntry>>,
@@ -426,6 +447,8 @@ impl Default for PhoneState {
             playback: Playback::Unknown,
             audio_test: AudioTest::Idle,
             media_problem: None,
+            session_trouble: None,
+            audio_reconnecting: false,
             panel: None,
             trace: Vec::new(),
             board: TeamBoard::default(),
@@ -504,6 +527,11 @@ pub enum Action {
         id: String,
         held: bool,
     },
+    /// The call's audio path was lost and is being restored (`true`), or is back.
+    MediaPath {
+        id: String,
+        reconnecting: bool,
+    },
     Muted {
         id: String,
         muted: bool,
@@ -535,6 +563,8 @@ pub enum Action {
     AudioTest(AudioTest),
     /// A microphone problem appeared (`Some`) or was solved (`None`).
     MediaProblem(Option<MediaProblem>),
+    /// The broker session renewal failed (`Some`) or succeeded again (`None`).
+    SessionTrouble(Option<SessionTrouble>),
     /// Open a popover (closing any other), or close it with `None`.
     OpenPanel(Option<Panel>),
     /// One diagnostics line; redacted here, so nothing secret is ever stored.
@@ -664,6 +694,11 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 }
             }
         }
+        Action::MediaPath { id, reconnecting } => {
+            if state.call.as_ref().is_some_and(|c| c.id == id) {
+                next.audio_reconnecting = reconnecting;
+            }
+        }
         Action::Muted {
             id,
             muted: now_muted,
@@ -677,6 +712,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Ended { id, reason } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.call = None;
+                next.audio_reconnecting = false;
                 next.announcement = reason.clone();
                 next.last_call_end = Some(reason);
             }
@@ -750,6 +786,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Playback(playback) => next.playback = playback,
         Action::AudioTest(test) => next.audio_test = test,
         Action::MediaProblem(problem) => next.media_problem = problem,
+        Action::SessionTrouble(trouble) => next.session_trouble = trouble,
         Action::OpenPanel(panel) => {
             next.panel = match panel {
                 Some(Panel::Dialpad) if !state.dev_features => None,

@@ -12,8 +12,13 @@
 //!    SIP credentials are in `auth_section_options` (engine ≥ 20.13) or, before,
 //!    top-level `username`/`secret`.
 //! 3. While the phone runs, [`Keeper`] refreshes the token before it expires
-//!    (refresh-token flow, falling back to a Basic login), so a reload always
-//!    finds a live token. Finesse LOGOUT calls [`sign_out`]: `DELETE` the
+//!    (refresh-token flow, falling back to one Basic login when the refresh is
+//!    refused), so a reload always finds a live token. When that login is
+//!    refused too, the agent is told (store `SessionTrouble::Refused`) and it
+//!    is retried at most 3 times a minute (then every 5 minutes), never
+//!    hammering the account; an unreachable broker is retried with the usual
+//!    backoff (`SessionTrouble::Unreachable`). The SIP registration does not
+//!    depend on the token, so calls keep coming meanwhile. Finesse LOGOUT calls [`sign_out`]: `DELETE` the
 //!    token and forget it.
 //!
 //! Every authenticated call sends `X-Auth-Token`. Wazo's API puts the token in
@@ -26,6 +31,7 @@ use gloo::net::http::{Method, Request, RequestBuilder, Response};
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::json::Json;
+use ttecphone_components::store::{Action, SessionTrouble};
 
 use super::{BrokerError, SipAccount};
 use crate::storage::{self, WazoSession};
@@ -37,6 +43,22 @@ const CLIENT_ID: &str = "ttecphone";
 const EXPIRATION_S: u32 = 3600;
 /// A request that has not answered by then counts as "broker unreachable".
 const HTTP_TIMEOUT_MS: u32 = 10_000;
+/// After a refused renewal, the next sign-in waits this long (plus up to 5 s
+/// of jitter): with the refused refresh, at most 3 `POST /token` a minute.
+const REFUSED_RETRY_MS: u64 = 30_000;
+/// After this many refused sign-ins in a row, retry only every 5 minutes.
+const REFUSED_QUICK_TRIES: u32 = 2;
+const REFUSED_SLOW_RETRY_MS: u64 = 300_000;
+
+/// The wait before the next renewal after `refused` refused sign-ins in a row.
+fn refused_retry_ms(refused: u32, random: u32) -> u64 {
+    let base = if refused <= REFUSED_QUICK_TRIES {
+        REFUSED_RETRY_MS
+    } else {
+        REFUSED_SLOW_RETRY_MS
+    };
+    base + u64::from(random) * 5_000 / u64::from(u32::MAX)
+}
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -353,7 +375,20 @@ struct KeeperState {
     authorization: String,
     session: RefCell<WazoSession>,
     timer: RefCell<Option<Timeout>>,
+    /// Failed renewals in a row (backoff for an unreachable broker).
     attempt: Cell<u32>,
+    /// Refused sign-ins in a row (slow retries, never hammering the account).
+    refused: Cell<u32>,
+    /// Where renewal trouble is shown (the store), once the phone runs.
+    report: RefCell<Option<crate::driver::Report>>,
+}
+
+impl KeeperState {
+    fn report(&self, trouble: Option<SessionTrouble>) {
+        if let Some(report) = self.report.borrow().as_ref() {
+            report(Action::SessionTrouble(trouble));
+        }
+    }
 }
 
 impl Keeper {
@@ -363,15 +398,24 @@ impl Keeper {
             session: RefCell::new(session),
             timer: RefCell::new(None),
             attempt: Cell::new(0),
+            refused: Cell::new(0),
+            report: RefCell::new(None),
         });
         schedule(&state, None);
         Keeper(state)
+    }
+
+    /// Shows renewal trouble through `report` (the store) from now on.
+    pub fn report_to(&self, report: crate::driver::Report) {
+        *self.0.report.borrow_mut() = Some(report);
     }
 }
 
 impl Drop for Keeper {
     fn drop(&mut self) {
         self.0.timer.borrow_mut().take();
+        // A stopped phone has no session to renew.
+        self.0.report(None);
     }
 }
 
@@ -397,6 +441,8 @@ async fn refresh_now(weak: Weak<KeeperState>) {
     let result = match refresh(&current).await {
         Err(BrokerError::TokenRejected) => {
             let Some(state) = weak.upgrade() else { return };
+            // The refresh token is dead: later tries go straight to a sign-in.
+            state.session.borrow_mut().refresh_token = None;
             let authorization = state.authorization.clone();
             drop(state);
             log_in(&current.api_base, &current.login, &authorization).await
@@ -413,21 +459,35 @@ async fn refresh_now(weak: Weak<KeeperState>) {
     match result {
         Ok(new) => {
             state.attempt.set(0);
+            state.refused.set(0);
             storage::save_wazo_session(&new);
             *state.session.borrow_mut() = new;
             if current.token != state.session.borrow().token {
                 revoke(current); // one live token per tab
             }
+            state.report(None);
             schedule(&state, None);
         }
         Err(error) => {
-            gloo::console::debug!(format!("wazo: token refresh failed: {error}"));
-            let attempt = state.attempt.get();
-            state.attempt.set(attempt.saturating_add(1));
-            schedule(
-                &state,
-                Some(backoff::delay_ms(attempt, crate::random::u32())),
-            );
+            gloo::console::debug!(format!("wazo: token renewal failed: {error}"));
+            let detail = error.to_string();
+            let (delay, trouble) = if error.retryable() {
+                let attempt = state.attempt.get();
+                state.attempt.set(attempt.saturating_add(1));
+                let delay = backoff::delay_ms(attempt, crate::random::u32());
+                let retry_at = Some(crate::clock::now() + delay);
+                (delay, SessionTrouble::Unreachable { detail, retry_at })
+            } else {
+                // Refused credentials (or an answer we do not understand):
+                // retrying quickly would only risk locking the account.
+                let refused = state.refused.get().saturating_add(1);
+                state.refused.set(refused);
+                let delay = refused_retry_ms(refused, crate::random::u32());
+                let retry_at = Some(crate::clock::now() + delay);
+                (delay, SessionTrouble::Refused { detail, retry_at })
+            };
+            state.report(Some(trouble));
+            schedule(&state, Some(delay));
         }
     }
 }

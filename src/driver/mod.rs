@@ -254,6 +254,9 @@ fn end_reason(reason: &EndReason) -> String {
         EndReason::Rejected { status } => format!("Call not answered (SIP {status})."),
         EndReason::NoAck => "Call dropped: the phone system did not confirm the answer.".into(),
         EndReason::MediaFailed => "Call ended: the audio connection failed.".into(),
+        EndReason::MediaLost => {
+            "Call ended: the audio connection was lost and could not be restored.".into()
+        }
         EndReason::TransportLost => {
             "Call ended: the connection to the phone system was lost.".into()
         }
@@ -531,6 +534,10 @@ impl State {
             Event::CallAnswered { call } => Action::Connected {
                 id: call.to_string(),
                 at: now,
+            },
+            Event::MediaPath { call, reconnecting } => Action::MediaPath {
+                id: call.to_string(),
+                reconnecting,
             },
             Event::CallHeld { call, held } => Action::Held {
                 id: call.to_string(),

@@ -103,7 +103,7 @@ pub fn credentials() -> Option<FinesseCredentials> {
 /// A number Finesse handed over as a JS number (an id), written the way JS writes it.
 fn number_text(n: f64) -> String {
     js_sys::Number::from(n)
-        .to_string(10)
+        .to_string_with_radix(10)
         .map(String::from)
         .unwrap_or_default()
 }

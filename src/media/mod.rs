@@ -22,9 +22,10 @@ use web_sys::{
     RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
-/// How long ICE may stay "disconnected" before the call is given up: longer than a
-/// Wi-Fi roam or a short network blip, short enough that a caller is not left in silence.
-const ICE_DISCONNECTED_GRACE_MS: u32 = 10_000;
+/// How long ICE may stay "disconnected" before the audio path counts as lost and the
+/// core restarts ICE (re-INVITE): Chrome often recovers a short blip by itself, and
+/// a restart costs a signalling round trip; the caller should not wait much longer.
+const ICE_DISCONNECTED_GRACE_MS: u32 = 2_500;
 
 /// The media of one call.
 struct CallMedia {
@@ -119,8 +120,47 @@ impl Media {
                     this.report(result);
                 });
             }
+            MediaRequest::RestartIce { call } => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = match this.restart_offer(&call).await {
+                        Ok(sdp) => MediaResult::LocalSdp { call, sdp },
+                        Err(reason) => MediaResult::Failed {
+                            call,
+                            reason: MediaFailure::Other(reason),
+                        },
+                    };
+                    this.report(result);
+                });
+            }
             MediaRequest::Release { call } => self.release(&call),
         }
+    }
+
+    /// `createOffer({iceRestart: true})` on the call's connection (new ICE credentials,
+    /// same DTLS), set as local description, then the bounded wait for candidates.
+    async fn restart_offer(&self, call: &CallId) -> Result<String, String> {
+        let media = self
+            .existing(call)
+            .ok_or_else(|| "no media for this call".to_string())?;
+        let options = Object::new();
+        set(&options, "iceRestart", &JsValue::TRUE);
+        let create: js_sys::Function = Reflect::get(&media.pc, &"createOffer".into())
+            .map_err(|e| js_error(&e))?
+            .dyn_into()
+            .map_err(|_| "createOffer is not a function".to_string())?;
+        let promise: js_sys::Promise = create
+            .call1(&media.pc, &options)
+            .map_err(|e| js_error(&e))?
+            .dyn_into()
+            .map_err(|_| "createOffer returned no promise".to_string())?;
+        let offer = JsFuture::from(promise).await.map_err(|e| js_error(&e))?;
+        let sdp = Reflect::get(&offer, &"sdp".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        set_description(&media.pc, RtcSdpType::Offer, &sdp, true).await?;
+        ice_wait::gathered(&media.pc).await;
+        Ok(local_sdp(&media.pc))
     }
 
     /// Mutes or unmutes the microphone of a call by disabling its sender track.
@@ -283,38 +323,53 @@ impl Media {
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         // The audio path is gone: ICE "failed", or "disconnected" for longer than a
         // network blip (a dead media relay can leave Chrome "disconnected" for good).
-        // Report it once; the core ends the call with BYE and the agent is told why.
+        // Reported once per loss: the core restarts ICE by re-INVITE (or ends the call
+        // with a reason); ICE connected again is reported too.
         let on_ice_state = {
             let (inner, call, pc) = (Rc::downgrade(&self.0), call.clone(), pc.clone());
-            let reported = Rc::new(std::cell::Cell::new(false));
+            let lost = Rc::new(std::cell::Cell::new(false));
             let grace: Rc<RefCell<Option<gloo::timers::callback::Timeout>>> = Rc::default();
-            let fail = move || {
-                if reported.replace(true) {
-                    return;
-                }
-                if let Some(inner) = inner.upgrade() {
-                    let report = inner.borrow().report.clone();
-                    report(MediaResult::Failed {
-                        call: call.clone(),
-                        reason: MediaFailure::Other(
-                            "no audio path to the phone system (ICE)".into(),
-                        ),
-                    });
+            let tell = {
+                let inner = inner.clone();
+                move |result: MediaResult| {
+                    if let Some(inner) = inner.upgrade() {
+                        let report = inner.borrow().report.clone();
+                        report(result);
+                    }
                 }
             };
-            let fail = Rc::new(fail);
+            let tell = Rc::new(tell);
+            let lose = {
+                let (lost, call, tell) = (lost.clone(), call.clone(), tell.clone());
+                Rc::new(move || {
+                    if !lost.replace(true) {
+                        tell(MediaResult::PathLost { call: call.clone() });
+                    }
+                })
+            };
             Closure::<dyn FnMut()>::new(move || match pc.ice_connection_state() {
-                RtcIceConnectionState::Failed => fail(),
+                RtcIceConnectionState::Failed => {
+                    grace.borrow_mut().take();
+                    lose();
+                }
                 RtcIceConnectionState::Disconnected => {
-                    let fail = fail.clone();
-                    let timer = gloo::timers::callback::Timeout::new(
-                        ICE_DISCONNECTED_GRACE_MS,
-                        move || fail(),
-                    );
-                    *grace.borrow_mut() = Some(timer);
+                    if grace.borrow().is_none() && !lost.get() {
+                        let lose = lose.clone();
+                        let timer = gloo::timers::callback::Timeout::new(
+                            ICE_DISCONNECTED_GRACE_MS,
+                            move || lose(),
+                        );
+                        *grace.borrow_mut() = Some(timer);
+                    }
+                }
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+                    grace.borrow_mut().take();
+                    if lost.replace(false) {
+                        tell(MediaResult::PathRestored { call: call.clone() });
+                    }
                 }
                 _ => {
-                    grace.borrow_mut().take(); // back (or closed): no failure
+                    grace.borrow_mut().take(); // new/checking (a restart) or closed
                 }
             })
         };

@@ -279,6 +279,8 @@ impl UserAgent {
         let id = match &result {
             MediaResult::LocalSdp { call, .. }
             | MediaResult::RemoteAnswerApplied { call }
+            | MediaResult::PathLost { call }
+            | MediaResult::PathRestored { call }
             | MediaResult::Failed { call, .. } => call.clone(),
         };
         let mut ctx = ctx!(self);

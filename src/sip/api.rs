@@ -87,6 +87,15 @@ pub enum MediaResult {
         call: CallId,
         reason: MediaFailure,
     },
+    /// The audio path of a connected call is gone (ICE `failed`, or `disconnected` past a
+    /// short grace). The core restarts ICE by re-INVITE, or ends the call with a reason.
+    PathLost {
+        call: CallId,
+    },
+    /// ICE is connected again after [`MediaResult::PathLost`].
+    PathRestored {
+        call: CallId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +118,11 @@ pub enum MediaRequest {
     ApplyAnswer {
         call: CallId,
         sdp: String,
+    },
+    /// A new offer on the call's connection with fresh ICE credentials
+    /// (`createOffer({iceRestart: true})`), answered with [`MediaResult::LocalSdp`].
+    RestartIce {
+        call: CallId,
     },
     /// Stop every track and close the connection of this call.
     Release {
@@ -156,6 +170,10 @@ pub enum EndReason {
     /// No ACK for our 2xx within 64*T1.
     NoAck,
     MediaFailed,
+    /// The audio path was lost mid-call and an ICE restart did not bring it back (the
+    /// re-INVITE was refused, or ICE stayed down past the bound). A BYE with a `Reason`
+    /// header was sent.
+    MediaLost,
     TransportLost,
     /// RFC 4028: no session refresh before the session interval expired.
     SessionExpired,
@@ -176,6 +194,12 @@ pub enum Event {
     Media(MediaRequest),
     CallAnswered {
         call: CallId,
+    },
+    /// The audio path of a connected call was lost and is being restored by an ICE
+    /// restart (`reconnecting: true`), or it is back (`false`).
+    MediaPath {
+        call: CallId,
+        reconnecting: bool,
     },
     /// Derived from the remote SDP direction (sendonly/inactive ⇒ held).
     CallHeld {

@@ -54,6 +54,30 @@ impl Dialog {
         cseq: u32,
         ctx: &mut Ctx<'_>,
     ) -> (MessageBuilder, String) {
+        self.build(method, cseq, None, None, ctx)
+    }
+
+    /// The ACK of a non-2xx final response to our in-dialog INVITE: part of that INVITE's
+    /// transaction, so the same branch and Route set, and the To of the response
+    /// (RFC 3261 §17.1.1.3).
+    pub fn non_2xx_ack(
+        &self,
+        cseq: u32,
+        branch: &str,
+        to: Option<&str>,
+        ctx: &mut Ctx<'_>,
+    ) -> MessageBuilder {
+        self.build(Method::Ack, cseq, Some(branch), to, ctx).0
+    }
+
+    fn build(
+        &self,
+        method: Method,
+        cseq: u32,
+        branch: Option<&str>,
+        to: Option<&str>,
+        ctx: &mut Ctx<'_>,
+    ) -> (MessageBuilder, String) {
         // Loose routing (RFC 3261 §12.2.1.1) unless the first route is a strict router.
         let strict = self.route_set.first().is_some_and(|r| {
             NameAddr::parse(r)
@@ -68,7 +92,18 @@ impl Dialog {
         } else {
             self.remote_target.as_str()
         };
-        let (mut b, branch) = ctx.request(method, target);
+        let (mut b, branch) = match branch {
+            None => ctx.request(method, target),
+            Some(branch) => {
+                let mut b = MessageBuilder::request(method.as_str(), target);
+                b.header_fmt(
+                    name::VIA,
+                    format_args!("SIP/2.0/WSS {};branch={branch};rport", ctx.local.via_host),
+                )
+                .header(name::MAX_FORWARDS, "70");
+                (b, branch.to_owned())
+            }
+        };
         let routes = if strict {
             self.route_set.get(1..).unwrap_or(&[])
         } else {
@@ -84,9 +119,12 @@ impl Dialog {
             name::FROM,
             format_args!("{};tag={}", self.local_addr, self.local_tag),
         );
-        match &self.remote_tag {
-            Some(tag) => b.header_fmt(name::TO, format_args!("{};tag={}", self.remote_addr, tag)),
-            None => b.header(name::TO, &self.remote_addr),
+        match (to, &self.remote_tag) {
+            (Some(to), _) => b.header(name::TO, to),
+            (None, Some(tag)) => {
+                b.header_fmt(name::TO, format_args!("{};tag={}", self.remote_addr, tag))
+            }
+            (None, None) => b.header(name::TO, &self.remote_addr),
         };
         b.header(name::CALL_ID, self.call_id.as_str());
         b.header_fmt(name::CSEQ, format_args!("{} {}", cseq, method.as_str()));

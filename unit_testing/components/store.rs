@@ -574,6 +574,130 @@ fn every_problem_is_derived_from_the_state_with_one_next_step() {
 }
 
 #[test]
+fn session_renewal_trouble_is_shown_while_registered_and_cleared_on_success() {
+    let base = registered_agent();
+    let refused = reduce(
+        &base,
+        Action::SessionTrouble(Some(SessionTrouble::Refused {
+            detail: "the Wazo broker refused your Finesse user name and password".into(),
+            retry_at: Some(30_000),
+        })),
+    );
+    let p = problems(&refused);
+    assert_eq!(
+        p,
+        vec![Problem::SessionRefused {
+            detail: "the Wazo broker refused your Finesse user name and password".into()
+        }]
+    );
+    assert_eq!(p[0].code(), "session-refused");
+    assert_eq!(p[0].severity(), "error");
+    assert_eq!(
+        p[0].title(),
+        "The phone system refused to renew your session, and a fresh sign-in failed \
+         (the Wazo broker refused your Finesse user name and password)."
+    );
+    assert!(p[0]
+        .next_step()
+        .starts_with("Calls still come in for now: sign out of Finesse"));
+    assert!(
+        !p[0].explains_registration(),
+        "the phone is still registered: the status line stays"
+    );
+
+    let unreachable = reduce(
+        &reduce(
+            &base,
+            Action::SessionTrouble(Some(SessionTrouble::Unreachable {
+                detail: "the Wazo broker did not answer (login)".into(),
+                retry_at: Some(4_000),
+            })),
+        ),
+        Action::Tick(1_000),
+    );
+    let p = problems(&unreachable);
+    assert_eq!(p[0].code(), "session-unreachable");
+    assert_eq!(p[0].severity(), "warn");
+    assert_eq!(
+        p[0].detail(),
+        Some("the Wazo broker did not answer (login)")
+    );
+    assert!(p[0].next_step().contains("Retrying in 3 s"));
+
+    // A later renewal that succeeds clears it.
+    let cleared = reduce(&refused, Action::SessionTrouble(None));
+    assert!(problems(&cleared).is_empty());
+    assert_eq!(cleared, base);
+
+    // A lost registration says more than a session renewal problem.
+    let lost = reduce(
+        &refused,
+        Action::Registration(Registration::Reconnecting {
+            retry_at: None,
+            reason: "code 1006".into(),
+        }),
+    );
+    assert_eq!(
+        problems(&lost)
+            .iter()
+            .map(Problem::code)
+            .collect::<Vec<_>>(),
+        ["connection-lost"]
+    );
+}
+
+#[test]
+fn audio_path_reconnecting_is_shown_during_the_call_and_cleared_when_back_or_ended() {
+    let ringing = reduce(&registered_agent(), incoming("c1", None));
+    let active = reduce(
+        &ringing,
+        Action::Connected {
+            id: "c1".into(),
+            at: 5,
+        },
+    );
+    let lost = reduce(
+        &active,
+        Action::MediaPath {
+            id: "c1".into(),
+            reconnecting: true,
+        },
+    );
+    let p = problems(&lost);
+    assert_eq!(p, vec![Problem::AudioReconnecting]);
+    assert_eq!(p[0].title(), "Audio path lost: reconnecting\u{2026}");
+    assert_eq!(p[0].severity(), "warn");
+    // Another call's report changes nothing; the path back clears it; so does the end.
+    assert_eq!(
+        reduce(
+            &active,
+            Action::MediaPath {
+                id: "other".into(),
+                reconnecting: true
+            }
+        ),
+        active
+    );
+    assert!(problems(&reduce(
+        &lost,
+        Action::MediaPath {
+            id: "c1".into(),
+            reconnecting: false
+        }
+    ))
+    .is_empty());
+    let ended = reduce(
+        &lost,
+        Action::Ended {
+            id: "c1".into(),
+            reason: "Call ended: the audio connection was lost and could not be restored.".into(),
+        },
+    );
+    assert!(problems(&ended).is_empty());
+    assert!(!ended.audio_reconnecting);
+}
+
+#[test]
 fn announcements_follow_incoming_answered_and_ended_calls() {
     let s = reduce_all([incoming("c1", Some(10))]);
     assert_eq!(s.announcement, "Incoming call from Jane Doe (5551234).");

@@ -49,6 +49,33 @@ async function waitForWord(frame, expected, timeoutMs) {
   throw new Error(`registration word: expected ${expected} within ${timeoutMs} ms, last saw ${await word(frame)}`);
 }
 
+/** Drops UDP between rtpengine and the browser inside the bed (sipp's media ports stay open). */
+function cutMedia(run) {
+  const { BED_RTP_MIN: min, BED_RTP_MAX: max } = session.env;
+  const sipp = `${run.mediaPort}-${run.mediaPort + 3}`;
+  execFileSync('nft', ['-f', '-'], {
+    input: `table inet ttec_cut {\n chain out {\n  type filter hook output priority 0; policy accept;\n`
+      + `  udp sport ${min}-${max} udp dport != ${sipp} drop\n`
+      + `  udp dport ${min}-${max} udp sport != ${sipp} drop\n }\n}\n`,
+  });
+}
+function restoreMedia() {
+  try { execFileSync('nft', ['delete', 'table', 'inet', 'ttec_cut'], { stdio: 'pipe' }); } catch { /* not cut */ }
+}
+/** How many times sipp's message trace holds `pattern`. */
+const sippSaw = (run, pattern) => {
+  try { return (fs.readFileSync(run.files.messages, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
+};
+async function until(what, predicate, timeoutMs) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await predicate()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+const reconnectingShown = async (frame) => Boolean(await frame.$('.ttec-problem[data-problem=audio-reconnecting]'));
+
 /** A fresh tab for one test, closed whatever happens (a leftover tab would own the phone). */
 async function withPage(fn) {
   const page = await session.browser.context.newPage();
@@ -145,16 +172,82 @@ describe('resilience against the real broker', () => {
     await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
   }));
 
+  test('media path cut mid-call, then restored: ICE restart by re-INVITE with new credentials, the call survives and RTP flows again', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_ice_restart.xml', { durationMs: 90000, timeoutS: 120 });
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await new Promise((r) => setTimeout(r, 1500)); // media up
+    const t0 = Date.now();
+    cutMedia(run);
+    try {
+      figures.iceRestartReportedAfterCutMs = await until('"Audio path lost: reconnecting"', () => reconnectingShown(frame), 20000);
+      assert.equal(await problemTitle(frame, 'audio-reconnecting'), 'Audio path lost: reconnecting\u2026');
+      // The re-INVITE went through Kamailio and rtpengine to the caller (sipp answers it 200).
+      await until('the re-INVITE at sipp', () => sippSaw(run, /^INVITE sip:/gm) >= 2, 10000);
+      figures.reinviteAtCallerAfterCutMs = Date.now() - t0;
+      await until('the ACK of the re-INVITE at sipp', () => sippSaw(run, /^ACK sip:/gm) >= 1, 10000);
+    } finally {
+      restoreMedia();
+    }
+    const restored = Date.now();
+    await until('ICE connected again (the problem cleared)', async () => !(await reconnectingShown(frame)), 15000);
+    figures.restoreToIceConnectedMs = Date.now() - restored;
+    assert.ok(await frame.$('.ttec-call'), 'the call survived the media loss');
+    const rtp = await countRtp({ port: session.env.BED_NG_PORT }, run.callId(1), 1.5);
+    for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after the ICE restart: ${JSON.stringify(rtp)}`);
+    figures.rtpAfterIceRestart = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
+    // New ICE credentials in the re-INVITE (the diagnostics trace has every SIP message we sent).
+    await frame.click('.ttec-tool--diagnostics');
+    const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({
+      kind: e.dataset.kind, at: Date.parse(e.querySelector('.ttec-trace__meta').textContent.split(' ')[0]), text: e.textContent,
+    })));
+    const ufrag = (e) => /a=ice-ufrag:(\S+)/.exec(e.text)?.[1];
+    const reinvite = entries.find((e) => e.kind === 'SIP out' && /INVITE sip:0611223344@/.test(e.text));
+    assert.ok(reinvite, 'our re-INVITE is in the trace');
+    const answer = entries.find((e) => e.kind === 'SIP out' && /SIP\/2\.0 200/.test(e.text) && /CSeq: \d+ INVITE/.test(e.text));
+    assert.ok(ufrag(reinvite) && ufrag(answer), 'both carry ICE credentials');
+    assert.notEqual(ufrag(reinvite), ufrag(answer), 'the restart offer carries a new ice-ufrag');
+    const cseq = /CSeq: (\d+) INVITE/.exec(reinvite.text)[1];
+    const ok = entries.find((e) => e.kind === 'SIP in' && e.at >= reinvite.at && /SIP\/2\.0 200/.test(e.text) && e.text.includes(`CSeq: ${cseq} INVITE`));
+    assert.ok(ok, 'the 200 to our re-INVITE is in the trace');
+    figures.reinviteRoundTripMs = ok.at - reinvite.at;
+    await frame.click('.ttec-tool--diagnostics');
+    await frame.click('.ttec-call__hangup');
+    await expectSippOk(run); // re-INVITE answered, then our BYE
+    await expectText(frame, '[aria-live=polite]', 'Call ended: you hung up.', 5000);
+  }));
+
+  test('media path cut for good mid-call: the ICE restart cannot help, the call ends cleanly with BYE + Reason', () => withPage(async (page) => {
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_ice_restart.xml', { durationMs: 90000, timeoutS: 120 });
+    await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    cutMedia(run);
+    try {
+      await until('"Audio path lost: reconnecting"', () => reconnectingShown(frame), 20000);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the audio connection was lost and could not be restored.', 40000);
+      figures.cutToCleanEndMs = Date.now() - t0;
+    } finally {
+      restoreMedia();
+    }
+    await expectSippOk(run); // the BYE reached the caller
+    assert.ok(sippSaw(run, /^Reason: Q\.850;cause=41;text="audio path lost, ICE restart failed"/gm) >= 1, 'the BYE says why');
+    assert.equal(await frame.$('.ttec-problem[data-problem=audio-reconnecting]'), null, 'no stale reconnecting notice');
+    await waitForWord(frame, 'Registered', 5000);
+  }));
+
   test('media path lost mid-call (media relay frozen): the call ends cleanly with a reason', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
-    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 90000, timeoutS: 120 });
+    const run = await session.sipp('uac_ice_restart.xml', { durationMs: 90000, timeoutS: 120 });
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
     const rtpengine = Number(fs.readFileSync(path.join(RUN_DIR, 'rtpengine.pid'), 'utf8'));
     const t0 = Date.now();
     process.kill(-rtpengine, 'SIGSTOP');
     try {
-      // Chrome reports ICE "disconnected" within seconds; after a 10 s grace the gadget hangs up.
-      await expectText(frame, '[aria-live=polite]', 'Call ended: the audio connection failed.', 60000);
+      // Chrome reports ICE "disconnected" within seconds; 2.5 s later the gadget restarts ICE
+      // by re-INVITE, which the frozen relay cannot serve: the call ends within the bound.
+      await expectText(frame, '[aria-live=polite]', /^Call ended: the audio connection (failed|was lost and could not be restored)\.$/, 60000);
       figures.iceFailureEndsCallMs = Date.now() - t0;
     } finally {
       process.kill(-rtpengine, 'SIGCONT');

@@ -202,6 +202,54 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     }
   });
 
+  test('a refused refresh and a refused fresh login: a clear error, at most 3 POST /token a minute, cleared once the login works again', async () => {
+    stub.configure({ tokenLifetimeS: 5 });
+    const fresh = await browser.context.newPage();
+    try {
+      const { frame } = await openGadget(fresh);
+      const instance = await instanceId(frame);
+      // The password changed at the broker (and the refresh token died with the old session).
+      stub.configure({ rejectRefresh: true, rejectLogin: true });
+      stub.reset();
+      await waitFor('a refused refresh at the stub', () => stub.stats().refreshFailures >= 1, 8000);
+      const t0 = Date.now();
+      const problem = '.ttec-problem[data-problem=session-refused]';
+      await expectText(frame, `${problem} .ttec-problem__title`,
+        'The phone system refused to renew your session, and a fresh sign-in failed (the Wazo broker refused your Finesse user name and password).', 5000);
+      figures.refusedRenewalShownMs = Date.now() - t0;
+      assert.match(await frame.$eval(`${problem} .ttec-problem__next`, (e) => e.textContent), /sign out of Finesse and sign in again/);
+      assert.equal(await frame.$eval(problem, (e) => e.getAttribute('role')), 'alert');
+      let s = stub.stats();
+      assert.deepEqual([s.refreshFailures, s.loginFailures, s.logins], [1, 1, 0], `one refused refresh, then one refused login: ${JSON.stringify(s)}`);
+      // The SIP registration does not hang on the token: still registered, at the gadget and the broker.
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      assert.ok((await registrations()).includes(instance), 'the contact left Kamailio');
+      // No hammering: nothing more for the next 20 s (the retry waits 30-35 s).
+      await new Promise((r) => setTimeout(r, 20000));
+      s = stub.stats();
+      assert.equal(s.tokenPosts, 2, `POST /token while refused: ${JSON.stringify(s)}`);
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      assert.ok((await registrations()).includes(instance), 'the contact left Kamailio while the session was refused');
+      // The password is fixed at the broker: the next try signs in and the problem goes.
+      stub.configure({ rejectRefresh: false, rejectLogin: false, tokenLifetimeS: null });
+      await waitFor('the problem to clear', async () => !(await frame.$(problem)), 20000);
+      const recoveredMs = Date.now() - t0;
+      figures.refusedRenewalRetryRecoveredMs = recoveredMs;
+      s = stub.stats();
+      figures.tokenPostsUntilRecovery = s.tokenPosts;
+      assert.equal(s.logins, 1, `one successful login: ${JSON.stringify(s)}`);
+      assert.ok(recoveredMs < 60000, `recovered within the minute (${recoveredMs} ms)`);
+      assert.ok(s.tokenPosts <= 3, `at most 3 POST /token a minute: ${s.tokenPosts} in ${recoveredMs} ms`);
+      const cached = JSON.parse(await cachedSession(frame));
+      assert.ok(cached.expiresAt > Date.now() + 3500 * 1000, 'the renewed token is the new, hour-long one');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      await fresh.goto('about:blank');
+    } finally {
+      stub.configure({ tokenLifetimeS: null, rejectRefresh: false, rejectLogin: false });
+      await fresh.close();
+    }
+  });
+
   for (const [name, options, kind, text, endText] of [
     ['microphone denied', { fakeUi: false }, 'microphone-denied', /^The browser blocks the microphone/, 'Call not answered: the microphone is blocked.'],
     ['no microphone', { fakeDevices: false }, 'no-microphone', /^No microphone found/, 'Call not answered: no microphone found.'],

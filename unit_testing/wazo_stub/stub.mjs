@@ -52,6 +52,8 @@ function isoLocal(ms) { return new Date(ms).toISOString().replace('Z', ''); }
  * Starts the stub. Options: port (0 = free), host, users (array or users.conf path),
  * tokenLifetimeS (caps the granted expiration; short for token-expiry tests),
  * configure({rejectRefresh}) refuses every refresh token (401), like wazo-auth after a restart,
+ * configure({rejectLogin}) refuses every Basic login (401 "Authentication Failed", as wazo-auth
+ * answers a wrong or changed password),
  * engine ('current' = auth_section_options, 'legacy' = top-level username/secret, before 20.13),
  * wsTarget ('ws://127.0.0.1:8080/' — where /api/asterisk/ws is proxied; none = 502).
  * Returns { origin, port, host, stats(), reset(), configure(opts), tokens(), users, close() }.
@@ -67,13 +69,15 @@ export async function startWazoStub(options = {}) {
     unavailable: 0,
     // Refuse every refresh token (as wazo-auth does after a restart or a revoked session).
     rejectRefresh: false,
+    // Refuse every Basic login, as wazo-auth does once the user's password changed.
+    rejectLogin: false,
   };
   const tokens = new Map(); // token -> session
   const refreshTokens = new Map(); // refresh token -> { user, clientId }
   let counters;
   const reset = () => {
     counters = {
-      requests: 0, preflights: 0, logins: 0, loginFailures: 0, refreshes: 0, refreshFailures: 0,
+      requests: 0, preflights: 0, tokenPosts: 0, logins: 0, loginFailures: 0, refreshes: 0, refreshFailures: 0,
       heads: 0, headsValid: 0, tokenGets: 0, deletes: 0, confdUsers: 0, confdEndpoints: 0,
       confdUnauthorized: 0, wsUpgrades: 0, unavailableAnswered: 0,
     };
@@ -153,6 +157,7 @@ export async function startWazoStub(options = {}) {
   async function postToken(req, res) {
     let body;
     try { body = await readJson(req); } catch { return send(res, 400, { reason: ['Invalid JSON body'], status_code: 400 }); }
+    counters.tokenPosts++;
     const options = { expiration: body.expiration, accessType: body.access_type, clientId: body.client_id, remote: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     if (body.refresh_token !== undefined) {
       const entry = refreshTokens.get(body.refresh_token);
@@ -162,7 +167,7 @@ export async function startWazoStub(options = {}) {
     }
     const creds = basic(req);
     const user = creds && byLogin(creds.login);
-    if ((body.backend ?? 'wazo_user') !== 'wazo_user' || !user || user.password !== creds.password) {
+    if ((body.backend ?? 'wazo_user') !== 'wazo_user' || !user || user.password !== creds.password || settings.rejectLogin) {
       counters.loginFailures++;
       return authFailed(res);
     }
@@ -288,6 +293,7 @@ export async function startWazoStub(options = {}) {
     if ('engine' in patch) settings.engine = patch.engine === 'legacy' ? 'legacy' : 'current';
     if ('unavailable' in patch) settings.unavailable = Math.max(0, Number(patch.unavailable) || 0);
     if ('rejectRefresh' in patch) settings.rejectRefresh = Boolean(patch.rejectRefresh);
+    if ('rejectLogin' in patch) settings.rejectLogin = Boolean(patch.rejectLogin);
     if ('expireAll' in patch && patch.expireAll) for (const s of tokens.values()) s.expiresAt = 0;
   }
 

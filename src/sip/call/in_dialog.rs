@@ -235,16 +235,19 @@ impl Call {
     }
 
     /// Any refresh without a Session-Expires keeps the interval we had.
-    fn restart_session_timer(&mut self, now: Instant) {
+    pub(super) fn restart_session_timer(&mut self, now: Instant) {
         if let Some(timer) = self.session {
             self.start_session_timer(timer, now);
         }
     }
 
     fn has_pending_offer(&self) -> bool {
-        self.pending
-            .iter()
-            .any(|p| matches!(p.purpose, Purpose::Refresh | Purpose::Invite))
+        self.pending.iter().any(|p| {
+            matches!(
+                p.purpose,
+                Purpose::Refresh | Purpose::Invite | Purpose::IceRestart
+            )
+        })
     }
 
     /// The media edge produced the SDP for a re-INVITE or UPDATE we are answering.
@@ -297,10 +300,23 @@ impl Call {
     }
 
     pub(super) fn send_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        self.send_bye_with_reason(None, now, ctx);
+    }
+
+    /// BYE, with a `Reason` header (RFC 3326) when the call ends on a failure.
+    pub(super) fn send_bye_with_reason(
+        &mut self,
+        reason: Option<&str>,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+    ) {
         if self.dialog.remote_tag.is_none() {
             return; // no dialog to end
         }
-        let (b, _, cseq) = self.dialog.request(Method::Bye, ctx);
+        let (mut b, _, cseq) = self.dialog.request(Method::Bye, ctx);
+        if let Some(reason) = reason {
+            b.header(name::REASON, reason);
+        }
         ctx.send(b.finish(None));
         self.track_request(Method::Bye, cseq, Purpose::Bye, now);
     }
@@ -407,6 +423,7 @@ impl Call {
         let request = self.pending.remove(i);
         match request.purpose {
             Purpose::Refresh => self.on_refresh_response(msg, method, status, cseq.seq, now, ctx),
+            Purpose::IceRestart => self.on_restart_response(msg, status, cseq.seq, now, ctx),
             Purpose::Dtmf if status >= 300 => {
                 ctx.emit(Event::Warning(format!(
                     "DTMF INFO refused with {status} on call {}",

@@ -276,13 +276,20 @@ impl Call {
                 self.media_wait = MediaWait::None;
                 self.timers.media_deadline = None;
                 self.local_sdp = Some(sdp);
-                match self.phase {
+                let phase = self.phase;
+                match phase {
                     Phase::Ringing => self.try_answer(now, ctx),
                     Phase::Offering if was_offer => self.send_invite(None, now, ctx),
-                    _ => self.answer_in_dialog(now, ctx),
+                    _ => {
+                        if !(was_offer && self.restart_offer_ready(now, ctx)) {
+                            self.answer_in_dialog(now, ctx);
+                        }
+                    }
                 }
             }
             MediaResult::RemoteAnswerApplied { .. } => {}
+            MediaResult::PathLost { .. } => self.on_path_lost(now, ctx),
+            MediaResult::PathRestored { .. } => self.on_path_restored(ctx),
             MediaResult::Failed { reason, .. } => {
                 let blocking = matches!(
                     reason,

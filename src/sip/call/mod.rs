@@ -5,6 +5,7 @@
 //! retransmission, ACK, CANCEL), `in_dialog` (BYE, re-INVITE, UPDATE, INFO, OPTIONS, session
 //! refresh, hang-up, DTMF), `outgoing` (the development-only UAC call).
 
+mod ice_restart;
 mod in_dialog;
 mod incoming;
 mod outgoing;
@@ -77,6 +78,8 @@ enum Purpose {
     Dtmf,
     Invite,
     Cancel,
+    /// Our re-INVITE with an ICE-restart offer.
+    IceRestart,
 }
 
 /// A request we sent, waiting for its final response.
@@ -120,6 +123,8 @@ pub(crate) struct Call {
     bye_after_ack: bool,
     timers: Timers,
     uac: Option<outgoing::Uac>,
+    /// The audio path was lost: the ICE restart under way.
+    restart: Option<ice_restart::IceRestart>,
 }
 
 impl Call {
@@ -152,6 +157,7 @@ impl Call {
             bye_after_ack: false,
             timers: Timers::default(),
             uac: None,
+            restart: None,
         }
     }
 
@@ -185,6 +191,7 @@ impl Call {
             self.pending.iter().map(|p| p.deadline).min(),
         ]
         .into_iter()
+        .chain(self.restart.iter().flat_map(|r| r.deadlines()))
         .flatten()
         .min()
     }
@@ -192,7 +199,7 @@ impl Call {
     fn request_media(&mut self, request: MediaRequest, now: Instant, ctx: &mut Ctx<'_>) {
         self.media_wait = match request {
             MediaRequest::CreateAnswer { .. } => MediaWait::Answer,
-            MediaRequest::CreateOffer { .. } => MediaWait::Offer,
+            MediaRequest::CreateOffer { .. } | MediaRequest::RestartIce { .. } => MediaWait::Offer,
             MediaRequest::ApplyAnswer { .. } | MediaRequest::Release { .. } => MediaWait::None,
         };
         if self.media_wait != MediaWait::None {
@@ -210,6 +217,7 @@ impl Call {
         }
         self.phase = Phase::Terminated;
         self.media_wait = MediaWait::None;
+        self.restart = None;
         self.answer_wanted = false;
         self.server_update = None;
         let keep_ack_wait = self.bye_after_ack;
@@ -274,6 +282,7 @@ impl Call {
             self.timers.session_refresh = None;
             self.send_session_refresh(now, ctx);
         }
+        self.on_restart_timeout(now, ctx);
         self.expire_pending(now, ctx);
         if due(self.timers.linger_until) {
             // Pending requests keep their own deadlines; `is_finished` waits for them.
@@ -294,8 +303,8 @@ impl Call {
         for purpose in expired {
             match purpose {
                 Purpose::Bye | Purpose::Cancel | Purpose::Dtmf => {}
-                Purpose::Refresh | Purpose::Invite => {
-                    if purpose == Purpose::Refresh {
+                Purpose::Refresh | Purpose::Invite | Purpose::IceRestart => {
+                    if purpose != Purpose::Invite {
                         self.send_bye(now, ctx);
                     }
                     self.end(EndReason::Timeout, now, ctx);

@@ -68,5 +68,6 @@ pub mod name {
     pub const USER_AGENT: &str = "User-Agent";
     pub const SERVER: &str = "Server";
     pub const RETRY_AFTER: &str = "Retry-After";
+    pub const REASON: &str = "Reason";
     pub const PROXY_REQUIRE: &str = "Proxy-Require";
 }

@@ -381,6 +381,7 @@ pub fn event_names(events: &[Event]) -> HashMap<&'static str, usize> {
             Event::CallHeld { .. } => "CallHeld",
             Event::CallEnded { .. } => "CallEnded",
             Event::Dtmf { .. } => "Dtmf",
+            Event::MediaPath { .. } => "MediaPath",
             Event::PeerState { .. } => "PeerState",
             Event::Warning(_) => "Warning",
         };

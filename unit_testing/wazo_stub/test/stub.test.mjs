@@ -82,6 +82,21 @@ describe('wazo stub', () => {
     assert.deepEqual([s.heads, s.headsValid, s.refreshes, s.refreshFailures, s.deletes], [3, 1, 1, 1, 1]);
   });
 
+  test('rejectLogin refuses a right password with wazo-auth\'s 401 until it is switched off; tokenPosts counts every POST /token', async () => {
+    stub.reset();
+    stub.configure({ rejectLogin: true });
+    try {
+      const refused = await login();
+      assert.equal(refused.status, 401);
+      assert.deepEqual((await refused.json()).reason, ['Authentication Failed']);
+    } finally {
+      stub.configure({ rejectLogin: false });
+    }
+    assert.equal((await login()).status, 200);
+    const s = stub.stats();
+    assert.deepEqual([s.tokenPosts, s.logins, s.loginFailures], [2, 1, 1]);
+  });
+
   test('short token lifetimes expire', async () => {
     stub.configure({ tokenLifetimeS: 1 });
     const { data } = await (await login()).json();
