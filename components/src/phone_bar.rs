@@ -55,7 +55,7 @@ fn panel_button(
         Callback::from(move |_| cb.emit(UserCommand::OpenPanel((!is_open).then_some(panel))))
     };
     html! {
-        <button type="button" class={classes!("ttec-btn", "ttec-btn--tool", class)}
+        <button type="button" ~className={format!("ttec-btn ttec-btn--tool {class}")}
             aria-expanded={is_open.to_string()} aria-haspopup="true" {onclick}>
             { label }
         </button>
@@ -122,7 +122,7 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
         _ => Html::default(),
     };
     html! {
-        <div class={classes!("ttec-bar", in_call.then_some("ttec-bar--call"))}>
+        <div ~className={if in_call { "ttec-bar ttec-bar--call" } else { "ttec-bar" }}>
             <div class="ttec-bar__row">
                 // During a call the call is the status (a lost connection shows below).
                 if !in_call {

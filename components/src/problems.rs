@@ -301,7 +301,7 @@ pub fn problem_notice(props: &ProblemNoticeProps) -> Html {
                 let severity = problem.severity();
                 let role = if severity == "warn" { "status" } else { "alert" };
                 html! {
-                    <li class={classes!("ttec-problem", format!("ttec-problem--{severity}"))}
+                    <li ~className={format!("ttec-problem ttec-problem--{severity}")}
                         data-problem={problem.code()} role={role} title={problem.detail().map(str::to_string)}>
                         <span class="ttec-problem__icon" aria-hidden="true">{ if severity == "warn" { "\u{21bb}" } else { "!" } }</span>
                         <span class="ttec-problem__text">

@@ -51,7 +51,7 @@ pub fn registration_status(props: &RegistrationStatusProps) -> Html {
     let (word, tone, detail) = describe(&props.registration, props.now);
     html! {
         <div class="ttec-registration" role="status" aria-label="Phone status">
-            <span class={classes!("ttec-dot", format!("ttec-dot--{tone}"))} aria-hidden="true"></span>
+            <span ~className={format!("ttec-dot ttec-dot--{tone}")} aria-hidden="true"></span>
             <span class="ttec-registration__word" data-state={tone}>{ word }</span>
             if let Some(number) = &props.webrtc_number {
                 <span class="ttec-registration__number" title="Your WebRTC number">{ number.clone() }</span>

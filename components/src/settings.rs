@@ -60,7 +60,7 @@ fn device_select(props: &SettingsPanelProps, kind: DeviceKind, disabled: bool) -
     html! {
         <div class="ttec-field">
             <label for={id.clone()}>{ label }</label>
-            <select id={id} class={classes!("ttec-select", format!("ttec-select--{}", kind.noun()))}
+            <select id={id} ~className={format!("ttec-select ttec-select--{}", kind.noun())}
                 {onchange} {disabled}>
                 { for choices(&props.devices, kind).into_iter().map(|(value, text)| {
                     let selected = value == chosen;

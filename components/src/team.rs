@@ -72,6 +72,21 @@ pub struct BoardRow {
     pub phone: PeerPhone,
 }
 
+/// By name, then id: one ordering for the roster and for members who join.
+/// Insertion sort: a team is tens of rows, and this keeps the std sort's code out of the wasm.
+fn sort_rows(rows: &mut [BoardRow]) {
+    fn after(a: &BoardRow, b: &BoardRow) -> bool {
+        (&a.member.name, &a.member.id) > (&b.member.name, &b.member.id)
+    }
+    for i in 1..rows.len() {
+        let mut j = i;
+        while j > 0 && after(&rows[j - 1], &rows[j]) {
+            rows.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// The board; `active` only in preview mode.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TeamBoard {
@@ -131,12 +146,7 @@ pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
                 let phone = phone_of(&member.number);
                 rows.push(BoardRow { member, phone });
             }
-            rows.sort_by(|a, b| {
-                a.member
-                    .name
-                    .cmp(&b.member.name)
-                    .then(a.member.id.cmp(&b.member.id))
-            });
+            sort_rows(&mut rows);
             next.rows = rows;
         }
         TeamAction::Member(member) => {
@@ -150,12 +160,7 @@ pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
                 }
                 None => {
                     next.rows.push(BoardRow { member, phone });
-                    next.rows.sort_by(|a, b| {
-                        a.member
-                            .name
-                            .cmp(&b.member.name)
-                            .then(a.member.id.cmp(&b.member.id))
-                    });
+                    sort_rows(&mut next.rows);
                 }
             }
         }

@@ -69,7 +69,7 @@ fn row(r: &BoardRow) -> Html {
             </th>
             <td class="ttec-board__finesse">{ r.member.state.label() }</td>
             <td class="ttec-board__phone">
-                <span class={classes!("ttec-dot", format!("ttec-dot--peer-{}", phone.css()))} aria-hidden="true"></span>
+                <span ~className={format!("ttec-dot ttec-dot--peer-{}", phone.css())} aria-hidden="true"></span>
                 <span class="ttec-board__word">{ phone.label() }</span>
             </td>
         </tr>
