@@ -51,8 +51,17 @@ use yew::prelude::*;
 
 /// What components get from the app root: the state to read and the channel
 /// for the agent's commands (they go to the driver, never into the state).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct StoreContext {
     pub state: UseReducerHandle<PhoneState>,
     pub commands: Callback<UserCommand>,
+}
+
+/// The same state is the same allocation: the reducer returns a new `Rc` for
+/// every change, so consumers re-render exactly when it changed, without the
+/// deep comparison of the whole state (and its code) on every render.
+impl PartialEq for StoreContext {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq::<PhoneState>(&*self.state, &*other.state) && self.commands == other.commands
+    }
 }
