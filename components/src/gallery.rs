@@ -224,6 +224,27 @@ pub fn samples() -> Vec<(String, PhoneState)> {
             }),
         ),
         (
+            "Audio path lost during a call, reconnecting".into(),
+            with(&|s| {
+                s.agent.state = AgentState::Talking;
+                s.call = Some(call(CallPhase::Active {
+                    since: NOW - 41_000,
+                    held: false,
+                    muted: false,
+                }));
+                s.audio_reconnecting = true;
+            }),
+        ),
+        (
+            "Broker session renewal refused".into(),
+            with(&|s| {
+                s.session_trouble = Some(SessionTrouble::Refused {
+                    detail: "the Wazo broker refused your Finesse user name and password".into(),
+                    retry_at: Some(NOW + 31_000),
+                });
+            }),
+        ),
+        (
             "Microphone blocked".into(),
             with(&|s| s.media_problem = Some(MediaProblem::MicrophoneDenied)),
         ),
