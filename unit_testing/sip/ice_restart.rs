@@ -8,17 +8,7 @@ use ttecphone_sip::{CallId, EndReason, Event, MediaRequest, MediaResult};
 
 /// A call from CUCM through Kamailio (Record-Route, Session-Expires), answered and ACKed.
 fn connected(p: &mut Phone, call_id: &str) -> (CallId, String) {
-    p.register();
-    let call = p.incoming("kamailio_invite.sip", call_id);
-    p.media(MediaResult::LocalSdp {
-        call: call.clone(),
-        sdp: ANSWER_SDP.into(),
-    });
-    let tag = to_tag(&p.last_response(200).unwrap()).unwrap();
-    p.recv(&ack(call_id, &tag, 102));
-    p.take_sent();
-    p.take_events();
-    (call, tag)
+    connected_call(p, "kamailio_invite.sip", call_id)
 }
 
 /// The browser's `createOffer({iceRestart: true})`: new ufrag/pwd, same DTLS fingerprint.

@@ -7,17 +7,7 @@ use ttecphone_sip::{CallId, Command, EndReason, Event, MediaRequest, MediaResult
 
 /// An answered, ACKed Wazo call: (call, our tag).
 fn connected(p: &mut Phone, call_id: &str) -> (CallId, String) {
-    p.register();
-    let call = p.incoming("wazo_invite.sip", call_id);
-    p.media(MediaResult::LocalSdp {
-        call: call.clone(),
-        sdp: ANSWER_SDP.into(),
-    });
-    let tag = to_tag(&p.last_response(200).unwrap()).unwrap();
-    p.recv(&ack(call_id, &tag, 102));
-    p.take_sent();
-    p.take_events();
-    (call, tag)
+    connected_call(p, "wazo_invite.sip", call_id)
 }
 
 fn reinvite(call_id: &str, tag: &str, cseq: &str, direction: &str, branch: &str) -> String {

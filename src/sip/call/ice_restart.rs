@@ -173,14 +173,7 @@ impl Call {
         if let Some(timer) = self.session {
             // Any re-INVITE refreshes the session (RFC 4028 §7.4): keep the refresher.
             let refresher = if timer.we_refresh { "uac" } else { "uas" };
-            b.header_fmt(
-                name::SESSION_EXPIRES,
-                format_args!("{};refresher={refresher}", timer.interval_s),
-            )
-            .header_fmt(
-                name::MIN_SE,
-                format_args!("{}", ctx.config.min_session_expires.max(90)),
-            );
+            super::session_refresh_headers(&mut b, timer.interval_s, refresher, ctx);
         }
         b.header(name::SUPPORTED, "timer, outbound");
         ctx.send(b.finish(Some(("application/sdp", &sdp))));
@@ -226,14 +219,7 @@ impl Call {
                     );
                     return;
                 }
-                self.request_media(
-                    MediaRequest::ApplyAnswer {
-                        call: self.id.clone(),
-                        sdp: msg.body.to_owned(),
-                    },
-                    now,
-                    ctx,
-                );
+                self.apply_answer(msg.body, now, ctx);
                 if recovered {
                     self.restart = None;
                 }

@@ -336,15 +336,8 @@ impl Call {
             Method::Invite
         };
         let (mut b, _, cseq) = self.dialog.request(method, ctx);
-        b.header_fmt(
-            name::SESSION_EXPIRES,
-            format_args!("{};refresher=uac", timer.interval_s),
-        )
-        .header_fmt(
-            name::MIN_SE,
-            format_args!("{}", ctx.config.min_session_expires.max(90)),
-        )
-        .header(name::SUPPORTED, "timer, outbound");
+        super::session_refresh_headers(&mut b, timer.interval_s, "uac", ctx);
+        b.header(name::SUPPORTED, "timer, outbound");
         let body = match method {
             Method::Invite => self
                 .local_sdp

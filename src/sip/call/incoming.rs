@@ -203,14 +203,7 @@ impl Call {
                 self.end(EndReason::MediaFailed, now, ctx);
             } else {
                 let held = crate::sdp::is_hold(msg.body);
-                self.request_media(
-                    MediaRequest::ApplyAnswer {
-                        call: self.id.clone(),
-                        sdp: msg.body.to_owned(),
-                    },
-                    now,
-                    ctx,
-                );
+                self.apply_answer(msg.body, now, ctx);
                 self.report_hold(Some(held), ctx);
             }
         }

@@ -16,7 +16,7 @@ use crate::dialog::Dialog;
 use crate::session_timer::SessionTimer;
 use crate::time::Instant;
 use crate::transaction::TxnKey;
-use crate::wire::{Method, ResponseContext};
+use crate::wire::{name, MessageBuilder, Method, ResponseContext};
 
 pub(crate) use in_dialog::{unsupported_requirements, InDialogRequest};
 pub(crate) use incoming::IncomingInvite;
@@ -196,6 +196,13 @@ impl Call {
         .min()
     }
 
+    /// The peer's SDP answer (to our offer) goes to the edge to apply.
+    fn apply_answer(&mut self, sdp: &str, now: Instant, ctx: &mut Ctx<'_>) {
+        let call = self.id.clone();
+        let sdp = sdp.to_owned();
+        self.request_media(MediaRequest::ApplyAnswer { call, sdp }, now, ctx);
+    }
+
     fn request_media(&mut self, request: MediaRequest, now: Instant, ctx: &mut Ctx<'_>) {
         self.media_wait = match request {
             MediaRequest::CreateAnswer { .. } => MediaWait::Answer,
@@ -335,4 +342,22 @@ impl Call {
             }
         }
     }
+}
+
+/// `Session-Expires` and `Min-SE` on a session refresh we send (RFC 4028 §7.4):
+/// `refresher` is `uac` when we refresh, `uas` when the peer does.
+fn session_refresh_headers(
+    b: &mut MessageBuilder,
+    interval_s: u32,
+    refresher: &str,
+    ctx: &Ctx<'_>,
+) {
+    b.header_fmt(
+        name::SESSION_EXPIRES,
+        format_args!("{interval_s};refresher={refresher}"),
+    )
+    .header_fmt(
+        name::MIN_SE,
+        format_args!("{}", ctx.config.min_session_expires.max(90)),
+    );
 }

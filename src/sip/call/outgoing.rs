@@ -207,14 +207,7 @@ impl Call {
             self.start_session_timer(timer, now);
         }
         let held = crate::sdp::is_hold(msg.body);
-        self.request_media(
-            MediaRequest::ApplyAnswer {
-                call: self.id.clone(),
-                sdp: msg.body.to_owned(),
-            },
-            now,
-            ctx,
-        );
+        self.apply_answer(msg.body, now, ctx);
         ctx.emit(Event::CallAnswered {
             call: self.id.clone(),
         });

@@ -389,3 +389,20 @@ pub fn event_names(events: &[Event]) -> HashMap<&'static str, usize> {
     }
     m
 }
+
+/// A call from `invite_file` (e.g. `wazo_invite.sip`), answered with [`ANSWER_SDP`]
+/// and ACKed, outputs drained: (call, our To tag).
+#[allow(dead_code)] // not every test file uses it
+pub fn connected_call(p: &mut Phone, invite_file: &str, call_id: &str) -> (CallId, String) {
+    p.register();
+    let call = p.incoming(invite_file, call_id);
+    p.media(MediaResult::LocalSdp {
+        call: call.clone(),
+        sdp: ANSWER_SDP.into(),
+    });
+    let tag = to_tag(&p.last_response(200).unwrap()).unwrap();
+    p.recv(&ack(call_id, &tag, 102));
+    p.take_sent();
+    p.take_events();
+    (call, tag)
+}
