@@ -23,7 +23,9 @@ use yew::prelude::*;
 
 use crate::driver::Driver;
 use crate::tab_lock::{self, TabLock};
+use crate::transport::Connection;
 use crate::{broker, clock, config_source, devices, finesse, random, storage};
+use ttecphone_components::store::ConfigProblem;
 use ttecphone_sip::backoff;
 
 fn trace_state(dispatcher: &UseReducerDispatcher<PhoneState>, text: String) {
@@ -85,13 +87,66 @@ impl finesse::Sink for StoreSink {
     }
 }
 
+/// What start-up did before the first render: the configuration, and the socket to
+/// the broker already opening (taken by the phone when it starts, see `start_phone`).
+struct Boot {
+    config: Option<Result<GadgetConfig, Vec<ConfigProblem>>>,
+    early: Option<Connection>,
+    /// The tab lock, asked for as soon as Finesse gave the agent id.
+    lock: Option<tab_lock::Early>,
+}
+
+thread_local! {
+    static BOOT: RefCell<Boot> = const {
+        RefCell::new(Boot { config: None, early: None, lock: None })
+    };
+}
+
+/// Start-up before the first render (called by `main`): loads the configuration (its
+/// `config.json` request was started by the page itself, in parallel with Finesse's
+/// scripts) and opens the WebSocket to the broker at once, so its handshake runs
+/// while the bar renders, the hub connects and Finesse loads the user.
+pub async fn boot() {
+    let config = config_source::load().await;
+    let early = config
+        .as_ref()
+        .ok()
+        .and_then(|c| Connection::open_early(&c.ws_url).ok());
+    BOOT.with(|b| {
+        let mut boot = b.borrow_mut();
+        boot.config = Some(config);
+        boot.early = early;
+    });
+}
+
+/// The socket `boot` opened, if the phone has not taken it yet.
+fn take_early_connection() -> Option<Connection> {
+    BOOT.with(|b| b.borrow_mut().early.take())
+}
+
+/// The tab lock request start-up made, if the phone has not taken it yet.
+fn take_early_lock() -> Option<tab_lock::Early> {
+    BOOT.with(|b| b.borrow_mut().lock.take())
+}
+
 /// Loads the configuration and starts watching Finesse. Runs once per page.
 async fn start(
     dispatcher: UseReducerDispatcher<PhoneState>,
     config_slot: UseStateHandle<Option<Rc<GadgetConfig>>>,
 ) {
+    let booted = BOOT.with(|b| b.borrow_mut().config.take());
+    let config = match booted {
+        Some(config) => config,
+        None => config_source::load().await,
+    };
+    // The hub after the configuration: finesse.js is used only once it is connected.
     finesse::hub_connected().await;
-    let config = match config_source::load().await {
+    // The tab lock is keyed by the agent id, known now: ask for it while the user loads.
+    if let Some(credentials) = finesse::credentials() {
+        let lock = tab_lock::request_early(&credentials.id);
+        BOOT.with(|b| b.borrow_mut().lock = lock);
+    }
+    let config = match config {
         Ok(config) => config,
         Err(problems) => {
             dispatcher.dispatch(Action::ConfigInvalid(problems));
@@ -147,7 +202,7 @@ struct Phone {
     driver: Option<Driver>,
     /// Keeps the broker token fresh (wazo); held for its drop, which stops the refreshes.
     _session: Option<broker::wazo::Keeper>,
-    /// Makes this tab the only one with a phone for the number; dropped last,
+    /// Makes this tab the only one with a phone for the agent; dropped last,
     /// after the driver has un-REGISTERed, so another tab takes over cleanly.
     _lock: Option<TabLock>,
 }
@@ -166,8 +221,16 @@ async fn start_phone(
     generation: Rc<RefCell<u32>>,
     mine: u32,
 ) {
+    let Some(credentials) = finesse::credentials() else {
+        dispatcher.dispatch(Action::Registration(Registration::Failed {
+            reason: "Finesse gave the phone no credentials.".into(),
+        }));
+        return;
+    };
     let waiting = dispatcher.clone();
-    let lock = match tab_lock::acquire(&number, move || {
+    let lock = match tab_lock::acquire(&credentials.id, take_early_lock(), move || {
+        // Another tab has the phone: this one may wait for hours, so no idle socket.
+        drop(take_early_connection());
         waiting.dispatch(Action::Registration(Registration::Unregistered {
             reason:
                 "Phone active in another tab or window: this one takes over when that one closes."
@@ -186,12 +249,6 @@ async fn start_phone(
         return; // the agent changed while we waited; dropping the lock releases it
     }
     dispatcher.dispatch(Action::Registration(Registration::Connecting));
-    let Some(credentials) = finesse::credentials() else {
-        dispatcher.dispatch(Action::Registration(Registration::Failed {
-            reason: "Finesse gave the phone no credentials.".into(),
-        }));
-        return;
-    };
     let mut attempt = 0;
     let signed_in = loop {
         let error = match broker::sign_in(&config, &number, &credentials).await {
@@ -232,7 +289,8 @@ async fn start_phone(
         let dispatcher = dispatcher.clone();
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
-    match Driver::start(&config, account, &agent_state, preview, report) {
+    let early = take_early_connection();
+    match Driver::start(&config, account, &agent_state, preview, report, early) {
         Ok(driver) => {
             if preview {
                 driver.watch(watched.borrow().clone());
@@ -262,11 +320,27 @@ pub fn app() -> Html {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config));
-            wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher.clone()));
             let watcher = devices::watch(move || {
                 wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
             });
             move || drop(watcher)
+        });
+    }
+
+    // Devices and the autoplay probe once registration is settled (registered, or
+    // it is known why not): the probe starts the browser's audio output, a long task
+    // that would otherwise compete with the REGISTER on the main thread.
+    {
+        let dispatcher = state.dispatcher();
+        let settled = !matches!(
+            state.registration,
+            Registration::Starting | Registration::Connecting | Registration::Registering
+        );
+        let prepared = use_mut_ref(|| false);
+        use_effect_with(settled, move |settled| {
+            if *settled && !prepared.replace(true) {
+                wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher));
+            }
         });
     }
 
@@ -418,6 +492,9 @@ pub fn app() -> Html {
                     ));
                 }
                 (_, Err(reason)) => {
+                    // No phone here: no socket and no lock either.
+                    drop(take_early_connection());
+                    drop(take_early_lock());
                     dispatcher.dispatch(Action::Registration(Registration::Unregistered {
                         reason: (*reason).into(),
                     }))

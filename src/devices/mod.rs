@@ -79,7 +79,11 @@ pub fn watch(on_change: impl Fn() + 'static) -> Option<EventListener> {
 /// Routes `element` to the chosen speaker now and on every later choice.
 pub fn register_output(element: &HtmlAudioElement) {
     let speaker = SPEAKER.with(|s| s.borrow().clone());
-    apply_sink(element, &speaker);
+    // A new element already plays on the default device; `setSinkId("")` would only
+    // start the browser's audio output early (a ~60 ms long task during start-up).
+    if !speaker.is_empty() {
+        apply_sink(element, &speaker);
+    }
     OUTPUTS.with(|o| o.borrow_mut().push(element.clone()));
 }
 

@@ -94,7 +94,9 @@ struct Shared {
 pub struct Driver(Rc<Shared>);
 
 impl Driver {
-    /// Starts the phone for `account` and connects.
+    /// Starts the phone for `account` and connects, on `early` if that socket was
+    /// opened to the same URL during start-up and is still usable (its REGISTER then
+    /// goes out the moment both are ready).
     /// `preview`: a supervisor's line, which watches agents and never answers (the core
     /// rejects every INVITE with 480 before any media is asked for).
     pub fn start(
@@ -103,6 +105,7 @@ impl Driver {
         agent_state: &str,
         preview: bool,
         report: Report,
+        early: Option<Connection>,
     ) -> Result<Self, String> {
         let shared = Rc::new(Shared {
             state: RefCell::new(None),
@@ -141,7 +144,14 @@ impl Driver {
             secrets,
         });
         let driver = Driver(shared);
-        driver.with_state(|state, weak| state.connect(weak));
+        let early = early.filter(|c| c.usable() && c.url() == account_url(&driver));
+        driver.with_state(|state, weak| match early {
+            Some(connection) => state.adopt(connection, weak),
+            None => state.connect(weak),
+        });
+        // Events the early socket held back (its open, maybe a frame) were queued while
+        // the state was borrowed: run them now.
+        pump(&driver.0);
         Ok(driver)
     }
 
@@ -181,6 +191,16 @@ impl Driver {
             state.drain(&weak);
         }
     }
+}
+
+fn account_url(driver: &Driver) -> String {
+    driver
+        .0
+        .state
+        .borrow()
+        .as_ref()
+        .map(|s| s.ws_url.clone())
+        .unwrap_or_default()
 }
 
 fn send(weak: &Weak<Shared>, input: Input) {
@@ -299,6 +319,26 @@ impl State {
                 }));
             }
             Err(reason) => self.schedule_reconnect(weak, reason),
+        }
+    }
+
+    /// Takes over a socket opened during start-up (see [`Connection::open_early`]).
+    fn adopt(&mut self, connection: Connection, weak: &Weak<Shared>) {
+        self.reconnect = None;
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let sink_weak = weak.clone();
+        (self.report)(Action::Registration(Registration::Connecting));
+        let open = connection.is_open();
+        connection.attach(move |event| {
+            send(&sink_weak, Input::Transport { generation, event });
+        });
+        self.connection = Some(connection);
+        if !open {
+            let weak = weak.clone();
+            self.connect_timeout = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
+                send(&weak, Input::ConnectTimeout { generation });
+            }));
         }
     }
 

@@ -48,6 +48,28 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
         P.prototype[m] = function (...a) { marks.push([m, performance.now()]); return f.apply(this, a).then((x) => { marks.push([`${m}-done`, performance.now()]); return x; }); };
       }
     }
+    // Start-up steps that may wait on the browser process: Web Locks, device listing, the autoplay probe.
+    const wrapAsync = (obj, name, label) => {
+      const f = obj && obj[name];
+      if (typeof f !== 'function') return;
+      obj[name] = function (...a) {
+        marks.push([label, performance.now()]);
+        const r = f.apply(this, a);
+        if (r && typeof r.then === 'function') r.then(() => marks.push([`${label}-done`, performance.now()]), () => marks.push([`${label}-failed`, performance.now()]));
+        return r;
+      };
+    };
+    if (navigator.locks) {
+      const request = navigator.locks.request.bind(navigator.locks);
+      navigator.locks.request = (name, options, callback) => {
+        marks.push(['lock', performance.now()]);
+        return request(name, options, (lock) => { marks.push([`lock-${lock ? 'granted' : 'busy'}`, performance.now()]); return callback(lock); });
+      };
+    }
+    if (md) wrapAsync(md, 'enumerateDevices', 'enumerateDevices');
+    if (navigator.permissions) wrapAsync(navigator.permissions, 'query', 'permissions');
+    wrapAsync(HTMLMediaElement.prototype, 'play', 'play');
+    wrapAsync(HTMLMediaElement.prototype, 'setSinkId', 'setSinkId');
     try {
       new PerformanceObserver((list) => list.getEntries().forEach((e) => marks.push([`longtask ${Math.round(e.duration)} ms`, e.startTime]))).observe({ type: 'longtask' });
     } catch { /* not supported */ }
