@@ -297,10 +297,33 @@ impl Call {
     }
 
     pub(super) fn send_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        self.send_bye_with_reason(None, now, ctx);
+    }
+
+    /// BYE, with an RFC 3326 `Reason: SIP;cause=<status>;text="…"` when we end the call
+    /// because of our own failure (so the caller's side can log and report why).
+    pub(super) fn send_bye_with_reason(
+        &mut self,
+        reason: Option<(u16, &str)>,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+    ) {
         if self.dialog.remote_tag.is_none() {
             return; // no dialog to end
         }
-        let (b, _, cseq) = self.dialog.request(Method::Bye, ctx);
+        let (mut b, _, cseq) = self.dialog.request(Method::Bye, ctx);
+        if let Some((cause, text)) = reason {
+            // A quoted-string: no quote, backslash or control character from the text.
+            let text: String = text
+                .chars()
+                .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+                .take(100)
+                .collect();
+            b.header_fmt(
+                name::REASON,
+                format_args!("SIP;cause={cause};text=\"{text}\""),
+            );
+        }
         ctx.send(b.finish(None));
         self.track_request(Method::Bye, cseq, Purpose::Bye, now);
     }

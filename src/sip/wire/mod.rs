@@ -69,4 +69,5 @@ pub mod name {
     pub const SERVER: &str = "Server";
     pub const RETRY_AFTER: &str = "Retry-After";
     pub const PROXY_REQUIRE: &str = "Proxy-Require";
+    pub const REASON: &str = "Reason";
 }
