@@ -67,6 +67,7 @@ async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
         }
     }
     list_devices(dispatcher.clone()).await;
+    devices::watch_microphone_permission().await;
     let playback = if devices::playback_allowed().await {
         Playback::Allowed
     } else {

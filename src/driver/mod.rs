@@ -75,7 +75,9 @@ struct State {
     timer: Option<(u64, Timeout)>,
     stopped: bool,
     /// The call whose microphone could not be opened, for its end message.
-    microphone_failed: Option<(CallId, MediaProblem)>,
+    microphone_failed: Option<(CallId, MediaFailure)>,
+    /// Calls answered (200 OK sent) and not ended yet: their end message says "ended".
+    answered: Vec<CallId>,
     /// QA builds: auto-answer may be switched and the dialpad may call.
     dev_features: bool,
     /// The number of a dialpad call whose id the core has not named yet.
@@ -139,6 +141,7 @@ impl Driver {
             timer: None,
             stopped: false,
             microphone_failed: None,
+            answered: Vec::new(),
             dev_features: config.dev_features,
             dialing: None,
             secrets,
@@ -429,6 +432,16 @@ impl State {
     /// A blocked or missing microphone is the agent's to fix: the store shows
     /// it (the core rejects the call with 480); a microphone that opens clears it.
     fn media_problem(&mut self, result: &MediaResult) {
+        if let MediaResult::Failed {
+            call,
+            reason:
+                reason @ (MediaFailure::MicrophoneDenied
+                | MediaFailure::NoMicrophone
+                | MediaFailure::MicrophoneBusy),
+        } = result
+        {
+            self.microphone_failed = Some((call.clone(), reason.clone()));
+        }
         let problem = match result {
             MediaResult::Failed {
                 reason: MediaFailure::MicrophoneDenied,
@@ -441,9 +454,6 @@ impl State {
             MediaResult::LocalSdp { .. } => None,
             _ => return,
         };
-        if let (Some(problem), MediaResult::Failed { call, .. }) = (problem, result) {
-            self.microphone_failed = Some((call.clone(), problem));
-        }
         (self.report)(Action::MediaProblem(problem));
     }
 
@@ -568,26 +578,39 @@ impl State {
                 self.media.handle(request);
                 return;
             }
-            Event::CallAnswered { call } => Action::Connected {
-                id: call.to_string(),
-                at: now,
-            },
+            Event::CallAnswered { call } => {
+                self.answered.push(call.clone());
+                Action::Connected {
+                    id: call.to_string(),
+                    at: now,
+                }
+            }
             Event::CallHeld { call, held } => Action::Held {
                 id: call.to_string(),
                 held,
             },
             Event::CallEnded { call, reason } => {
                 let microphone = self.microphone_failed.take().filter(|(id, _)| *id == call);
+                let answered = self.answered.iter().any(|id| *id == call);
+                self.answered.retain(|id| *id != call);
+                let microphone = match (&reason, microphone) {
+                    (EndReason::MediaFailed, Some((_, failure))) => match failure {
+                        MediaFailure::MicrophoneDenied => Some("the microphone is blocked"),
+                        MediaFailure::NoMicrophone => Some("no microphone found"),
+                        MediaFailure::MicrophoneBusy => {
+                            Some("the microphone is in use by another application")
+                        }
+                        MediaFailure::Other(_) => None,
+                    },
+                    _ => None,
+                };
                 Action::Ended {
                     id: call.to_string(),
-                    reason: match (&reason, microphone) {
-                        (EndReason::MediaFailed, Some((_, MediaProblem::MicrophoneDenied))) => {
-                            "Call not answered: the microphone is blocked.".into()
-                        }
-                        (EndReason::MediaFailed, Some((_, MediaProblem::NoMicrophone))) => {
-                            "Call not answered: no microphone found.".into()
-                        }
-                        _ => end_reason(&reason),
+                    reason: match (microphone, answered) {
+                        // Answered before the microphone opened, and then it did not.
+                        (Some(what), true) => format!("Call ended: {what}."),
+                        (Some(what), false) => format!("Call not answered: {what}."),
+                        (None, _) => end_reason(&reason),
                     },
                 }
             }

@@ -41,7 +41,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     }
     const P = window.RTCPeerConnection;
     if (P) {
-      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); return pc; };
+      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); pc.addEventListener('icecandidate', (e) => marks.push([`candidate ${e.candidate ? e.candidate.type || '?' : 'end'}`, performance.now()])); return pc; };
       window.RTCPeerConnection.prototype = P.prototype;
       for (const m of ['setRemoteDescription', 'setLocalDescription', 'createAnswer']) {
         const f = P.prototype[m];
