@@ -84,6 +84,9 @@ struct StoreSink(UseReducerDispatcher<PhoneState>);
 
 impl finesse::Sink for StoreSink {
     fn dispatch(&self, action: Action) {
+        if matches!(action, Action::AgentLoaded(_)) {
+            clock::mark("user");
+        }
         self.0.dispatch(action);
     }
 }
@@ -108,7 +111,9 @@ thread_local! {
 /// scripts) and opens the WebSocket to the broker at once, so its handshake runs
 /// while the bar renders, the hub connects and Finesse loads the user.
 pub async fn boot() {
+    clock::mark("boot");
     let config = config_source::load().await;
+    clock::mark("config");
     let early = config
         .as_ref()
         .ok()
@@ -118,6 +123,19 @@ pub async fn boot() {
         boot.config = Some(config);
         boot.early = early;
     });
+    request_early_lock();
+}
+
+/// Asks for the tab lock, keyed by the agent id (`finesse.gadget.Config`, there as soon
+/// as finesse.js ran), unless that was done: the phone takes the request over.
+fn request_early_lock() {
+    if BOOT.with(|b| b.borrow().lock.is_some()) {
+        return;
+    }
+    if let Some(credentials) = finesse::credentials() {
+        let lock = tab_lock::request_early(&credentials.id);
+        BOOT.with(|b| b.borrow_mut().lock = lock);
+    }
 }
 
 /// The socket `boot` opened, if the phone has not taken it yet.
@@ -140,13 +158,16 @@ async fn start(
         Some(config) => config,
         None => config_source::load().await,
     };
+    // The tab lock, while the hub connects and the user loads (if boot could not yet).
+    request_early_lock();
+    // The first localStorage access of a page loads the origin's storage (a blocking
+    // round trip to the browser process, 5-20 ms): do it now, while the hub connects,
+    // rather than between the Finesse user and the REGISTER (which needs the instance id).
+    let _ = storage::instance_id();
     // The hub after the configuration: finesse.js is used only once it is connected.
     finesse::hub_connected().await;
-    // The tab lock is keyed by the agent id, known now: ask for it while the user loads.
-    if let Some(credentials) = finesse::credentials() {
-        let lock = tab_lock::request_early(&credentials.id);
-        BOOT.with(|b| b.borrow_mut().lock = lock);
-    }
+    clock::mark("hub");
+    request_early_lock();
     let config = match config {
         Ok(config) => config,
         Err(problems) => {
@@ -246,6 +267,7 @@ async fn start_phone(
             return;
         }
     };
+    clock::mark("lock");
     if *generation.borrow() != mine {
         return; // the agent changed while we waited; dropping the lock releases it
     }

@@ -168,6 +168,11 @@ fn apply_sink(element: &HtmlAudioElement, id: &str) {
 
 /// The speaker every output uses (`""`: the default device).
 pub fn set_speaker(id: &str) {
+    // Unchanged (e.g. the default at start-up): nothing to route, and no `setSinkId`
+    // (which starts the audio output: a ~60 ms long task).
+    if SPEAKER.with(|s| *s.borrow() == id) {
+        return;
+    }
     SPEAKER.with(|s| *s.borrow_mut() = id.to_string());
     OUTPUTS.with(|o| {
         for element in o.borrow().iter() {

@@ -109,6 +109,7 @@ impl Driver {
         report: Report,
         early: Option<Connection>,
     ) -> Result<Self, String> {
+        clock::mark("driver");
         let shared = Rc::new(Shared {
             state: RefCell::new(None),
             queue: RefCell::new(VecDeque::new()),

@@ -36,6 +36,8 @@ struct CallMedia {
     muted: std::cell::Cell<bool>,
     /// Replaced when the agent's microphone changes mid-call (hot-plug fallback).
     microphone: RefCell<Option<MediaStream>>,
+    /// The caller's audio, played once our answer is made (see [`Speaker`]).
+    speaker: Rc<Speaker>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut()>,
 }
@@ -48,6 +50,40 @@ impl CallMedia {
         }
         self.pc.set_ontrack(None);
         self.pc.close();
+    }
+}
+
+/// Plays a call's remote audio. Attaching a stream to the audio element is several
+/// milliseconds of main-thread work, and the `track` event fires inside
+/// setRemoteDescription: done there, it delays our answer. So the stream waits until
+/// the answer is made (the caller's audio cannot flow before ICE and DTLS anyway).
+struct Speaker {
+    element: HtmlAudioElement,
+    stream: RefCell<Option<MediaStream>>,
+    live: std::cell::Cell<bool>,
+}
+
+impl Speaker {
+    fn offer(&self, stream: Option<MediaStream>) {
+        if self.live.get() {
+            self.play(stream.as_ref());
+        } else {
+            *self.stream.borrow_mut() = stream;
+        }
+    }
+
+    /// The answer is made: play what came, and from now on at once.
+    fn go_live(&self) {
+        if !self.live.replace(true) {
+            if let Some(stream) = self.stream.borrow_mut().take() {
+                self.play(Some(&stream));
+            }
+        }
+    }
+
+    fn play(&self, stream: Option<&MediaStream>) {
+        self.element.set_src_object(stream);
+        let _ = self.element.play();
     }
 }
 
@@ -98,6 +134,7 @@ impl Media {
             }
             MediaRequest::CreateAnswer { call, offer_sdp } => {
                 wasm_bindgen_futures::spawn_local(async move {
+                    let id = call.clone();
                     let result = match this.answer(&call, &offer_sdp).await {
                         Ok(sdp) => MediaResult::LocalSdp { call, sdp },
                         Err(reason) => {
@@ -106,15 +143,18 @@ impl Media {
                         }
                     };
                     this.report(result);
+                    this.speaker_live(&id);
                 });
             }
             MediaRequest::CreateOffer { call } => {
                 wasm_bindgen_futures::spawn_local(async move {
+                    let id = call.clone();
                     let result = match this.offer(&call).await {
                         Ok(sdp) => MediaResult::LocalSdp { call, sdp },
                         Err(reason) => MediaResult::Failed { call, reason },
                     };
                     this.report(result);
+                    this.speaker_live(&id);
                 });
             }
             MediaRequest::ApplyAnswer { call, sdp } => {
@@ -195,6 +235,13 @@ impl Media {
         report(result);
     }
 
+    /// Our description is out: the call's remote audio plays from now on.
+    fn speaker_live(&self, call: &CallId) {
+        if let Some(media) = self.existing(call) {
+            media.speaker.go_live();
+        }
+    }
+
     fn existing(&self, call: &CallId) -> Option<Rc<CallMedia>> {
         self.0.borrow().calls.get(call).cloned()
     }
@@ -220,12 +267,13 @@ impl Media {
     /// granted, a microphone listed: `devices::microphone_ready`). The offer is applied
     /// at once (started synchronously, before any other queued work) to a warm
     /// connection whose audio transceiver is made `sendrecv` with no track yet; the
-    /// answer goes out as soon as it exists. `getUserMedia` runs in parallel and its
-    /// track is put on the sender with `replaceTrack` (no renegotiation). If it fails
-    /// after all, the call ends: the core sends BYE with a Reason and the agent is told
-    /// why (before the answer was sent, the INVITE is rejected as today).
+    /// answer goes out as soon as it exists. Then `getUserMedia` runs (started any
+    /// earlier, it competes with the SDP steps for the browser's media threads and slows
+    /// them: measured) and its track is put on the sender with `replaceTrack` (no
+    /// renegotiation), while ICE and DTLS connect. If it fails after all, the call ends:
+    /// the core sends BYE with a Reason and the agent is told why.
     fn answer_early(&self, call: CallId, offer_sdp: &str) {
-        let microphone = request_microphone();
+        let (answered_tx, answered_rx) = futures::channel::oneshot::channel::<()>();
         let media = match self.new_call_media(&call, None) {
             Ok(media) => media,
             Err(e) => {
@@ -238,8 +286,8 @@ impl Media {
         };
         let remote = description_promise(&media.pc, RtcSdpType::Offer, offer_sdp, false);
         {
-            let (this, call, media, remote) =
-                (self.clone(), call.clone(), media.clone(), remote.clone());
+            let (this, call, media) = (self.clone(), call.clone(), media.clone());
+            let call_id = call.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let answered = async {
                     let remote = remote.ok_or("the browser refused the offer")?;
@@ -252,7 +300,10 @@ impl Media {
                     return; // ended meanwhile, or the microphone failed first (reported)
                 }
                 let result = match answered {
-                    Ok(sdp) => MediaResult::LocalSdp { call, sdp },
+                    Ok(sdp) => {
+                        let _ = answered_tx.send(()); // now the microphone
+                        MediaResult::LocalSdp { call, sdp }
+                    }
                     Err(e) => {
                         this.release(&call);
                         MediaResult::Failed {
@@ -262,11 +313,15 @@ impl Media {
                     }
                 };
                 this.report(result);
+                this.speaker_live(&call_id);
             });
         }
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let opened = match microphone {
+            if answered_rx.await.is_err() {
+                return; // no answer (failed, or the call ended): no microphone either
+            }
+            let opened = match request_microphone() {
                 Ok(promise) => microphone_result(JsFuture::from(promise).await),
                 Err(reason) => Err(reason),
             };
@@ -280,12 +335,7 @@ impl Media {
                     return;
                 }
             };
-            // The transceiver exists once the offer is applied.
-            let applied = match remote {
-                Some(remote) => JsFuture::from(remote).await.is_ok(),
-                None => false,
-            };
-            if !applied || !this.still_wanted(&call, &media) {
+            if !this.still_wanted(&call, &media) {
                 stop_tracks(&stream);
                 return;
             }
@@ -367,6 +417,12 @@ impl Media {
                 .map_err(|e| format!("cannot create a peer connection: {}", js_error(&e)))?;
             (pc, inner.speaker.clone())
         };
+        let speaker = Rc::new(Speaker {
+            element: speaker,
+            stream: RefCell::new(None),
+            live: std::cell::Cell::new(false),
+        });
+        let remote = speaker.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
             let stream = event.streams().get(0);
             let stream = if stream.is_undefined() {
@@ -378,8 +434,7 @@ impl Media {
             } else {
                 Some(stream.unchecked_into::<MediaStream>())
             };
-            speaker.set_src_object(stream.as_ref());
-            let _ = speaker.play();
+            remote.offer(stream);
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         // The audio path is gone: ICE "failed", or "disconnected" for longer than a
@@ -425,6 +480,7 @@ impl Media {
             pooled,
             muted: std::cell::Cell::new(false),
             microphone: RefCell::new(microphone),
+            speaker,
             _on_track: on_track,
             _on_ice_state: on_ice_state,
         });
