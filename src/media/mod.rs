@@ -650,6 +650,20 @@ fn local_sdp(pc: &RtcPeerConnection) -> String {
 
 /// createAnswer + setLocalDescription, then the bounded ICE wait (the broker does not trickle).
 async fn local_answer(pc: &RtcPeerConnection, pooled: bool) -> Result<String, String> {
+    // `setLocalDescription()` without a description makes the answer itself: one trip
+    // through the page's main thread less than createAnswer + setLocalDescription.
+    let implicit = Reflect::get(pc, &"setLocalDescription".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(pc).ok())
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    if let Some(promise) = implicit {
+        if JsFuture::from(promise).await.is_ok() {
+            ice_wait::gathered(pc, pooled).await;
+            return Ok(local_sdp(pc));
+        }
+        // A browser that needs the description given: the explicit steps below.
+    }
     let answer = JsFuture::from(pc.create_answer())
         .await
         .map_err(|e| js_error(&e))?;
