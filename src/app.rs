@@ -96,13 +96,14 @@ impl finesse::Sink for StoreSink {
 struct Boot {
     config: Option<Result<GadgetConfig, Vec<ConfigProblem>>>,
     early: Option<Connection>,
-    /// The tab lock, asked for as soon as Finesse gave the agent id.
+    /// The tab lock, asked for as soon as Finesse gave the agent id (once per page).
     lock: Option<tab_lock::Early>,
+    lock_asked: bool,
 }
 
 thread_local! {
     static BOOT: RefCell<Boot> = const {
-        RefCell::new(Boot { config: None, early: None, lock: None })
+        RefCell::new(Boot { config: None, early: None, lock: None, lock_asked: false })
     };
 }
 
@@ -127,14 +128,18 @@ pub async fn boot() {
 }
 
 /// Asks for the tab lock, keyed by the agent id (`finesse.gadget.Config`, there as soon
-/// as finesse.js ran), unless that was done: the phone takes the request over.
+/// as finesse.js ran), once per page: the first phone takes the request over.
 fn request_early_lock() {
-    if BOOT.with(|b| b.borrow().lock.is_some()) {
+    if BOOT.with(|b| b.borrow().lock_asked) {
         return;
     }
     if let Some(credentials) = finesse::credentials() {
         let lock = tab_lock::request_early(&credentials.id);
-        BOOT.with(|b| b.borrow_mut().lock = lock);
+        BOOT.with(|b| {
+            let mut boot = b.borrow_mut();
+            boot.lock = lock;
+            boot.lock_asked = true;
+        });
     }
 }
 
@@ -152,25 +157,17 @@ fn take_early_lock() -> Option<tab_lock::Early> {
 async fn start(
     dispatcher: UseReducerDispatcher<PhoneState>,
     config_slot: UseStateHandle<Option<Rc<GadgetConfig>>>,
+    early_identity: UseStateHandle<Option<(String, bool)>>,
 ) {
     let booted = BOOT.with(|b| b.borrow_mut().config.take());
     let config = match booted {
         Some(config) => config,
         None => config_source::load().await,
     };
-    // The tab lock, while the hub connects and the user loads (if boot could not yet).
-    request_early_lock();
-    // The first localStorage access of a page loads the origin's storage (a blocking
-    // round trip to the browser process, 5-20 ms): do it now, while the hub connects,
-    // rather than between the Finesse user and the REGISTER (which needs the instance id).
-    let _ = storage::instance_id();
-    // The hub after the configuration: finesse.js is used only once it is connected.
-    finesse::hub_connected().await;
-    clock::mark("hub");
-    request_early_lock();
     let config = match config {
-        Ok(config) => config,
+        Ok(config) => Rc::new(config),
         Err(problems) => {
+            drop(take_early_connection());
             dispatcher.dispatch(Action::ConfigInvalid(problems));
             return;
         }
@@ -179,7 +176,29 @@ async fn start(
         auto_answer: config.auto_answer.clone(),
         dev_features: config.dev_features,
     });
+    // finesse.js has run: a mobile agent's WebRTC number is in finesse.gadget.Config, so
+    // the phone starts now (tab lock, broker, REGISTER) while the hub connects and the
+    // user loads. Until the user's state is known the core answers nothing (480).
+    finesse::script_loaded().await;
+    request_early_lock();
+    // The first localStorage access of a page loads the origin's storage (a blocking
+    // round trip to the browser process, 5-20 ms): do it now, not between the Finesse
+    // user and the REGISTER (which needs the instance id).
+    let _ = storage::instance_id();
+    let mut configured = false;
+    if finesse::available() {
+        if let Some(identity) = finesse::early_identity(config.preview_mode) {
+            config_slot.set(Some(config.clone()));
+            early_identity.set(Some(identity));
+            configured = true;
+        }
+    }
+    // finesse.js's services are used only once the hub is connected.
+    finesse::hub_connected().await;
+    clock::mark("hub");
+    request_early_lock();
     if !finesse::available() {
+        drop(take_early_connection());
         dispatcher.dispatch(Action::Registration(Registration::Unregistered {
             reason: "Finesse is not available: open the phone from the Finesse desktop.".into(),
         }));
@@ -187,8 +206,11 @@ async fn start(
     }
     let rule = config.number_rule.clone();
     let preview_forced = config.preview_mode;
-    config_slot.set(Some(Rc::new(config)));
+    if !configured {
+        config_slot.set(Some(config));
+    }
     if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule, preview_forced) {
+        early_identity.set(None);
         dispatcher.dispatch(Action::Registration(Registration::Failed {
             reason: format!("Finesse did not answer: {message}."),
         }));
@@ -237,7 +259,7 @@ async fn start_phone(
     number: String,
     preview: bool,
     watched: Rc<RefCell<Vec<String>>>,
-    agent_state: String,
+    agent_state: Rc<RefCell<String>>,
     dispatcher: UseReducerDispatcher<PhoneState>,
     slot: Rc<RefCell<Phone>>,
     generation: Rc<RefCell<u32>>,
@@ -313,6 +335,8 @@ async fn start_phone(
         Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
     };
     let early = take_early_connection();
+    // The Finesse state now (the user may have loaded while the phone was starting).
+    let agent_state = agent_state.borrow().clone();
     match Driver::start(&config, account, &agent_state, preview, report, early) {
         Ok(driver) => {
             if preview {
@@ -332,6 +356,11 @@ async fn start_phone(
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
     let config = use_state(|| None::<Rc<GadgetConfig>>);
+    // The phone's identity from finesse.gadget.Config, until the Finesse user is loaded.
+    let early_identity = use_state(|| None::<(String, bool)>);
+    // The Finesse state as of the latest render, for a phone that starts later.
+    let agent_now = use_mut_ref(String::new);
+    *agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
     let phone = use_mut_ref(Phone::default);
     let generation = use_mut_ref(|| 0u32);
     // Supervisor preview: the agents' numbers the board wants watched.
@@ -341,8 +370,9 @@ pub fn app() -> Html {
 
     {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
+        let early_identity = early_identity.clone();
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config));
+            wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config, early_identity));
             let watcher = devices::watch(move || {
                 wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
             });
@@ -484,11 +514,15 @@ pub fn app() -> Html {
     }
 
     // Run the phone for the agent's WebRTC number; stop it when that changes.
-    let identity = phone_identity(&state);
+    let identity = match phone_identity(&state) {
+        Ok(None) => Ok((*early_identity).clone()),
+        known => known,
+    };
     {
         let dispatcher = state.dispatcher();
         let (phone, generation, watched) = (phone.clone(), generation.clone(), watched.clone());
         let agent_state = state.agent.state.finesse_name().to_string();
+        let agent_now = agent_now.clone();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {
             // Finesse LOGOUT (the previous phone is already stopped and
@@ -507,7 +541,7 @@ pub fn app() -> Html {
                         number.clone(),
                         *preview,
                         watched,
-                        agent_state,
+                        agent_now,
                         dispatcher,
                         phone.clone(),
                         generation,
