@@ -25,7 +25,9 @@ use yew::prelude::*;
 
 use crate::driver::Driver;
 use crate::tab_lock::{self, TabLock};
+use crate::transport::Connection;
 use crate::{broker, clock, config_source, devices, finesse, random, storage};
+use ttecphone_components::store::ConfigProblem;
 use ttecphone_sip::backoff;
 
 fn trace_state(dispatcher: &UseReducerDispatcher<PhoneState>, text: String) {
@@ -67,6 +69,7 @@ async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
         }
     }
     list_devices(dispatcher.clone()).await;
+    devices::watch_microphone_permission().await;
     let playback = if devices::playback_allowed().await {
         Playback::Allowed
     } else {
@@ -83,19 +86,90 @@ struct StoreSink(UseReducerDispatcher<PhoneState>);
 
 impl finesse::Sink for StoreSink {
     fn dispatch(&self, action: Action) {
+        if matches!(action, Action::AgentLoaded(_)) {
+            clock::mark("user");
+        }
         self.0.dispatch(action);
     }
+}
+
+/// What start-up did before the first render: the configuration, and the socket to
+/// the broker already opening (taken by the phone when it starts, see `start_phone`).
+struct Boot {
+    config: Option<Result<GadgetConfig, Vec<ConfigProblem>>>,
+    early: Option<Connection>,
+    /// The tab lock, asked for as soon as Finesse gave the agent id (once per page).
+    lock: Option<tab_lock::Early>,
+    lock_asked: bool,
+}
+
+thread_local! {
+    static BOOT: RefCell<Boot> = const {
+        RefCell::new(Boot { config: None, early: None, lock: None, lock_asked: false })
+    };
+}
+
+/// Start-up before the first render (called by `main`): loads the configuration (its
+/// `config.json` request was started by the page itself, in parallel with Finesse's
+/// scripts) and opens the WebSocket to the broker at once, so its handshake runs
+/// while the bar renders, the hub connects and Finesse loads the user.
+pub async fn boot() {
+    clock::mark("boot");
+    let config = config_source::load().await;
+    clock::mark("config");
+    let early = config
+        .as_ref()
+        .ok()
+        .and_then(|c| Connection::open_early(&c.ws_url).ok());
+    BOOT.with(|b| {
+        let mut boot = b.borrow_mut();
+        boot.config = Some(config);
+        boot.early = early;
+    });
+    request_early_lock();
+}
+
+/// Asks for the tab lock, keyed by the agent id (`finesse.gadget.Config`, there as soon
+/// as finesse.js ran), once per page: the first phone takes the request over.
+fn request_early_lock() {
+    if BOOT.with(|b| b.borrow().lock_asked) {
+        return;
+    }
+    if let Some(credentials) = finesse::credentials() {
+        let lock = tab_lock::request_early(&credentials.id);
+        BOOT.with(|b| {
+            let mut boot = b.borrow_mut();
+            boot.lock = lock;
+            boot.lock_asked = true;
+        });
+    }
+}
+
+/// The socket `boot` opened, if the phone has not taken it yet.
+fn take_early_connection() -> Option<Connection> {
+    BOOT.with(|b| b.borrow_mut().early.take())
+}
+
+/// The tab lock request start-up made, if the phone has not taken it yet.
+fn take_early_lock() -> Option<tab_lock::Early> {
+    BOOT.with(|b| b.borrow_mut().lock.take())
 }
 
 /// Loads the configuration and starts watching Finesse. Runs once per page.
 async fn start(
     dispatcher: UseReducerDispatcher<PhoneState>,
     config_slot: UseStateHandle<Option<Rc<GadgetConfig>>>,
+    early_identity: UseStateHandle<Option<(String, bool)>>,
 ) {
-    finesse::hub_connected().await;
-    let config = match config_source::load().await {
-        Ok(config) => config,
+    let booted = BOOT.with(|b| b.borrow_mut().config.take());
+    let config = match booted {
+        Some(config) => config,
+        None => config_source::load().await,
+    };
+    let config = match config {
+        Ok(config) => Rc::new(config),
         Err(problems) => {
+            drop(take_early_connection());
             dispatcher.dispatch(Action::ConfigInvalid(problems));
             return;
         }
@@ -104,7 +178,29 @@ async fn start(
         auto_answer: config.auto_answer.clone(),
         dev_features: config.dev_features,
     });
+    // finesse.js has run: a mobile agent's WebRTC number is in finesse.gadget.Config, so
+    // the phone starts now (tab lock, broker, REGISTER) while the hub connects and the
+    // user loads. Until the user's state is known the core answers nothing (480).
+    finesse::script_loaded().await;
+    request_early_lock();
+    // The first localStorage access of a page loads the origin's storage (a blocking
+    // round trip to the browser process, 5-20 ms): do it now, not between the Finesse
+    // user and the REGISTER (which needs the instance id).
+    let _ = storage::instance_id();
+    let mut configured = false;
+    if finesse::available() {
+        if let Some(identity) = finesse::early_identity(config.preview_mode) {
+            config_slot.set(Some(config.clone()));
+            early_identity.set(Some(identity));
+            configured = true;
+        }
+    }
+    // finesse.js's services are used only once the hub is connected.
+    finesse::hub_connected().await;
+    clock::mark("hub");
+    request_early_lock();
     if !finesse::available() {
+        drop(take_early_connection());
         dispatcher.dispatch(Action::Registration(Registration::Unregistered {
             reason: "Finesse is not available: open the phone from the Finesse desktop.".into(),
         }));
@@ -112,8 +208,11 @@ async fn start(
     }
     let rule = config.number_rule.clone();
     let preview_forced = config.preview_mode;
-    config_slot.set(Some(Rc::new(config)));
+    if !configured {
+        config_slot.set(Some(config));
+    }
     if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule, preview_forced) {
+        early_identity.set(None);
         dispatcher.dispatch(Action::Registration(Registration::Failed {
             reason: format!("Finesse did not answer: {message}."),
         }));
@@ -149,7 +248,7 @@ struct Phone {
     driver: Option<Driver>,
     /// Keeps the broker token fresh (wazo); held for its drop, which stops the refreshes.
     _session: Option<broker::wazo::Keeper>,
-    /// Makes this tab the only one with a phone for the number; dropped last,
+    /// Makes this tab the only one with a phone for the agent; dropped last,
     /// after the driver has un-REGISTERed, so another tab takes over cleanly.
     _lock: Option<TabLock>,
 }
@@ -162,14 +261,22 @@ async fn start_phone(
     number: String,
     preview: bool,
     watched: Rc<RefCell<Vec<String>>>,
-    agent_state: String,
+    agent_state: Rc<RefCell<String>>,
     dispatcher: UseReducerDispatcher<PhoneState>,
     slot: Rc<RefCell<Phone>>,
     generation: Rc<RefCell<u32>>,
     mine: u32,
 ) {
+    let Some(credentials) = finesse::credentials() else {
+        dispatcher.dispatch(Action::Registration(Registration::Failed {
+            reason: "Finesse gave the phone no credentials.".into(),
+        }));
+        return;
+    };
     let waiting = dispatcher.clone();
-    let lock = match tab_lock::acquire(&number, move || {
+    let lock = match tab_lock::acquire(&credentials.id, take_early_lock(), move || {
+        // Another tab has the phone: this one may wait for hours, so no idle socket.
+        drop(take_early_connection());
         waiting.dispatch(Action::Registration(Registration::Unregistered {
             reason:
                 "Phone active in another tab or window: this one takes over when that one closes."
@@ -184,16 +291,11 @@ async fn start_phone(
             return;
         }
     };
+    clock::mark("lock");
     if *generation.borrow() != mine {
         return; // the agent changed while we waited; dropping the lock releases it
     }
     dispatcher.dispatch(Action::Registration(Registration::Connecting));
-    let Some(credentials) = finesse::credentials() else {
-        dispatcher.dispatch(Action::Registration(Registration::Failed {
-            reason: "Finesse gave the phone no credentials.".into(),
-        }));
-        return;
-    };
     let mut attempt = 0;
     let signed_in = loop {
         let error = match broker::sign_in(&config, &number, &credentials).await {
@@ -237,7 +339,10 @@ async fn start_phone(
     if let Some(keeper) = session.as_ref() {
         keeper.report_to(report.clone());
     }
-    match Driver::start(&config, account, &agent_state, preview, report) {
+    let early = take_early_connection();
+    // The Finesse state now (the user may have loaded while the phone was starting).
+    let agent_state = agent_state.borrow().clone();
+    match Driver::start(&config, account, &agent_state, preview, report, early) {
         Ok(driver) => {
             if preview {
                 driver.watch(watched.borrow().clone());
@@ -256,6 +361,11 @@ async fn start_phone(
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
     let config = use_state(|| None::<Rc<GadgetConfig>>);
+    // The phone's identity from finesse.gadget.Config, until the Finesse user is loaded.
+    let early_identity = use_state(|| None::<(String, bool)>);
+    // The Finesse state as of the latest render, for a phone that starts later.
+    let agent_now = use_mut_ref(String::new);
+    *agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
     let phone = use_mut_ref(Phone::default);
     let generation = use_mut_ref(|| 0u32);
     // Supervisor preview: the agents' numbers the board wants watched.
@@ -265,13 +375,30 @@ pub fn app() -> Html {
 
     {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
+        let early_identity = early_identity.clone();
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config));
-            wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher.clone()));
+            wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config, early_identity));
             let watcher = devices::watch(move || {
                 wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
             });
             move || drop(watcher)
+        });
+    }
+
+    // Devices and the autoplay probe once registration is settled (registered, or
+    // it is known why not): the probe starts the browser's audio output, a long task
+    // that would otherwise compete with the REGISTER on the main thread.
+    {
+        let dispatcher = state.dispatcher();
+        let settled = !matches!(
+            state.registration,
+            Registration::Starting | Registration::Connecting | Registration::Registering
+        );
+        let prepared = use_mut_ref(|| false);
+        use_effect_with(settled, move |settled| {
+            if *settled && !prepared.replace(true) {
+                wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher));
+            }
         });
     }
 
@@ -392,11 +519,15 @@ pub fn app() -> Html {
     }
 
     // Run the phone for the agent's WebRTC number; stop it when that changes.
-    let identity = phone_identity(&state);
+    let identity = match phone_identity(&state) {
+        Ok(None) => Ok((*early_identity).clone()),
+        known => known,
+    };
     {
         let dispatcher = state.dispatcher();
         let (phone, generation, watched) = (phone.clone(), generation.clone(), watched.clone());
         let agent_state = state.agent.state.finesse_name().to_string();
+        let agent_now = agent_now.clone();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {
             // Finesse LOGOUT (the previous phone is already stopped and
@@ -415,7 +546,7 @@ pub fn app() -> Html {
                         number.clone(),
                         *preview,
                         watched,
-                        agent_state,
+                        agent_now,
                         dispatcher,
                         phone.clone(),
                         generation,
@@ -423,6 +554,9 @@ pub fn app() -> Html {
                     ));
                 }
                 (_, Err(reason)) => {
+                    // No phone here: no socket and no lock either.
+                    drop(take_early_connection());
+                    drop(take_early_lock());
                     dispatcher.dispatch(Action::Registration(Registration::Unregistered {
                         reason: (*reason).into(),
                     }))

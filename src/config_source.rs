@@ -4,6 +4,8 @@
 use gloo::net::http::Request;
 use ttecphone_components::config::{ConfigBuilder, GadgetConfig, KEYS};
 use ttecphone_components::store::ConfigProblem;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::finesse;
 
@@ -22,14 +24,38 @@ pub fn base_path() -> String {
         .unwrap_or_else(|| DEFAULT_BASE.to_string())
 }
 
+/// The `config.json` request gadget.xml / gadget.html started at the top of the page
+/// (`window.TTEC.config`, a `fetch` promise), taken once; `None` if there is none.
+fn prefetched_config() -> Option<js_sys::Promise> {
+    let ttec = js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
+        .ok()
+        .filter(|v| v.is_object())?;
+    let started = js_sys::Reflect::get(&ttec, &"config".into()).ok()?;
+    let _ =
+        js_sys::Reflect::delete_property(ttec.unchecked_ref::<js_sys::Object>(), &"config".into());
+    started.dyn_into::<js_sys::Promise>().ok()
+}
+
 /// `config.json` beside gadget.xml: Ok(None) when there is none (404).
 async fn fetch_config_json(base: &str) -> Result<Option<String>, String> {
     let url = format!("{base}config.json");
-    let response = Request::get(&url)
-        .cache(web_sys::RequestCache::NoCache)
-        .send()
-        .await
-        .map_err(|e| format!("could not be fetched from {url} ({e})"))?;
+    let response = match prefetched_config() {
+        Some(started) => JsFuture::from(started)
+            .await
+            .ok()
+            .and_then(|r| r.dyn_into::<web_sys::Response>().ok())
+            .map(gloo::net::http::Response::from),
+        None => None,
+    };
+    let response = match response {
+        Some(response) => response,
+        // No early request (or it failed): ask now, so the error names the reason.
+        None => Request::get(&url)
+            .cache(web_sys::RequestCache::NoCache)
+            .send()
+            .await
+            .map_err(|e| format!("could not be fetched from {url} ({e})"))?,
+    };
     match response.status() {
         200 => response
             .text()

@@ -33,7 +33,11 @@ fn main() {
     if gallery {
         yew::Renderer::<GalleryPage>::with_root(root).render();
     } else {
-        yew::Renderer::<app::App>::with_root(root).render();
+        // Configuration and the broker socket first (see `app::boot`), then the bar.
+        wasm_bindgen_futures::spawn_local(async move {
+            app::boot().await;
+            yew::Renderer::<app::App>::with_root(root).render();
+        });
     }
 }
 

@@ -1,8 +1,13 @@
 //! One phone per agent per browser: a Web Lock (`navigator.locks`) named
-//! after the WebRTC number. Only the tab holding it registers and answers;
+//! after the Finesse agent id. Only the tab holding it registers and answers;
 //! another Finesse tab or window waits, says so, and takes over the moment
 //! the owner closes (the browser releases a lock when its page goes away).
-//! All bindings of this edge are here.
+//!
+//! Granting a lock is a round trip to the browser process (15-40 ms on a busy
+//! machine), so start-up asks for it ([`request_early`]) as soon as Finesse has
+//! given the agent id, while the Finesse user and the broker socket are still
+//! loading; the phone then takes that request over ([`acquire`]). All bindings
+//! of this edge are here.
 
 use futures::channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -83,15 +88,51 @@ async fn request(
     }))
 }
 
-/// Waits until this tab owns the phone for `number`. Calls `on_wait` once if
-/// another tab holds it first. Browsers without Web Locks (none we support)
-/// get no exclusion rather than no phone.
-pub async fn acquire(number: &str, on_wait: impl FnOnce()) -> Result<TabLock, String> {
+fn lock_name(agent: &str) -> String {
+    format!("ttecphone-agent-{agent}")
+}
+
+/// A lock request started ahead of the phone (see the module doc). Dropping it
+/// gives the lock back, also when it is granted later.
+pub struct Early {
+    name: String,
+    granted: oneshot::Receiver<Result<Option<TabLock>, String>>,
+}
+
+/// Asks now for the lock of `agent` (only if no other tab holds it); [`acquire`] waits for the answer.
+pub fn request_early(agent: &str) -> Option<Early> {
+    let manager = lock_manager()?;
+    let name = lock_name(agent);
+    let (tx, granted) = oneshot::channel();
+    let asked = name.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        // If nobody waits any more, the lock inside is dropped, which releases it.
+        let _ = tx.send(request(&manager, &asked, true).await);
+    });
+    Some(Early { name, granted })
+}
+
+/// Waits until this tab owns the phone of `agent` (the Finesse agent id), using the
+/// `early` request if it was for the same agent. Calls `on_wait` once if another tab
+/// holds it first. Browsers without Web Locks (none we support) get no exclusion
+/// rather than no phone.
+pub async fn acquire(
+    agent: &str,
+    early: Option<Early>,
+    on_wait: impl FnOnce(),
+) -> Result<TabLock, String> {
     let Some(manager) = lock_manager() else {
         return Ok(TabLock { release: None });
     };
-    let name = format!("ttecphone-phone-{number}");
-    if let Some(lock) = request(&manager, &name, true).await? {
+    let name = lock_name(agent);
+    let first = match early.filter(|e| e.name == name) {
+        Some(early) => early
+            .granted
+            .await
+            .map_err(|_| "the tab lock request was dropped".to_string())?,
+        None => request(&manager, &name, true).await,
+    };
+    if let Some(lock) = first? {
         return Ok(lock);
     }
     on_wait();

@@ -84,6 +84,7 @@ stop_bed() { if [[ -n $bed_started ]]; then bash "$bed" stop >/dev/null 2>&1 || 
 trap stop_bed EXIT
 suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
+suite "e2e: early answer (calls)"   bash "$bed" exec node --test unit_testing/e2e/early-answer.test.mjs
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs

@@ -27,6 +27,68 @@ thread_local! {
     static SPEAKER: RefCell<String> = const { RefCell::new(String::new()) };
     static MICROPHONE: RefCell<String> = const { RefCell::new(String::new()) };
     static TONE_URL: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The Permissions API says the microphone is `granted` (kept current by `onchange`).
+    static MIC_GRANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The last device listing had an audio input.
+    static MIC_LISTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The permission status watched for changes (its handler lives as long as the page).
+    static MIC_PERMISSION: RefCell<Option<(web_sys::PermissionStatus, Closure<dyn FnMut()>)>> =
+        const { RefCell::new(None) };
+    /// Told when the microphone becomes ready (the media edge warms a connection then).
+    static ON_MIC_READY: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Calls `on_ready` whenever [`microphone_ready`] becomes true (replaces the previous one).
+pub fn on_microphone_ready(on_ready: Option<Rc<dyn Fn()>>) {
+    ON_MIC_READY.with(|r| *r.borrow_mut() = on_ready);
+}
+
+fn set_microphone_state(granted: Option<bool>, listed: Option<bool>) {
+    let before = microphone_ready();
+    if let Some(granted) = granted {
+        MIC_GRANTED.with(|g| g.set(granted));
+    }
+    if let Some(listed) = listed {
+        MIC_LISTED.with(|l| l.set(listed));
+    }
+    if !before && microphone_ready() {
+        if let Some(on_ready) = ON_MIC_READY.with(|r| r.borrow().clone()) {
+            on_ready();
+        }
+    }
+}
+
+/// True when a call can be answered before the microphone is open: the microphone
+/// permission is known to be granted and a microphone is listed, both checked while
+/// idle ([`watch_microphone_permission`], [`list`]). The media edge then sends the
+/// answer at once and adds the microphone's track when `getUserMedia` resolves.
+pub fn microphone_ready() -> bool {
+    MIC_GRANTED.with(|g| g.get()) && MIC_LISTED.with(|l| l.get())
+}
+
+/// Follows the microphone permission (`navigator.permissions`, `onchange`). Browsers
+/// without it (or without the `microphone` name) leave it "not known": mic first.
+pub async fn watch_microphone_permission() {
+    let Some(permissions) = web_sys::window().and_then(|w| w.navigator().permissions().ok()) else {
+        return;
+    };
+    let descriptor = Object::new();
+    let _ = Reflect::set(&descriptor, &"name".into(), &"microphone".into());
+    let Ok(promise) = permissions.query(&descriptor) else {
+        return;
+    };
+    let Ok(status) = JsFuture::from(promise).await else {
+        return;
+    };
+    let status: web_sys::PermissionStatus = status.unchecked_into();
+    let granted = |s: &web_sys::PermissionStatus| s.state() == web_sys::PermissionState::Granted;
+    set_microphone_state(Some(granted(&status)), None);
+    let on_change = {
+        let status = status.clone();
+        Closure::<dyn FnMut()>::new(move || set_microphone_state(Some(granted(&status)), None))
+    };
+    status.set_onchange(Some(on_change.as_ref().unchecked_ref()));
+    MIC_PERMISSION.with(|p| *p.borrow_mut() = Some((status, on_change)));
 }
 
 fn media_devices() -> Option<web_sys::MediaDevices> {
@@ -65,6 +127,7 @@ pub async fn list() -> Result<(Vec<AudioDevice>, Vec<AudioDevice>), String> {
             _ => {}
         }
     }
+    set_microphone_state(None, Some(!microphones.is_empty()));
     Ok((microphones, speakers))
 }
 
@@ -79,7 +142,11 @@ pub fn watch(on_change: impl Fn() + 'static) -> Option<EventListener> {
 /// Routes `element` to the chosen speaker now and on every later choice.
 pub fn register_output(element: &HtmlAudioElement) {
     let speaker = SPEAKER.with(|s| s.borrow().clone());
-    apply_sink(element, &speaker);
+    // A new element already plays on the default device; `setSinkId("")` would only
+    // start the browser's audio output early (a ~60 ms long task during start-up).
+    if !speaker.is_empty() {
+        apply_sink(element, &speaker);
+    }
     OUTPUTS.with(|o| o.borrow_mut().push(element.clone()));
 }
 
@@ -101,6 +168,11 @@ fn apply_sink(element: &HtmlAudioElement, id: &str) {
 
 /// The speaker every output uses (`""`: the default device).
 pub fn set_speaker(id: &str) {
+    // Unchanged (e.g. the default at start-up): nothing to route, and no `setSinkId`
+    // (which starts the audio output: a ~60 ms long task).
+    if SPEAKER.with(|s| *s.borrow() == id) {
+        return;
+    }
     SPEAKER.with(|s| *s.borrow_mut() = id.to_string());
     OUTPUTS.with(|o| {
         for element in o.borrow().iter() {

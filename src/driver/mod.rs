@@ -75,7 +75,9 @@ struct State {
     timer: Option<(u64, Timeout)>,
     stopped: bool,
     /// The call whose microphone could not be opened, for its end message.
-    microphone_failed: Option<(CallId, MediaProblem)>,
+    microphone_failed: Option<(CallId, MediaFailure)>,
+    /// Calls answered (200 OK sent) and not ended yet: their end message says "ended".
+    answered: Vec<CallId>,
     /// QA builds: auto-answer may be switched and the dialpad may call.
     dev_features: bool,
     /// The number of a dialpad call whose id the core has not named yet.
@@ -94,7 +96,9 @@ struct Shared {
 pub struct Driver(Rc<Shared>);
 
 impl Driver {
-    /// Starts the phone for `account` and connects.
+    /// Starts the phone for `account` and connects, on `early` if that socket was
+    /// opened to the same URL during start-up and is still usable (its REGISTER then
+    /// goes out the moment both are ready).
     /// `preview`: a supervisor's line, which watches agents and never answers (the core
     /// rejects every INVITE with 480 before any media is asked for).
     pub fn start(
@@ -103,7 +107,9 @@ impl Driver {
         agent_state: &str,
         preview: bool,
         report: Report,
+        early: Option<Connection>,
     ) -> Result<Self, String> {
+        clock::mark("driver");
         let shared = Rc::new(Shared {
             state: RefCell::new(None),
             queue: RefCell::new(VecDeque::new()),
@@ -136,12 +142,20 @@ impl Driver {
             timer: None,
             stopped: false,
             microphone_failed: None,
+            answered: Vec::new(),
             dev_features: config.dev_features,
             dialing: None,
             secrets,
         });
         let driver = Driver(shared);
-        driver.with_state(|state, weak| state.connect(weak));
+        let early = early.filter(|c| c.usable() && c.url() == account_url(&driver));
+        driver.with_state(|state, weak| match early {
+            Some(connection) => state.adopt(connection, weak),
+            None => state.connect(weak),
+        });
+        // Events the early socket held back (its open, maybe a frame) were queued while
+        // the state was borrowed: run them now.
+        pump(&driver.0);
         Ok(driver)
     }
 
@@ -181,6 +195,16 @@ impl Driver {
             state.drain(&weak);
         }
     }
+}
+
+fn account_url(driver: &Driver) -> String {
+    driver
+        .0
+        .state
+        .borrow()
+        .as_ref()
+        .map(|s| s.ws_url.clone())
+        .unwrap_or_default()
 }
 
 fn send(weak: &Weak<Shared>, input: Input) {
@@ -305,6 +329,26 @@ impl State {
         }
     }
 
+    /// Takes over a socket opened during start-up (see [`Connection::open_early`]).
+    fn adopt(&mut self, connection: Connection, weak: &Weak<Shared>) {
+        self.reconnect = None;
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let sink_weak = weak.clone();
+        (self.report)(Action::Registration(Registration::Connecting));
+        let open = connection.is_open();
+        connection.attach(move |event| {
+            send(&sink_weak, Input::Transport { generation, event });
+        });
+        self.connection = Some(connection);
+        if !open {
+            let weak = weak.clone();
+            self.connect_timeout = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
+                send(&weak, Input::ConnectTimeout { generation });
+            }));
+        }
+    }
+
     fn schedule_reconnect(&mut self, weak: &Weak<Shared>, reason: String) {
         self.connection = None;
         self.connect_timeout = None;
@@ -392,6 +436,16 @@ impl State {
     /// A blocked or missing microphone is the agent's to fix: the store shows
     /// it (the core rejects the call with 480); a microphone that opens clears it.
     fn media_problem(&mut self, result: &MediaResult) {
+        if let MediaResult::Failed {
+            call,
+            reason:
+                reason @ (MediaFailure::MicrophoneDenied
+                | MediaFailure::NoMicrophone
+                | MediaFailure::MicrophoneBusy),
+        } = result
+        {
+            self.microphone_failed = Some((call.clone(), reason.clone()));
+        }
         let problem = match result {
             MediaResult::Failed {
                 reason: MediaFailure::MicrophoneDenied,
@@ -404,9 +458,6 @@ impl State {
             MediaResult::LocalSdp { .. } => None,
             _ => return,
         };
-        if let (Some(problem), MediaResult::Failed { call, .. }) = (problem, result) {
-            self.microphone_failed = Some((call.clone(), problem));
-        }
         (self.report)(Action::MediaProblem(problem));
     }
 
@@ -531,10 +582,13 @@ impl State {
                 self.media.handle(request);
                 return;
             }
-            Event::CallAnswered { call } => Action::Connected {
-                id: call.to_string(),
-                at: now,
-            },
+            Event::CallAnswered { call } => {
+                self.answered.push(call.clone());
+                Action::Connected {
+                    id: call.to_string(),
+                    at: now,
+                }
+            }
             Event::MediaPath { call, reconnecting } => Action::MediaPath {
                 id: call.to_string(),
                 reconnecting,
@@ -545,16 +599,26 @@ impl State {
             },
             Event::CallEnded { call, reason } => {
                 let microphone = self.microphone_failed.take().filter(|(id, _)| *id == call);
+                let answered = self.answered.iter().any(|id| *id == call);
+                self.answered.retain(|id| *id != call);
+                let microphone = match (&reason, microphone) {
+                    (EndReason::MediaFailed, Some((_, failure))) => match failure {
+                        MediaFailure::MicrophoneDenied => Some("the microphone is blocked"),
+                        MediaFailure::NoMicrophone => Some("no microphone found"),
+                        MediaFailure::MicrophoneBusy => {
+                            Some("the microphone is in use by another application")
+                        }
+                        MediaFailure::Other(_) => None,
+                    },
+                    _ => None,
+                };
                 Action::Ended {
                     id: call.to_string(),
-                    reason: match (&reason, microphone) {
-                        (EndReason::MediaFailed, Some((_, MediaProblem::MicrophoneDenied))) => {
-                            "Call not answered: the microphone is blocked.".into()
-                        }
-                        (EndReason::MediaFailed, Some((_, MediaProblem::NoMicrophone))) => {
-                            "Call not answered: no microphone found.".into()
-                        }
-                        _ => end_reason(&reason),
+                    reason: match (microphone, answered) {
+                        // Answered before the microphone opened, and then it did not.
+                        (Some(what), true) => format!("Call ended: {what}."),
+                        (Some(what), false) => format!("Call not answered: {what}."),
+                        (None, _) => end_reason(&reason),
                     },
                 }
             }

@@ -75,6 +75,28 @@ pub async fn hub_connected() {
     }
 }
 
+/// Waits until finesse.js has run (`window.TTEC.finesse`, which gadget.xml resolves right
+/// after it), if the page set that up: `finesse.gadget.Config` is there from then on.
+pub async fn script_loaded() {
+    if let Some(loaded) = global(&["TTEC", "finesse"]) {
+        if let Ok(promise) = loaded.dyn_into::<Promise>() {
+            let _ = JsFuture::from(promise).await;
+        }
+    }
+}
+
+/// A mobile agent's phone identity from `finesse.gadget.Config` alone (its
+/// `mobileAgentMode` and `mobileAgentDialNumber`, there as soon as finesse.js ran),
+/// before the hub connects and the user loads: the phone registers meanwhile. A mobile
+/// agent with a dial number is never in preview unless the configuration forces it.
+/// `None` when Config does not say (the phone then waits for the user).
+pub fn early_identity(preview_forced: bool) -> Option<(String, bool)> {
+    let config = global(&["finesse", "gadget", "Config"])?;
+    string_field(&config, "mobileAgentMode")?;
+    let number = string_field(&config, "mobileAgentDialNumber")?;
+    Some((number, preview_forced))
+}
+
 /// The user prefs Finesse passes from the gadget URL, for the given keys.
 pub fn user_prefs(keys: &[&str]) -> Vec<(String, String)> {
     if global(&["gadgets", "Prefs"]).is_none() {

@@ -12,7 +12,8 @@
 //!   check from one of ours succeeded, so the answer holds a working
 //!   candidate (Chrome also stops gathering at that point);
 //! - [`SETTLE_MS`] after the first candidate appeared (more interfaces rarely
-//!   come later than that);
+//!   come later than that), or [`POOLED_SETTLE_MS`] for a warm connection whose
+//!   pool already gathered;
 //! - [`CAP_MS`] after the start, even with no candidate at all.
 //!
 //! Event-driven (no polling): each of these is a DOM event or one timer.
@@ -28,6 +29,12 @@ use web_sys::{RtcIceConnectionState, RtcIceGatheringState, RtcPeerConnection};
 
 /// Extra time for more candidates after the first one.
 pub const SETTLE_MS: u32 = 40;
+/// The same for a warm connection: its pool gathered every host candidate while the
+/// phone was idle and they all come in one burst, so the next task is enough. A STUN
+/// server that does not answer never holds the answer: a host candidate is enough
+/// (the broker's own candidates are in the offer; a reflexive one would only matter
+/// behind NAT, where the broker still learns ours from the connectivity checks).
+pub const POOLED_SETTLE_MS: u32 = 1;
 /// Upper bound on the whole wait, even with no candidate at all.
 pub const CAP_MS: u32 = 250;
 
@@ -37,7 +44,8 @@ const EVENTS: [&str; 3] = [
     "iceconnectionstatechange",
 ];
 
-pub async fn gathered(pc: &RtcPeerConnection) {
+pub async fn gathered(pc: &RtcPeerConnection, pooled: bool) {
+    let settle_ms = if pooled { POOLED_SETTLE_MS } else { SETTLE_MS };
     if ready(pc) || has_candidate(pc) {
         return;
     }
@@ -56,7 +64,7 @@ pub async fn gathered(pc: &RtcPeerConnection) {
                 finish();
             } else if settle.borrow().is_none() && has_candidate(&pc) {
                 let finish = finish.clone();
-                *settle.borrow_mut() = Some(Timeout::new(SETTLE_MS, move || finish()));
+                *settle.borrow_mut() = Some(Timeout::new(settle_ms, move || finish()));
             }
         })
     };

@@ -30,8 +30,15 @@ const ICE_DISCONNECTED_GRACE_MS: u32 = 2_500;
 /// The media of one call.
 struct CallMedia {
     pc: RtcPeerConnection,
+    /// Created ahead of time with a candidate pool (see `warm.rs`): its candidates
+    /// are already gathered when the answer is made.
+    pooled: bool,
+    /// The agent's mute, also for a microphone track that is attached later.
+    muted: std::cell::Cell<bool>,
     /// Replaced when the agent's microphone changes mid-call (hot-plug fallback).
     microphone: RefCell<Option<MediaStream>>,
+    /// The caller's audio, played once our answer is made (see [`Speaker`]).
+    speaker: Rc<Speaker>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut()>,
 }
@@ -44,6 +51,40 @@ impl CallMedia {
         }
         self.pc.set_ontrack(None);
         self.pc.close();
+    }
+}
+
+/// Plays a call's remote audio. Attaching a stream to the audio element is several
+/// milliseconds of main-thread work, and the `track` event fires inside
+/// setRemoteDescription: done there, it delays our answer. So the stream waits until
+/// the answer is made (the caller's audio cannot flow before ICE and DTLS anyway).
+struct Speaker {
+    element: HtmlAudioElement,
+    stream: RefCell<Option<MediaStream>>,
+    live: std::cell::Cell<bool>,
+}
+
+impl Speaker {
+    fn offer(&self, stream: Option<MediaStream>) {
+        if self.live.get() {
+            self.play(stream.as_ref());
+        } else {
+            *self.stream.borrow_mut() = stream;
+        }
+    }
+
+    /// The answer is made: play what came, and from now on at once.
+    fn go_live(&self) {
+        if !self.live.replace(true) {
+            if let Some(stream) = self.stream.borrow_mut().take() {
+                self.play(Some(&stream));
+            }
+        }
+    }
+
+    fn play(&self, stream: Option<&MediaStream>) {
+        self.element.set_src_object(stream);
+        let _ = self.element.play();
     }
 }
 
@@ -68,7 +109,16 @@ impl Media {
         crate::devices::register_output(&speaker);
         Ok(Self(Rc::new(RefCell::new(Inner {
             calls: HashMap::new(),
-            warm: warm::Warm::new(&rtc_configuration(ice_servers)),
+            warm: {
+                // The first call's connection too, once the microphone permission is known
+                // to be granted (see `warm.rs` about connections made before that).
+                let warm = warm::Warm::new(&rtc_configuration(ice_servers));
+                if crate::devices::microphone_ready() {
+                    warm.prepare();
+                }
+                crate::devices::on_microphone_ready(Some(Rc::new(warm.preparer())));
+                warm
+            },
             speaker,
             report: Rc::new(report),
         }))))
@@ -78,8 +128,14 @@ impl Media {
     pub fn handle(&self, request: MediaRequest) {
         let this = self.clone();
         match request {
+            MediaRequest::CreateAnswer { call, offer_sdp }
+                if self.existing(&call).is_none() && crate::devices::microphone_ready() =>
+            {
+                self.answer_early(call, &offer_sdp);
+            }
             MediaRequest::CreateAnswer { call, offer_sdp } => {
                 wasm_bindgen_futures::spawn_local(async move {
+                    let id = call.clone();
                     let result = match this.answer(&call, &offer_sdp).await {
                         Ok(sdp) => MediaResult::LocalSdp { call, sdp },
                         Err(reason) => {
@@ -88,15 +144,18 @@ impl Media {
                         }
                     };
                     this.report(result);
+                    this.speaker_live(&id);
                 });
             }
             MediaRequest::CreateOffer { call } => {
                 wasm_bindgen_futures::spawn_local(async move {
+                    let id = call.clone();
                     let result = match this.offer(&call).await {
                         Ok(sdp) => MediaResult::LocalSdp { call, sdp },
                         Err(reason) => MediaResult::Failed { call, reason },
                     };
                     this.report(result);
+                    this.speaker_live(&id);
                 });
             }
             MediaRequest::ApplyAnswer { call, sdp } => {
@@ -159,7 +218,7 @@ impl Media {
             .and_then(|v| v.as_string())
             .unwrap_or_default();
         set_description(&media.pc, RtcSdpType::Offer, &sdp, true).await?;
-        ice_wait::gathered(&media.pc).await;
+        ice_wait::gathered(&media.pc, false).await; // a restart gathers anew: no pool
         Ok(local_sdp(&media.pc))
     }
 
@@ -168,6 +227,7 @@ impl Media {
         let Some(media) = self.existing(call) else {
             return false;
         };
+        media.muted.set(muted);
         for sender in media.pc.get_senders().iter() {
             if let Some(track) = sender.unchecked_into::<web_sys::RtcRtpSender>().track() {
                 track.set_enabled(!muted);
@@ -215,6 +275,13 @@ impl Media {
         report(result);
     }
 
+    /// Our description is out: the call's remote audio plays from now on.
+    fn speaker_live(&self, call: &CallId) {
+        if let Some(media) = self.existing(call) {
+            media.speaker.go_live();
+        }
+    }
+
     fn existing(&self, call: &CallId) -> Option<Rc<CallMedia>> {
         self.0.borrow().calls.get(call).cloned()
     }
@@ -236,13 +303,95 @@ impl Media {
         self.existing(call).is_some_and(|m| Rc::ptr_eq(&m, media))
     }
 
+    /// Answers without waiting for the microphone, when it is known to open (permission
+    /// granted, a microphone listed: `devices::microphone_ready`). The offer is applied
+    /// at once (started synchronously, before any other queued work) to a warm
+    /// connection whose audio transceiver is made `sendrecv` with no track yet; the
+    /// answer goes out as soon as it exists. Then `getUserMedia` runs (started any
+    /// earlier, it competes with the SDP steps for the browser's media threads and slows
+    /// them: measured) and its track is put on the sender with `replaceTrack` (no
+    /// renegotiation), while ICE and DTLS connect. If it fails after all, the call ends:
+    /// the core sends BYE with a Reason and the agent is told why.
+    fn answer_early(&self, call: CallId, offer_sdp: &str) {
+        let (answered_tx, answered_rx) = futures::channel::oneshot::channel::<()>();
+        let media = match self.new_call_media(&call, None) {
+            Ok(media) => media,
+            Err(e) => {
+                self.report(MediaResult::Failed {
+                    call,
+                    reason: MediaFailure::Other(e),
+                });
+                return;
+            }
+        };
+        let remote = description_promise(&media.pc, RtcSdpType::Offer, offer_sdp, false);
+        {
+            let (this, call, media) = (self.clone(), call.clone(), media.clone());
+            let call_id = call.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let answered = async {
+                    let remote = remote.ok_or("the browser refused the offer")?;
+                    JsFuture::from(remote).await.map_err(|e| js_error(&e))?;
+                    send_audio(&media.pc);
+                    local_answer(&media.pc, media.pooled).await
+                }
+                .await;
+                if !this.still_wanted(&call, &media) {
+                    return; // ended meanwhile, or the microphone failed first (reported)
+                }
+                let result = match answered {
+                    Ok(sdp) => {
+                        let _ = answered_tx.send(()); // now the microphone
+                        MediaResult::LocalSdp { call, sdp }
+                    }
+                    Err(e) => {
+                        this.release(&call);
+                        MediaResult::Failed {
+                            call,
+                            reason: MediaFailure::Other(e),
+                        }
+                    }
+                };
+                this.report(result);
+                this.speaker_live(&call_id);
+            });
+        }
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if answered_rx.await.is_err() {
+                return; // no answer (failed, or the call ended): no microphone either
+            }
+            let opened = match request_microphone() {
+                Ok(promise) => microphone_result(JsFuture::from(promise).await),
+                Err(reason) => Err(reason),
+            };
+            let stream = match opened {
+                Ok(stream) => stream,
+                Err(reason) => {
+                    if this.still_wanted(&call, &media) {
+                        this.release(&call);
+                        this.report(MediaResult::Failed { call, reason });
+                    }
+                    return;
+                }
+            };
+            if !this.still_wanted(&call, &media) {
+                stop_tracks(&stream);
+                return;
+            }
+            attach_microphone(&media, stream).await;
+        });
+    }
+
     async fn answer(&self, call: &CallId, offer_sdp: &str) -> Result<String, MediaFailure> {
         // A re-INVITE (hold, resume, MTP insertion) reuses the call's connection.
         if let Some(media) = self.existing(call) {
             set_description(&media.pc, RtcSdpType::Offer, offer_sdp, false)
                 .await
                 .map_err(MediaFailure::Other)?;
-            return local_answer(&media.pc).await.map_err(MediaFailure::Other);
+            return local_answer(&media.pc, false)
+                .await
+                .map_err(MediaFailure::Other);
         }
         let microphone = open_microphone().await?;
         let media = self
@@ -258,7 +407,9 @@ impl Media {
         set_description(&media.pc, RtcSdpType::Offer, offer_sdp, false)
             .await
             .map_err(MediaFailure::Other)?;
-        let sdp = local_answer(&media.pc).await.map_err(MediaFailure::Other)?;
+        let sdp = local_answer(&media.pc, media.pooled)
+            .await
+            .map_err(MediaFailure::Other)?;
         if !self.still_wanted(call, &media) {
             return Err(MediaFailure::Other("call ended before the answer".into()));
         }
@@ -289,7 +440,7 @@ impl Media {
         set_description(&media.pc, RtcSdpType::Offer, &sdp, true)
             .await
             .map_err(MediaFailure::Other)?;
-        ice_wait::gathered(&media.pc).await;
+        ice_wait::gathered(&media.pc, media.pooled).await;
         Ok(local_sdp(&media.pc))
     }
 
@@ -298,7 +449,7 @@ impl Media {
         call: &CallId,
         microphone: Option<MediaStream>,
     ) -> Result<Rc<CallMedia>, String> {
-        let (pc, speaker) = {
+        let ((pc, pooled), speaker) = {
             let inner = self.0.borrow();
             let pc = inner
                 .warm
@@ -306,6 +457,12 @@ impl Media {
                 .map_err(|e| format!("cannot create a peer connection: {}", js_error(&e)))?;
             (pc, inner.speaker.clone())
         };
+        let speaker = Rc::new(Speaker {
+            element: speaker,
+            stream: RefCell::new(None),
+            live: std::cell::Cell::new(false),
+        });
+        let remote = speaker.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
             let stream = event.streams().get(0);
             let stream = if stream.is_undefined() {
@@ -317,8 +474,7 @@ impl Media {
             } else {
                 Some(stream.unchecked_into::<MediaStream>())
             };
-            speaker.set_src_object(stream.as_ref());
-            let _ = speaker.play();
+            remote.offer(stream);
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         // The audio path is gone: ICE "failed", or "disconnected" for longer than a
@@ -376,7 +532,10 @@ impl Media {
         pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
         let media = Rc::new(CallMedia {
             pc,
+            pooled,
+            muted: std::cell::Cell::new(false),
             microphone: RefCell::new(microphone),
+            speaker,
             _on_track: on_track,
             _on_ice_state: on_ice_state,
         });
@@ -434,16 +593,20 @@ fn stop_tracks(stream: &MediaStream) {
     }
 }
 
-/// Opens the chosen microphone (audio only, never video).
-async fn open_microphone() -> Result<MediaStream, MediaFailure> {
+/// Starts `getUserMedia` for the chosen microphone (audio only, never video).
+fn request_microphone() -> Result<js_sys::Promise, MediaFailure> {
     let devices = web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
         .ok_or(MediaFailure::NoMicrophone)?;
     let constraints = crate::devices::microphone_constraints();
-    let promise = devices
+    devices
         .get_user_media_with_constraints(&constraints)
-        .map_err(|e| MediaFailure::Other(js_error(&e)))?;
-    match JsFuture::from(promise).await {
+        .map_err(|e| MediaFailure::Other(js_error(&e)))
+}
+
+/// `getUserMedia`'s outcome in the core's words.
+fn microphone_result(result: Result<JsValue, JsValue>) -> Result<MediaStream, MediaFailure> {
+    match result {
         Ok(stream) => Ok(stream.unchecked_into()),
         Err(error) => {
             let name = Reflect::get(&error, &"name".into())
@@ -453,13 +616,68 @@ async fn open_microphone() -> Result<MediaStream, MediaFailure> {
             Err(match name.as_str() {
                 "NotAllowedError" | "SecurityError" => MediaFailure::MicrophoneDenied,
                 "NotFoundError" | "OverconstrainedError" => MediaFailure::NoMicrophone,
-                "NotReadableError" => {
-                    MediaFailure::Other("the microphone is in use by another application".into())
-                }
+                "NotReadableError" | "AbortError" => MediaFailure::MicrophoneBusy,
                 _ => MediaFailure::Other(js_error(&error)),
             })
         }
     }
+}
+
+/// Opens the chosen microphone (audio only, never video).
+async fn open_microphone() -> Result<MediaStream, MediaFailure> {
+    let promise = request_microphone()?;
+    microphone_result(JsFuture::from(promise).await)
+}
+
+/// The audio transceivers of `pc` (the offer's audio m-line once it is applied).
+fn audio_transceivers(pc: &RtcPeerConnection) -> Vec<web_sys::RtcRtpTransceiver> {
+    pc.get_transceivers()
+        .iter()
+        .map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>())
+        .filter(|t| t.receiver().track().kind() == "audio")
+        .collect()
+}
+
+/// Early answer: the audio transceiver will send (its track comes later).
+fn send_audio(pc: &RtcPeerConnection) {
+    for transceiver in audio_transceivers(pc) {
+        transceiver.set_direction(web_sys::RtcRtpTransceiverDirection::Sendrecv);
+    }
+}
+
+/// Puts the microphone's track on the call's audio sender(s), keeping the mute state.
+async fn attach_microphone(media: &CallMedia, stream: MediaStream) {
+    let Ok(track) = stream
+        .get_audio_tracks()
+        .get(0)
+        .dyn_into::<MediaStreamTrack>()
+    else {
+        stop_tracks(&stream);
+        return;
+    };
+    track.set_enabled(!media.muted.get());
+    for transceiver in audio_transceivers(&media.pc) {
+        let _ = JsFuture::from(transceiver.sender().replace_track(Some(&track))).await;
+    }
+    if let Some(old) = media.microphone.replace(Some(stream)) {
+        stop_tracks(&old);
+    }
+}
+
+/// setRemoteDescription / setLocalDescription, started now (the promise is awaited later).
+fn description_promise(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    sdp: &str,
+    local: bool,
+) -> Option<js_sys::Promise> {
+    let description = RtcSessionDescriptionInit::new(kind);
+    description.set_sdp(sdp);
+    Some(if local {
+        pc.set_local_description(&description)
+    } else {
+        pc.set_remote_description(&description)
+    })
 }
 
 async fn set_description(
@@ -486,7 +704,21 @@ fn local_sdp(pc: &RtcPeerConnection) -> String {
 }
 
 /// createAnswer + setLocalDescription, then the bounded ICE wait (the broker does not trickle).
-async fn local_answer(pc: &RtcPeerConnection) -> Result<String, String> {
+async fn local_answer(pc: &RtcPeerConnection, pooled: bool) -> Result<String, String> {
+    // `setLocalDescription()` without a description makes the answer itself: one trip
+    // through the page's main thread less than createAnswer + setLocalDescription.
+    let implicit = Reflect::get(pc, &"setLocalDescription".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(pc).ok())
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    if let Some(promise) = implicit {
+        if JsFuture::from(promise).await.is_ok() {
+            ice_wait::gathered(pc, pooled).await;
+            return Ok(local_sdp(pc));
+        }
+        // A browser that needs the description given: the explicit steps below.
+    }
     let answer = JsFuture::from(pc.create_answer())
         .await
         .map_err(|e| js_error(&e))?;
@@ -495,6 +727,6 @@ async fn local_answer(pc: &RtcPeerConnection) -> Result<String, String> {
         .and_then(|v| v.as_string())
         .unwrap_or_default();
     set_description(pc, RtcSdpType::Answer, &sdp, true).await?;
-    ice_wait::gathered(pc).await;
+    ice_wait::gathered(pc, pooled).await;
     Ok(local_sdp(pc))
 }

@@ -13,12 +13,15 @@
 //! The idle connection holds a few UDP sockets and nothing else. It is replaced
 //! every [`REFRESH_MS`] so its candidates follow network changes (VPN, Wi-Fi).
 //!
-//! The first warm connection is made when the first call ends, not at start-up:
-//! Chrome gathers only restricted host candidates (default route only, hidden
-//! behind mDNS names a broker cannot resolve) for a connection created before
-//! the page has opened the microphone, even with the permission granted. The
-//! benchmark saw it: a connection pre-created at start-up had no candidate at
-//! all when the first call came, and that answer waited the whole ICE cap.
+//! The first warm connection is made as soon as the microphone permission is
+//! known to be granted (`devices::microphone_ready`, checked after registering),
+//! else when the first call ends. Chrome gathers only restricted host candidates
+//! (default route only, hidden behind mDNS names a broker cannot resolve) for a
+//! connection created while the page has no microphone permission: an earlier
+//! benchmark saw a connection pre-created before that had no candidate at all
+//! when the first call came, and that answer waited the whole ICE cap. With the
+//! permission granted, the first call's connection gathers like any other (the
+//! benchmark's first calls connect with pooled host candidates).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -66,12 +69,24 @@ impl Warm {
         warm
     }
 
-    /// The connection for a new call: the warm one if there is one, else a new one.
-    pub fn take(&self) -> Result<RtcPeerConnection, JsValue> {
+    /// The connection for a new call: the warm one if there is one (`true`: its
+    /// candidates are pooled already), else a new one.
+    pub fn take(&self) -> Result<(RtcPeerConnection, bool), JsValue> {
         let ready = self.0.borrow_mut().next.take();
         match ready {
-            Some(pc) => Ok(pc),
-            None => RtcPeerConnection::new_with_configuration(&self.0.borrow().config),
+            Some(pc) => Ok((pc, true)),
+            None => RtcPeerConnection::new_with_configuration(&self.0.borrow().config)
+                .map(|pc| (pc, false)),
+        }
+    }
+
+    /// [`Warm::prepare`] for later callers, without keeping this warming alive.
+    pub fn preparer(&self) -> impl Fn() + 'static {
+        let weak = Rc::downgrade(&self.0);
+        move || {
+            if let Some(inner) = weak.upgrade() {
+                Warm(inner).prepare();
+            }
         }
     }
 

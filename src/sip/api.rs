@@ -102,6 +102,9 @@ pub enum MediaResult {
 pub enum MediaFailure {
     MicrophoneDenied,
     NoMicrophone,
+    /// The microphone is there and allowed but would not open (in use by another
+    /// application, a driver error: `NotReadableError`).
+    MicrophoneBusy,
     Other(String),
 }
 

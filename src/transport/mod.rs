@@ -2,6 +2,9 @@
 //! `sip`. It only moves frames and reports open/close; reconnecting is the
 //! driver's decision (with `ttecphone_sip::backoff`).
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
@@ -17,9 +20,29 @@ pub enum TransportEvent {
     },
 }
 
+/// Where a connection's events go: held back until the driver attaches (a
+/// connection opened early, while the phone is still starting), then straight through.
+enum Sink {
+    Buffer(Vec<TransportEvent>),
+    To(Rc<dyn Fn(TransportEvent)>),
+}
+
+fn deliver(sink: &Rc<RefCell<Sink>>, event: TransportEvent) {
+    let to = match &mut *sink.borrow_mut() {
+        Sink::Buffer(held) => {
+            held.push(event);
+            return;
+        }
+        Sink::To(to) => to.clone(),
+    };
+    to(event);
+}
+
 /// One WebSocket connection. Dropping it closes the socket and detaches the handlers.
 pub struct Connection {
     socket: WebSocket,
+    url: String,
+    sink: Rc<RefCell<Sink>>,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
@@ -28,43 +51,89 @@ pub struct Connection {
 impl Connection {
     /// Opens `url` with the `sip` subprotocol; every event goes to `sink`.
     pub fn open(url: &str, sink: impl Fn(TransportEvent) + 'static) -> Result<Self, String> {
+        let connection = Self::open_early(url)?;
+        connection.attach(sink);
+        Ok(connection)
+    }
+
+    /// Opens `url` now and keeps its events until [`Connection::attach`]: start-up
+    /// opens the socket as soon as the broker URL is known, while the Finesse user,
+    /// the tab lock and the broker login are still on their way.
+    pub fn open_early(url: &str) -> Result<Self, String> {
         let socket = WebSocket::new_with_str(url, "sip")
             .map_err(|_| format!("cannot open a WebSocket to {url}"))?;
-        let sink = std::rc::Rc::new(sink);
+        let sink = Rc::new(RefCell::new(Sink::Buffer(Vec::new())));
         let on_open = {
             let sink = sink.clone();
-            Closure::<dyn FnMut()>::new(move || sink(TransportEvent::Open))
+            Closure::<dyn FnMut()>::new(move || deliver(&sink, TransportEvent::Open))
         };
         let on_message = {
             let sink = sink.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 // SIP over WebSocket may use binary frames (RFC 7118 §5.1); both carry UTF-8 text.
                 if let Some(text) = event.data().as_string() {
-                    sink(TransportEvent::Frame(text));
+                    deliver(&sink, TransportEvent::Frame(text));
                 } else if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    sink(TransportEvent::Frame(
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                    ));
+                    deliver(
+                        &sink,
+                        TransportEvent::Frame(String::from_utf8_lossy(&bytes).into_owned()),
+                    );
                 }
             })
         };
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            sink(TransportEvent::Closed {
-                code: event.code(),
-                reason: event.reason(),
+        let on_close = {
+            let sink = sink.clone();
+            Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+                deliver(
+                    &sink,
+                    TransportEvent::Closed {
+                        code: event.code(),
+                        reason: event.reason(),
+                    },
+                )
             })
-        });
+        };
         socket.set_binary_type(web_sys::BinaryType::Arraybuffer);
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Self {
             socket,
+            url: url.to_string(),
+            sink,
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
         })
+    }
+
+    /// Sends every event to `sink` from now on, first the ones held back since the open.
+    pub fn attach(&self, sink: impl Fn(TransportEvent) + 'static) {
+        let sink: Rc<dyn Fn(TransportEvent)> = Rc::new(sink);
+        let held = match std::mem::replace(&mut *self.sink.borrow_mut(), Sink::To(sink.clone())) {
+            Sink::Buffer(held) => held,
+            Sink::To(_) => Vec::new(),
+        };
+        for event in held {
+            sink(event);
+        }
+    }
+
+    /// The URL this connection was opened to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// False once the socket is closing or closed (or its close event is held back).
+    pub fn usable(&self) -> bool {
+        let closed = matches!(&*self.sink.borrow(), Sink::Buffer(held)
+            if held.iter().any(|e| matches!(e, TransportEvent::Closed { .. })));
+        !closed
+            && matches!(
+                self.socket.ready_state(),
+                WebSocket::CONNECTING | WebSocket::OPEN
+            )
     }
 
     pub fn is_open(&self) -> bool {

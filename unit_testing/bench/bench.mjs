@@ -405,6 +405,7 @@ function report(elapsedMs) {
       firstCallMsMedian: round1(median(r.firstCallMs)),
       callMsMedian: round1(median(r.callMs)),
       stunCallMsMedian: round1(median(r.stunCallMs)),
+      all: { register: r.registerMs.map(round1), firstCall: r.firstCallMs.map(round1), call: r.callMs.map(round1), stunCall: r.stunCallMs.map(round1) },
       samples: { register: r.registerMs.length, firstCall: r.firstCallMs.length, call: r.callMs.length, stunCall: r.stunCallMs.length },
       soakCalls: r.soakCalls ?? 0,
       memory: Object.fromEntries(Object.entries(r.memory).map(([k, v]) => [k, { jsKiB: kb(v.js), wasmKiB: kb(v.wasm) }])),

@@ -41,13 +41,35 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     }
     const P = window.RTCPeerConnection;
     if (P) {
-      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); return pc; };
+      window.RTCPeerConnection = function (...a) { marks.push(['new-pc', performance.now()]); const pc = new P(...a); pc.addEventListener('iceconnectionstatechange', () => marks.push([`ice-${pc.iceConnectionState}`, performance.now()])); pc.addEventListener('icegatheringstatechange', () => marks.push([`gather-${pc.iceGatheringState}`, performance.now()])); pc.addEventListener('icecandidate', (e) => marks.push([`candidate ${e.candidate ? e.candidate.type || '?' : 'end'}`, performance.now()])); return pc; };
       window.RTCPeerConnection.prototype = P.prototype;
       for (const m of ['setRemoteDescription', 'setLocalDescription', 'createAnswer']) {
         const f = P.prototype[m];
         P.prototype[m] = function (...a) { marks.push([m, performance.now()]); return f.apply(this, a).then((x) => { marks.push([`${m}-done`, performance.now()]); return x; }); };
       }
     }
+    // Start-up steps that may wait on the browser process: Web Locks, device listing, the autoplay probe.
+    const wrapAsync = (obj, name, label) => {
+      const f = obj && obj[name];
+      if (typeof f !== 'function') return;
+      obj[name] = function (...a) {
+        marks.push([label, performance.now()]);
+        const r = f.apply(this, a);
+        if (r && typeof r.then === 'function') r.then(() => marks.push([`${label}-done`, performance.now()]), () => marks.push([`${label}-failed`, performance.now()]));
+        return r;
+      };
+    };
+    if (navigator.locks) {
+      const request = navigator.locks.request.bind(navigator.locks);
+      navigator.locks.request = (name, options, callback) => {
+        marks.push(['lock', performance.now()]);
+        return request(name, options, (lock) => { marks.push([`lock-${lock ? 'granted' : 'busy'}`, performance.now()]); return callback(lock); });
+      };
+    }
+    if (md) wrapAsync(md, 'enumerateDevices', 'enumerateDevices');
+    if (navigator.permissions) wrapAsync(navigator.permissions, 'query', 'permissions');
+    wrapAsync(HTMLMediaElement.prototype, 'play', 'play');
+    wrapAsync(HTMLMediaElement.prototype, 'setSinkId', 'setSinkId');
     try {
       new PerformanceObserver((list) => list.getEntries().forEach((e) => marks.push([`longtask ${Math.round(e.duration)} ms`, e.startTime]))).observe({ type: 'longtask' });
     } catch { /* not supported */ }
@@ -80,7 +102,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const t = await frame.evaluate(() => ({
     resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
     nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),
-    marks: window.__marks.sort((a, b) => a[1] - b[1]).map(([n, at]) => [n, Math.round(at)]),
+    marks: window.__marks.concat(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])).sort((a, b) => a[1] - b[1]).map(([n, at]) => [n, Math.round(at)]),
   }));
   console.log(JSON.stringify(t, null, 0).replaceAll('],[', '],\n ['));
   await context.close();

@@ -476,3 +476,43 @@ fn confirmed_call_survives_a_flow_loss() {
         reason: EndReason::RemoteBye
     }));
 }
+
+#[test]
+fn microphone_failing_after_an_early_answer_ends_the_call_with_bye_and_reason() {
+    // The media edge answers before the microphone is open when the permission is known
+    // to be granted; if getUserMedia then fails, the call ends at once, with a reason.
+    for (failure, cause, words) in [
+        (
+            ttecphone_sip::MediaFailure::MicrophoneBusy,
+            "480",
+            "microphone unavailable",
+        ),
+        (
+            ttecphone_sip::MediaFailure::MicrophoneDenied,
+            "480",
+            "microphone permission denied",
+        ),
+        (
+            ttecphone_sip::MediaFailure::Other("ICE \"failed\"\r\nX: y".into()),
+            "488",
+            "ICE failedX: y",
+        ),
+    ] {
+        let mut p = Phone::new(config());
+        let (call, _) = connected(&mut p, "early-mic");
+        p.media(MediaResult::Failed {
+            call: call.clone(),
+            reason: failure,
+        });
+        let bye = p.last_request("BYE").expect("a BYE");
+        assert_eq!(
+            header(&bye, "Reason").as_deref(),
+            Some(format!("SIP;cause={cause};text=\"{words}\"").as_str()),
+            "{bye}"
+        );
+        assert!(p.events.contains(&Event::CallEnded {
+            call,
+            reason: EndReason::MediaFailed
+        }));
+    }
+}

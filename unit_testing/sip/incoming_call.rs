@@ -438,6 +438,15 @@ fn microphone_denied_before_answer_rejects_with_480() {
     assert_eq!(ok_count(&p), 0);
     let mut p = Phone::new(config());
     p.register();
+    let call = p.incoming("wazo_invite.sip", "busy-1");
+    p.media(MediaResult::Failed {
+        call,
+        reason: MediaFailure::MicrophoneBusy,
+    });
+    assert_eq!(status(p.sent.last().unwrap()), Some(480));
+    assert_eq!(ok_count(&p), 0);
+    let mut p = Phone::new(config());
+    p.register();
     let call = p.incoming("wazo_invite.sip", "sdp-1");
     p.media(MediaResult::Failed {
         call,

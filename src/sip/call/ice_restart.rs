@@ -252,7 +252,7 @@ impl Call {
                 )));
             }
             _ => {
-                let reason = format!("SIP;cause={status};text=\"ICE restart refused\"",);
+                let reason = Self::sip_reason(status, "ICE restart refused");
                 self.end_media_lost(&reason, now, ctx);
             }
         }

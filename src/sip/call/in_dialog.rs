@@ -299,11 +299,22 @@ impl Call {
         }
     }
 
+    /// `SIP;cause=<status>;text="…"` (RFC 3326), the text made a safe quoted-string.
+    pub(super) fn sip_reason(cause: u16, text: &str) -> String {
+        let text: String = text
+            .chars()
+            .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+            .take(100)
+            .collect();
+        format!("SIP;cause={cause};text=\"{text}\"")
+    }
+
     pub(super) fn send_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         self.send_bye_with_reason(None, now, ctx);
     }
 
-    /// BYE, with a `Reason` header (RFC 3326) when the call ends on a failure.
+    /// BYE, with a `Reason` header (RFC 3326) when the call ends on our side's
+    /// failure, so the caller's side can log and report why.
     pub(super) fn send_bye_with_reason(
         &mut self,
         reason: Option<&str>,

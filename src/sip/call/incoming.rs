@@ -286,11 +286,14 @@ impl Call {
             MediaResult::Failed { reason, .. } => {
                 let blocking = matches!(
                     reason,
-                    MediaFailure::MicrophoneDenied | MediaFailure::NoMicrophone
+                    MediaFailure::MicrophoneDenied
+                        | MediaFailure::NoMicrophone
+                        | MediaFailure::MicrophoneBusy
                 );
                 let text = match reason {
                     MediaFailure::MicrophoneDenied => "microphone permission denied".to_owned(),
                     MediaFailure::NoMicrophone => "no microphone".to_owned(),
+                    MediaFailure::MicrophoneBusy => "microphone unavailable".to_owned(),
                     MediaFailure::Other(why) => why,
                 };
                 self.on_media_failed(&text, if blocking { 480 } else { 488 }, now, ctx);
@@ -332,7 +335,9 @@ impl Call {
                 self.reject_in_dialog_offer(488, now, ctx);
             }
             Phase::Answered | Phase::Confirmed | Phase::Calling | Phase::Proceeding => {
-                self.send_bye(now, ctx);
+                // E.g. the microphone failed after an early answer (see the media edge).
+                let reason = Self::sip_reason(reject_status, why);
+                self.send_bye_with_reason(Some(&reason), now, ctx);
                 self.end(EndReason::MediaFailed, now, ctx);
             }
             Phase::Terminated => {}

@@ -1,0 +1,120 @@
+// Early answer (issue 7): with the microphone permission granted and a microphone
+// listed, the gadget sends its 200 OK before getUserMedia resolves and adds the
+// microphone's track afterwards (replaceTrack); without a granted permission it opens
+// the microphone first, as before. A microphone that fails after the early answer ends
+// the call with BYE + Reason and the agent reads why.
+//
+// getUserMedia is slowed down or made to fail by a hook in the test page (below), the
+// way a real microphone that is slow to open or held by another application behaves;
+// everything else is the real browser against the bed (Kamailio + rtpengine + sipp).
+// Runs inside the bed's network namespace:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/early-answer.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { countRtp } from '../bed/lib/rtpengine.mjs';
+import {
+  expectSippOk, expectText, inviteTo200Ms, startSession, WEBRTC_ARGS,
+} from './bed-session.mjs';
+import { launchBrowser } from './harness.mjs';
+
+/** Test hook in every frame: `window.__ttecMicHook = { delayMs, fail }` shapes the next getUserMedia. */
+function microphoneHook() {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia) return;
+  const original = md.getUserMedia.bind(md);
+  window.__ttecMicHookCalls = 0;
+  md.getUserMedia = (constraints) => {
+    window.__ttecMicHookCalls += 1;
+    const hook = window.__ttecMicHook || {};
+    const wait = new Promise((resolve) => setTimeout(resolve, hook.delayMs || 0));
+    if (hook.fail) {
+      return wait.then(() => { throw new DOMException('Could not start audio source', hook.fail); });
+    }
+    return original(constraints).then((stream) => wait.then(() => stream));
+  };
+}
+
+let session;
+let env;
+
+async function openPhone({ granted, context = session.browser.context }) {
+  if (granted) await context.grantPermissions(['microphone'], { origin: session.finesse.origin });
+  const page = await context.newPage();
+  await page.addInitScript(microphoneHook);
+  const { frame } = await session.openPhone(page, { state: 'RESERVED' });
+  // The permission and the device list are checked once registered; give them a moment.
+  const state = await frame.evaluate(async () => (await navigator.permissions.query({ name: 'microphone' })).state);
+  await page.waitForTimeout(500);
+  return { page, frame, state };
+}
+
+describe('early answer: 200 OK before the microphone opens, when it is known to work', () => {
+  before(async () => {
+    session = await startSession();
+    env = session.env;
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  test('permission granted: the 200 OK does not wait for a slow microphone, whose audio follows', async () => {
+    const { page, frame, state } = await openPhone({ granted: true });
+    try {
+      assert.equal(state, 'granted');
+      await frame.evaluate(() => { window.__ttecMicHook = { delayMs: 1500 }; });
+      const run = await session.sipp('uac_call.xml', { durationMs: 5000 });
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      // The browser's RTP starts once the microphone's track is on the sender (replaceTrack).
+      await page.waitForTimeout(2000);
+      const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 1.5);
+      assert.equal(rtp.legs.length, 2, JSON.stringify(rtp));
+      for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP from ${leg.protocol} leg: ${JSON.stringify(rtp)}`);
+      await expectSippOk(run);
+      const ms = inviteTo200Ms(run);
+      assert.ok(ms !== undefined && ms < 1000, `INVITE -> 200 OK took ${ms} ms: it waited for the microphone (1500 ms)`);
+      assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 1);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('permission granted, then the microphone fails (in use elsewhere): BYE with Reason, and the agent is told', async () => {
+    const { page, frame } = await openPhone({ granted: true });
+    try {
+      await frame.evaluate(() => { window.__ttecMicHook = { delayMs: 400, fail: 'NotReadableError' }; });
+      const run = await session.sipp('uac_wait_bye.xml', { durationMs: 20000 });
+      await expectSippOk(run); // 200 OK, ACK, then a BYE from the gadget
+      const ms = inviteTo200Ms(run);
+      assert.ok(ms !== undefined && ms < 400, `the 200 OK (${ms} ms) came after the microphone failed (400 ms)`);
+      const messages = fs.readFileSync(run.files.messages, 'utf8');
+      const bye = messages.split(/^-{20,}.*$/m).find((m) => /message received[\s\S]*?^\s*BYE /m.test(m));
+      assert.ok(bye, 'no BYE received by sipp');
+      assert.match(bye, /^\s*Reason: SIP;cause=480;text="microphone unavailable"\s*$/m);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the microphone is in use by another application.', 5000);
+      assert.equal(await frame.$('.ttec-call'), null);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('permission not granted: the microphone is asked before any 200 OK (denied: 480, never answered)', async () => {
+    // A browser of its own without the fake media UI: the permission is "prompt", and
+    // headless Chromium refuses the prompt. Had the gadget answered early, sipp would
+    // get a 200 OK and a BYE; opening the microphone first, it gets 480.
+    const browser = await launchBrowser(WEBRTC_ARGS, { fakeUi: false });
+    const { page, frame, state } = await openPhone({ granted: false, context: browser.context });
+    try {
+      assert.notEqual(state, 'granted', 'precondition: the permission is not known to be granted');
+      const run = await session.sipp('uac_expect_reject.xml', { durationMs: 1000 });
+      await expectSippOk(run); // expects 480, fails on a 200 OK
+      assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 1, 'the microphone was asked once');
+      await expectText(frame, '[aria-live=polite]', 'Call not answered: the microphone is blocked.', 5000);
+    } finally {
+      await page.close();
+      await browser.close();
+    }
+  });
+});
