@@ -420,7 +420,9 @@ fn on_event(
             ua.handle_media(MediaResult::LocalSdp { call, sdp }, clock.now());
         }
         Event::Media(
-            MediaRequest::CreateOffer { call } | MediaRequest::ApplyAnswer { call, .. },
+            MediaRequest::CreateOffer { call }
+            | MediaRequest::RestartIce { call }
+            | MediaRequest::ApplyAnswer { call, .. },
         ) => {
             ua.handle_media(
                 MediaResult::Failed {
@@ -440,7 +442,8 @@ fn on_event(
             Stats::bump(&stats.call_failures);
             stats.note(format!("call {call} ended: {reason:?}"));
         }
-        Event::CallHeld { .. } | Event::Dtmf { .. } => {}
+        // No real media here: the audio path is never lost or restored.
+        Event::CallHeld { .. } | Event::Dtmf { .. } | Event::MediaPath { .. } => {}
         Event::Warning(_) => Stats::bump(&stats.warnings),
         // Load-test agents watch nobody (supervisor preview only).
         Event::PeerState { .. } => {}
