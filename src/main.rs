@@ -49,9 +49,3 @@ fn gallery_page() -> yew::Html {
         commands: Default::default(),
     })
 }
-
-/// Talc instead of Rust's default wasm allocator (dlmalloc): faster, and about
-/// 3 KB less gzip in the gadget (README "Dependencies").
-#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
-#[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -361,11 +361,7 @@ impl Media {
             if answered_rx.await.is_err() {
                 return; // no answer (failed, or the call ended): no microphone either
             }
-            let opened = match request_microphone() {
-                Ok(promise) => microphone_result(JsFuture::from(promise).await),
-                Err(reason) => Err(reason),
-            };
-            let stream = match opened {
+            let stream = match open_microphone().await {
                 Ok(stream) => stream,
                 Err(reason) => {
                     if this.still_wanted(&call, &media) {
@@ -623,10 +619,24 @@ fn microphone_result(result: Result<JsValue, JsValue>) -> Result<MediaStream, Me
     }
 }
 
-/// Opens the chosen microphone (audio only, never video).
+/// Waits before asking again for a microphone the browser reported busy.
+const BUSY_RETRY_MS: [u32; 2] = [150, 300];
+
+/// Opens the chosen microphone (audio only, never video). "Busy" (`NotReadableError`,
+/// `AbortError`) is often the previous call's track still being released (back-to-back
+/// calls, a headset switching profile): asked again twice, within half a second,
+/// before the call is given up. Denied or missing microphones fail at once.
 async fn open_microphone() -> Result<MediaStream, MediaFailure> {
-    let promise = request_microphone()?;
-    microphone_result(JsFuture::from(promise).await)
+    let mut retries = BUSY_RETRY_MS.iter();
+    loop {
+        let result = microphone_result(JsFuture::from(request_microphone()?).await);
+        match (result, retries.next()) {
+            (Err(MediaFailure::MicrophoneBusy), Some(&wait_ms)) => {
+                gloo::timers::future::TimeoutFuture::new(wait_ms).await;
+            }
+            (result, _) => return result,
+        }
+    }
 }
 
 /// The audio transceivers of `pc` (the offer's audio m-line once it is applied).

@@ -18,7 +18,11 @@ import {
 } from './bed-session.mjs';
 import { launchBrowser } from './harness.mjs';
 
-/** Test hook in every frame: `window.__ttecMicHook = { delayMs, fail }` shapes the next getUserMedia. */
+/**
+ * Test hook in every frame: `window.__ttecMicHook = { delayMs, fail, failTimes }` shapes
+ * getUserMedia: it fails with the DOMException named `fail` (only for the first
+ * `failTimes` calls, when given), after `delayMs`.
+ */
 function microphoneHook() {
   const md = navigator.mediaDevices;
   if (!md || !md.getUserMedia) return;
@@ -28,7 +32,7 @@ function microphoneHook() {
     window.__ttecMicHookCalls += 1;
     const hook = window.__ttecMicHook || {};
     const wait = new Promise((resolve) => setTimeout(resolve, hook.delayMs || 0));
-    if (hook.fail) {
+    if (hook.fail && (hook.failTimes === undefined || window.__ttecMicHookCalls <= hook.failTimes)) {
       return wait.then(() => { throw new DOMException('Could not start audio source', hook.fail); });
     }
     return original(constraints).then((stream) => wait.then(() => stream));
@@ -81,6 +85,23 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
     }
   });
 
+  test('permission granted, the microphone busy once (previous call still releasing it): asked again, the call goes on', async () => {
+    const { page, frame } = await openPhone({ granted: true });
+    try {
+      await frame.evaluate(() => { window.__ttecMicHook = { fail: 'NotReadableError', failTimes: 1 }; });
+      const run = await session.sipp('uac_call.xml', { durationMs: 3000 });
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      await page.waitForTimeout(1500);
+      const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 1);
+      for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP from ${leg.protocol} leg: ${JSON.stringify(rtp)}`);
+      await expectSippOk(run); // sipp ends the call itself: a BYE from the gadget would fail it
+      assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 2, 'asked once more after "busy"');
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    } finally {
+      await page.close();
+    }
+  });
+
   test('permission granted, then the microphone fails (in use elsewhere): BYE with Reason, and the agent is told', async () => {
     const { page, frame } = await openPhone({ granted: true });
     try {
@@ -95,6 +116,7 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
       assert.match(bye, /^\s*Reason: SIP;cause=480;text="microphone unavailable"\s*$/m);
       await expectText(frame, '[aria-live=polite]', 'Call ended: the microphone is in use by another application.', 5000);
       assert.equal(await frame.$('.ttec-call'), null);
+      assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 3, 'busy: asked twice more, then given up');
     } finally {
       await page.close();
     }
