@@ -488,7 +488,13 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         use_effect_with(state.media_problem, move |problem| {
             if let Some(problem) = problem {
-                trace_state(&dispatcher, format!("Microphone: {problem:?}"));
+                let what = match problem {
+                    ttecphone_components::store::MediaProblem::MicrophoneDenied => {
+                        "blocked by the browser"
+                    }
+                    ttecphone_components::store::MediaProblem::NoMicrophone => "none found",
+                };
+                trace_state(&dispatcher, format!("Microphone: {what}"));
             }
         });
     }

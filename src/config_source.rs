@@ -36,6 +36,16 @@ fn prefetched_config() -> Option<js_sys::Promise> {
     started.dyn_into::<js_sys::Promise>().ok()
 }
 
+/// The browser's words for a failed request. (Not gloo's `Display`: it formats every
+/// variant, JSON errors included, and that code would ship for this one message.)
+fn fetch_error(error: gloo::net::Error) -> String {
+    match error {
+        gloo::net::Error::JsError(js) => js.message,
+        gloo::net::Error::GlooError(text) => text,
+        _ => "unexpected answer".into(),
+    }
+}
+
 /// `config.json` beside gadget.xml: Ok(None) when there is none (404).
 async fn fetch_config_json(base: &str) -> Result<Option<String>, String> {
     let url = format!("{base}config.json");
@@ -54,14 +64,14 @@ async fn fetch_config_json(base: &str) -> Result<Option<String>, String> {
             .cache(web_sys::RequestCache::NoCache)
             .send()
             .await
-            .map_err(|e| format!("could not be fetched from {url} ({e})"))?,
+            .map_err(|e| format!("could not be fetched from {url} ({})", fetch_error(e)))?,
     };
     match response.status() {
         200 => response
             .text()
             .await
             .map(Some)
-            .map_err(|e| format!("could not be read ({e})")),
+            .map_err(|e| format!("could not be read ({})", fetch_error(e))),
         404 => Ok(None),
         status => Err(format!("could not be fetched from {url} (HTTP {status})")),
     }
