@@ -40,13 +40,12 @@ pub fn describe(status: &AutoAnswerStatus) -> String {
     }
 }
 
-/// [`auto_answer_controls`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(AutoAnswerControls)]
-pub fn auto_answer_controls_component(props: &AutoAnswerControlsProps) -> Html {
-    auto_answer_controls(props)
-}
+view_component!(
+    AutoAnswerControls,
+    auto_answer_controls_component,
+    AutoAnswerControlsProps,
+    auto_answer_controls
+);
 
 pub fn auto_answer_controls(props: &AutoAnswerControlsProps) -> Html {
     let tone = match &props.status {

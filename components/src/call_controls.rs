@@ -25,13 +25,12 @@ pub fn format_duration(seconds: u64) -> String {
     }
 }
 
-/// [`call_controls`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(CallControls)]
-pub fn call_controls_component(props: &CallControlsProps) -> Html {
-    call_controls(props)
-}
+view_component!(
+    CallControls,
+    call_controls_component,
+    CallControlsProps,
+    call_controls
+);
 
 pub fn call_controls(props: &CallControlsProps) -> Html {
     let Some(call) = props.call.as_ref() else {

@@ -9,13 +9,12 @@ pub struct ConfigNoticeProps {
     pub problems: Vec<ConfigProblem>,
 }
 
-/// [`config_notice`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(ConfigNotice)]
-pub fn config_notice_component(props: &ConfigNoticeProps) -> Html {
-    config_notice(props)
-}
+view_component!(
+    ConfigNotice,
+    config_notice_component,
+    ConfigNoticeProps,
+    config_notice
+);
 
 pub fn config_notice(props: &ConfigNoticeProps) -> Html {
     if props.problems.is_empty() {

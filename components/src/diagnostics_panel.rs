@@ -15,13 +15,12 @@ pub struct DiagnosticsPanelProps {
     pub on_command: Callback<UserCommand>,
 }
 
-/// [`diagnostics_panel`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(DiagnosticsPanel)]
-pub fn diagnostics_panel_component(props: &DiagnosticsPanelProps) -> Html {
-    diagnostics_panel(props)
-}
+view_component!(
+    DiagnosticsPanel,
+    diagnostics_panel_component,
+    DiagnosticsPanelProps,
+    diagnostics_panel
+);
 
 pub fn diagnostics_panel(props: &DiagnosticsPanelProps) -> Html {
     let command = |c: UserCommand| {

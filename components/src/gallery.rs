@@ -30,11 +30,7 @@ pub fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// [`gallery`] as a component, for hosts that mount it on its own (the tests).
-#[function_component(Gallery)]
-pub fn gallery_component(props: &GalleryProps) -> Html {
-    gallery(props)
-}
+view_component!(Gallery, gallery_component, GalleryProps, gallery);
 
 pub fn gallery(props: &GalleryProps) -> Html {
     html! {
@@ -138,6 +134,14 @@ pub fn samples() -> Vec<(String, PhoneState)> {
             }),
         );
     }
+    let in_call = with(&|s| {
+        s.agent.state = AgentState::Talking;
+        s.call = Some(call(CallPhase::Active {
+            since: NOW - 83_000,
+            held: false,
+            muted: false,
+        }));
+    });
     vec![
         (
             "Connecting".into(),
@@ -162,17 +166,7 @@ pub fn samples() -> Vec<(String, PhoneState)> {
                 }));
             }),
         ),
-        (
-            "Call in progress".into(),
-            with(&|s| {
-                s.agent.state = AgentState::Talking;
-                s.call = Some(call(CallPhase::Active {
-                    since: NOW - 83_000,
-                    held: false,
-                    muted: false,
-                }));
-            }),
-        ),
+        ("Call in progress".into(), in_call.clone()),
         (
             "Call muted and on hold".into(),
             with(&|s| {
@@ -225,15 +219,10 @@ pub fn samples() -> Vec<(String, PhoneState)> {
         ),
         (
             "Audio path lost during a call, reconnecting".into(),
-            with(&|s| {
-                s.agent.state = AgentState::Talking;
-                s.call = Some(call(CallPhase::Active {
-                    since: NOW - 41_000,
-                    held: false,
-                    muted: false,
-                }));
-                s.audio_reconnecting = true;
-            }),
+            PhoneState {
+                audio_reconnecting: true,
+                ..in_call.clone()
+            },
         ),
         (
             "Broker session renewal refused".into(),

@@ -19,13 +19,12 @@ pub struct IncomingCallBannerProps {
     pub on_reject: Callback<String>,
 }
 
-/// [`incoming_call_banner`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(IncomingCallBanner)]
-pub fn incoming_call_banner_component(props: &IncomingCallBannerProps) -> Html {
-    incoming_call_banner(props)
-}
+view_component!(
+    IncomingCallBanner,
+    incoming_call_banner_component,
+    IncomingCallBannerProps,
+    incoming_call_banner
+);
 
 pub fn incoming_call_banner(props: &IncomingCallBannerProps) -> Html {
     let Some(call) = props.call.as_ref() else {

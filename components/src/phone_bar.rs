@@ -62,13 +62,12 @@ fn panel_button(
     }
 }
 
-/// [`phone_bar_view`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(PhoneBarView)]
-pub fn phone_bar_view_component(props: &PhoneBarViewProps) -> Html {
-    phone_bar_view(props)
-}
+view_component!(
+    PhoneBarView,
+    phone_bar_view_component,
+    PhoneBarViewProps,
+    phone_bar_view
+);
 
 pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
     let state = &*props.state;

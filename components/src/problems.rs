@@ -277,15 +277,14 @@ pub struct ProblemNoticeProps {
     pub on_command: Callback<UserCommand>,
 }
 
-/// The problems list: each with its words, its next step, and maybe a button.
-/// [`problem_notice`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(ProblemNotice)]
-pub fn problem_notice_component(props: &ProblemNoticeProps) -> Html {
-    problem_notice(props)
-}
+view_component!(
+    ProblemNotice,
+    problem_notice_component,
+    ProblemNoticeProps,
+    problem_notice
+);
 
+/// The problems list: each with its words, its next step, and maybe a button.
 pub fn problem_notice(props: &ProblemNoticeProps) -> Html {
     if props.problems.is_empty() {
         return Html::default();

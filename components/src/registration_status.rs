@@ -39,13 +39,12 @@ pub fn describe(registration: &Registration, now: Millis) -> (&'static str, &'st
     }
 }
 
-/// [`registration_status`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(RegistrationStatus)]
-pub fn registration_status_component(props: &RegistrationStatusProps) -> Html {
-    registration_status(props)
-}
+view_component!(
+    RegistrationStatus,
+    registration_status_component,
+    RegistrationStatusProps,
+    registration_status
+);
 
 pub fn registration_status(props: &RegistrationStatusProps) -> Html {
     let (word, tone, detail) = describe(&props.registration, props.now);

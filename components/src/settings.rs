@@ -71,13 +71,12 @@ fn device_select(props: &SettingsPanelProps, kind: DeviceKind, disabled: bool) -
     }
 }
 
-/// [`settings_panel`] as a component, for hosts that mount it on its own (the tests).
-/// The bar calls the view function directly: every component type costs
-/// about 2 KB of wasm in Yew's generic machinery.
-#[function_component(SettingsPanel)]
-pub fn settings_panel_component(props: &SettingsPanelProps) -> Html {
-    settings_panel(props)
-}
+view_component!(
+    SettingsPanel,
+    settings_panel_component,
+    SettingsPanelProps,
+    settings_panel
+);
 
 pub fn settings_panel(props: &SettingsPanelProps) -> Html {
     let command = |c: UserCommand| {
