@@ -147,25 +147,28 @@ test('a headset chosen or unplugged during a call: the microphone of the call fo
       const t = pc?.getSenders().find((x) => x.track && x.track.kind === 'audio')?.track;
       return t ? { id: t.id, enabled: t.enabled, state: t.readyState } : null;
     });
+    // The call's track once it is not `previous` (up to 3 s), else the last one seen.
+    const nextTrack = async (previous) => {
+      let track;
+      for (let i = 0; i < 60 && (track = await trackId())?.id === previous?.id; i++) await page.waitForTimeout(50);
+      return track;
+    };
     // Answered early (the permission is granted): the microphone's track joins the
     // sender just after the 200 OK.
-    let first;
-    for (let i = 0; i < 60 && !(first = await trackId()); i++) await page.waitForTimeout(50);
+    const first = await nextTrack(null);
     assert.ok(first, 'the call never got a microphone track');
     await frame.click('.ttec-call__mute');
     await expectText(frame, '.ttec-call__mute', 'Unmute');
     await frame.click('.ttec-tool--settings');
     await frame.selectOption('.ttec-select--microphone', 'h1');
-    let second;
-    for (let i = 0; i < 60 && (second = await trackId())?.id === first.id; i++) await page.waitForTimeout(50);
+    const second = await nextTrack(first);
     assert.notEqual(second.id, first.id, 'the call kept its old microphone track');
     assert.equal(second.enabled, false, 'still muted after the switch');
     assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: { deviceId: { ideal: 'h1' } }, video: false });
     // Unplug the headset: back to the default microphone, in the call too.
     await frame.evaluate((list) => window.__ttecPlug(list), [HEADSET[0], HEADSET[2]]);
     await expectText(frame, '.ttec-notice__text', 'Headset mic was disconnected: using the default microphone now.');
-    let third;
-    for (let i = 0; i < 60 && (third = await trackId())?.id === second.id; i++) await page.waitForTimeout(50);
+    const third = await nextTrack(second);
     assert.notEqual(third.id, second.id);
     assert.equal(third.state, 'live');
     assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: true, video: false });

@@ -160,6 +160,18 @@
 
   // ---------------------------------------------------------------- RestBase (shared behaviour)
   var HANDLER_EVENTS = { load: "_loadNotifier", change: "_changeNotifier", add: "_addNotifier", "delete": "_deleteNotifier", error: "_errorNotifier" };
+  // What finesse.js's RestCollectionBase adds: the members, and the add/delete
+  // notifiers fed by the options' onCollectionAdd / onCollectionDelete.
+  function initRestCollection(obj, options) {
+    obj._collection = {};
+    obj.length = 0;
+    obj._collectionAddNotifier = new Notifier();
+    obj._collectionDeleteNotifier = new Notifier();
+    if (typeof options.onCollectionAdd === "function") { obj._collectionAddNotifier.addListener(options.onCollectionAdd); }
+    if (typeof options.onCollectionDelete === "function") { obj._collectionDeleteNotifier.addListener(options.onCollectionDelete); }
+    obj._parent = options.parentObj;
+  }
+
   function initRestObject(obj, options, restType) {
     if (!ClientServices.isInited()) {
       throw new Error("ClientServices needs to be initialized before creating a " + restType + " (call finesse.clientservices.ClientServices.init(finesse.gadget.Config) first).");
@@ -364,13 +376,7 @@
   var liveDialogs = [];
   function Dialogs(options) {
     initRestObject(this, options, "Dialogs");
-    this._collection = {};
-    this.length = 0;
-    this._collectionAddNotifier = new Notifier();
-    this._collectionDeleteNotifier = new Notifier();
-    if (typeof options.onCollectionAdd === "function") { this._collectionAddNotifier.addListener(options.onCollectionAdd); }
-    if (typeof options.onCollectionDelete === "function") { this._collectionDeleteNotifier.addListener(options.onCollectionDelete); }
-    this._parent = options.parentObj;
+    initRestCollection(this, options);
     liveDialogs.push(this);
     var self = this;
     bridge.event("User.getDialogs", { onCollectionAdd: typeof options.onCollectionAdd === "function", onCollectionDelete: typeof options.onCollectionDelete === "function" });
@@ -459,13 +465,7 @@
   var liveTeamUsers = [];
   function Users(options) {
     initRestObject(this, options, "Users");
-    this._collection = {};
-    this.length = 0;
-    this._collectionAddNotifier = new Notifier();
-    this._collectionDeleteNotifier = new Notifier();
-    if (typeof options.onCollectionAdd === "function") { this._collectionAddNotifier.addListener(options.onCollectionAdd); }
-    if (typeof options.onCollectionDelete === "function") { this._collectionDeleteNotifier.addListener(options.onCollectionDelete); }
-    this._parent = options.parentObj;
+    initRestCollection(this, options);
     this._teamId = this._parent ? this._parent._id : "";
     liveTeamUsers.push(this);
     var self = this;

@@ -134,6 +134,18 @@
     return s === "1" || s === "true" || s === "yes" || s === "on";
   }
 
+  /** The identity part of a Finesse REST User resource, shared by the user and team members. */
+  function userResource(person) {
+    return {
+      uri: "/finesse/api/User/" + person.id,
+      loginId: person.id,
+      loginName: person.id,
+      firstName: person.firstName,
+      lastName: person.lastName,
+      extension: person.extension
+    };
+  }
+
   /**
    * The User object as finesse.js exposes it through user.getData(): the JSON form of the
    * Finesse REST User resource (GET /finesse/api/User/{id}).
@@ -141,13 +153,7 @@
   function buildUserData(identity, agent) {
     agent = agent || {};
     var roles = identity.supervisor ? ["Agent", "Supervisor"] : ["Agent"];
-    var data = {
-      uri: "/finesse/api/User/" + identity.id,
-      loginId: identity.id,
-      loginName: identity.id,
-      firstName: identity.firstName,
-      lastName: identity.lastName,
-      extension: identity.extension,
+    var data = Object.assign(userResource(identity), {
       state: agent.state || DEFAULT_STATE,
       pendingState: agent.pendingState || "",
       stateChangeTime: agent.stateChangeTime || new Date().toISOString(),
@@ -157,7 +163,7 @@
       roles: { role: roles },
       settings: { wrapUpOnIncoming: "OPTIONAL" },
       dialogs: "/finesse/api/User/" + identity.id + "/Dialogs"
-    };
+    });
     if (identity.mobileAgent) {
       data.mobileAgent = { mode: identity.mobileAgentMode, dialNumber: identity.mobileAgentDialNumber };
     }
@@ -268,13 +274,7 @@
    */
   function buildTeamUserData(member, team) {
     team = team || {};
-    var data = {
-      uri: "/finesse/api/User/" + member.id,
-      loginId: member.id,
-      loginName: member.id,
-      firstName: member.firstName,
-      lastName: member.lastName,
-      extension: member.extension,
+    var data = Object.assign(userResource(member), {
       state: member.state,
       pendingState: "",
       stateChangeTime: member.stateChangeTime || new Date().toISOString(),
@@ -282,7 +282,7 @@
       teamId: team.id || "",
       teamName: team.name || "",
       roles: { role: ["Agent"] }
-    };
+    });
     if (member.mobileAgentDialNumber) {
       data.mobileAgent = { mode: "CALL_BY_CALL", dialNumber: member.mobileAgentDialNumber };
     }
