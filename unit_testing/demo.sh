@@ -88,7 +88,7 @@ MSG
   exit 0
 fi
 
-[[ -n ${DEMO_NO_BUILD:-} && -f dist/gadget.xml ]] || trunk build --release
+[[ -n ${DEMO_NO_BUILD:-} && -f dist/gadget.xml ]] || bash unit_testing/dev/release.sh
 
 node unit_testing/mock_finesse/server.mjs --port "$port" --gadget-dir dist --bed-env "$BED_RUN_DIR/ports.env" &
 pids+=($!)

@@ -62,7 +62,7 @@ suite "native: store and config"   cargo test -p ttecphone-components --test sto
 suite "native: json reader"        cargo test -p ttecphone-components --test json
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
-suite "build: trunk release"       trunk build --release
+suite "build: trunk release"       bash unit_testing/dev/release.sh
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "dependencies: licences, bans" cargo deny --log-level error check licenses bans sources
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
@@ -85,6 +85,7 @@ trap stop_bed EXIT
 suite "e2e: sip test bed"          bash "$bed" exec node --test --test-concurrency=1 unit_testing/bed/test/
 suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: early answer (calls)"   bash "$bed" exec node --test unit_testing/e2e/early-answer.test.mjs
+suite "e2e: start-up socket, stopped phone" bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs

@@ -40,6 +40,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "rustup: adding wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# The standard library's sources: the release build rebuilds std for size (unit_testing/dev/release.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+  log "rustup: adding rust-src"
+  rustup component add rust-src
+fi
 
 # wasm-bindgen CLI at exactly the version in Cargo.lock (trunk and the test runner need the match).
 wbg_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)

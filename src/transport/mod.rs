@@ -59,10 +59,26 @@ impl Connection {
     /// Opens `url` now and keeps its events until [`Connection::attach`]: start-up
     /// opens the socket as soon as the broker URL is known, while the Finesse user,
     /// the tab lock and the broker login are still on their way.
+    /// The page's own early socket (see gadget.xml) is taken over when it is to `url`.
     pub fn open_early(url: &str) -> Result<Self, String> {
-        let socket = WebSocket::new_with_str(url, "sip")
-            .map_err(|_| format!("cannot open a WebSocket to {url}"))?;
-        let sink = Rc::new(RefCell::new(Sink::Buffer(Vec::new())));
+        let (socket, opened) = match take_page_socket(url) {
+            Some(socket) => {
+                let opened = socket.ready_state() == WebSocket::OPEN;
+                (socket, opened)
+            }
+            None => (
+                WebSocket::new_with_str(url, "sip")
+                    .map_err(|_| format!("cannot open a WebSocket to {url}"))?,
+                false,
+            ),
+        };
+        publish(&socket);
+        let held = if opened {
+            vec![TransportEvent::Open]
+        } else {
+            Vec::new()
+        };
+        let sink = Rc::new(RefCell::new(Sink::Buffer(held)));
         let on_open = {
             let sink = sink.clone();
             Closure::<dyn FnMut()>::new(move || deliver(&sink, TransportEvent::Open))
@@ -144,6 +160,39 @@ impl Connection {
         self.socket
             .send_with_str(frame)
             .map_err(|_| "the WebSocket refused the frame".to_string())
+    }
+}
+
+fn page_object() -> Option<JsValue> {
+    js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
+        .ok()
+        .filter(JsValue::is_object)
+}
+
+/// `window.TTEC.ws`: the socket gadget.xml opened before the wasm ran, if it is to
+/// `url` (as the browser spells it) and still connecting or open. Any other is closed.
+fn take_page_socket(url: &str) -> Option<WebSocket> {
+    let socket = js_sys::Reflect::get(&page_object()?, &"ws".into())
+        .ok()?
+        .dyn_into::<WebSocket>()
+        .ok()?;
+    let wanted = web_sys::Url::new(url).map_or_else(|_| url.to_string(), |u| u.href());
+    let live = matches!(
+        socket.ready_state(),
+        WebSocket::CONNECTING | WebSocket::OPEN
+    );
+    if live && socket.url() == wanted {
+        return Some(socket);
+    }
+    let _ = socket.close();
+    None
+}
+
+/// The phone's socket is `window.TTEC.ws` from now on: gadget.xml closes it if the
+/// wasm traps, and opens no early socket of its own once there is one.
+fn publish(socket: &WebSocket) {
+    if let Some(page) = page_object() {
+        let _ = js_sys::Reflect::set(&page, &"ws".into(), socket);
     }
 }
 

@@ -2,7 +2,7 @@
 # The benchmark in one command: TTECPhone vs. JsSIP vs. SIP.js on the SIP test bed.
 #   bash unit_testing/bench/run.sh                 # full run (about 5 min here)
 #   BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_SOAK=3 bash unit_testing/bench/run.sh   # smoke
-# Builds dist/ when missing (trunk build --release), installs the benchmark's npm
+# Builds dist/ when missing (unit_testing/dev/release.sh), installs the benchmark's npm
 # packages, bundles the reference pages, starts the bed when it is not running
 # (and stops it again), and runs bench.mjs inside the bed's network namespace.
 # Set BED_NETNS to use a namespace of your own. Figures: see README "Performance".
@@ -13,7 +13,7 @@ cd "$root"
 # shellcheck source=../env.sh
 source unit_testing/env.sh
 if [[ ! -f dist/gadget.xml || ${BENCH_REBUILD:-} == 1 ]]; then
-  trunk build --release
+  bash unit_testing/dev/release.sh
 fi
 if [[ ! -d $here/node_modules/jssip || $here/package-lock.json -nt $here/node_modules/.package-lock.json ]]; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)

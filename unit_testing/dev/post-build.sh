@@ -24,4 +24,4 @@ size() { wc -c < "$1" | tr -d ' '; }
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 wasm="$dir/assets/ttecphone_bg.wasm"; js="$dir/assets/ttecphone.js"; css="$dir/assets/gadget.css"; xml="$dir/gadget.xml"
 total=$(( $(gz "$wasm") + $(gz "$js") + $(gz "$css") + $(gz "$xml") ))
-echo "post-build (${TRUNK_PROFILE:-?}): wasm $(size "$wasm") B raw, $(gz "$wasm") B gzip; js $(size "$js") B raw, $(gz "$js") B gzip; gadget total $total B gzip (without audio-test.wav)"
+echo "post-build (${TRUNK_PROFILE:-?}, std: ${TTEC_STD_BUILD:-ordinary}): wasm $(size "$wasm") B raw, $(gz "$wasm") B gzip; js $(size "$js") B raw, $(gz "$js") B gzip; gadget total $total B gzip (without audio-test.wav)"

@@ -43,7 +43,7 @@ async function pickPorts() {
 
 describe('the QA demo (demo.sh) with the local broker', () => {
   before(async () => {
-    assert.ok(fs.existsSync(path.join(ROOT, 'dist/gadget.xml')), 'dist/ is not built: trunk build --release');
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist/gadget.xml')), 'dist/ is not built: bash unit_testing/dev/release.sh');
     ports = await pickPorts();
     const t0 = Date.now();
     demo = spawn('bash', ['unit_testing/demo.sh'], {

@@ -3,7 +3,7 @@
 // device hot-plug fallback with fake devices, diagnostics download with
 // redaction, and adjustHeight when popovers open and close. A small fake
 // SIP-over-WebSocket broker (fake-broker.mjs) plays the phone system.
-//   node --test unit_testing/e2e/gadget.test.mjs     (after `trunk build --release`)
+//   node --test unit_testing/e2e/gadget.test.mjs     (after `bash unit_testing/dev/release.sh`)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

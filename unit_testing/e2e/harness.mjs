@@ -40,7 +40,7 @@ async function waitForHttp(url, child, log, timeoutMs = 15000) {
 /** Starts the mock Finesse with the built gadget; returns {origin, stop}. */
 export async function startMockFinesse() {
   if (!fs.existsSync(path.join(DIST, 'gadget.xml'))) {
-    throw new Error('dist/gadget.xml is missing: run `trunk build --release` first');
+    throw new Error('dist/gadget.xml is missing: run `bash unit_testing/dev/release.sh` first');
   }
   const port = await freePort();
   const log = [];

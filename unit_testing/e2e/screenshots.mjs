@@ -4,7 +4,7 @@
 // for each state: 600 px wide, one row of 40–60 px, nothing overflowing, and
 // WCAG AA contrast (4.5:1) for every piece of visible text.
 //
-//   node unit_testing/e2e/screenshots.mjs      (after `trunk build --release`)
+//   node unit_testing/e2e/screenshots.mjs      (after `bash unit_testing/dev/release.sh`)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

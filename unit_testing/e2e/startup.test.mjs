@@ -1,0 +1,80 @@
+// Start-up and the last line of defence, in the real browser against the bed:
+// - gadget.xml opens the broker's WebSocket before the wasm runs (the handshake overlaps
+//   the compile), and the phone takes that socket over: one socket, one registration;
+// - a trap in the wasm (what a panic is in the release build) tells the agent in plain
+//   words and closes the socket, so the registrar drops the contact and routes no more
+//   calls to a phone that cannot answer.
+// Runs inside the bed's network namespace:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/startup.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { BED_SH } from '../bed/lib/bed.mjs';
+import { expectText, startSession } from './bed-session.mjs';
+
+const contactsOf = (number) => execFileSync('bash', [BED_SH, 'kamcmd', 'ul.dump'], { stdio: 'pipe' })
+  .toString().split(/\bAoR: /).slice(1).filter((a) => a.startsWith(number)).length;
+
+/** Every frame: the WebSockets it constructs, with the time and whether the wasm ran yet. */
+function countSockets() {
+  const WS = window.WebSocket;
+  const made = (window.__ttecSockets = []);
+  window.WebSocket = function (...args) {
+    made.push({ url: args[0], at: performance.now(), wasmStarted: performance.getEntriesByName('ttec:boot').length > 0 });
+    return new WS(...args);
+  };
+  window.WebSocket.prototype = WS.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}
+
+let session;
+
+describe('start-up socket and the stopped phone', () => {
+  before(async () => {
+    session = await startSession();
+  });
+  after(async () => {
+    await session?.close();
+  });
+
+  test('the WebSocket opened by gadget.xml before the wasm ran is the one the phone registers on', async () => {
+    const page = await session.browser.context.newPage();
+    await page.addInitScript(countSockets);
+    try {
+      const { frame } = await session.openPhone(page);
+      const sockets = await frame.evaluate(() => window.__ttecSockets);
+      assert.equal(sockets.length, 1, `one socket, taken over: ${JSON.stringify(sockets)}`);
+      assert.equal(sockets[0].wasmStarted, false, 'opened by the page before the wasm started');
+      assert.equal(new URL(sockets[0].url).href, new URL(session.env.BED_WS_URL).href);
+      assert.equal(await frame.evaluate(() => window.TTEC.ws.readyState), 1);
+      assert.equal(contactsOf('3000'), 1);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a trap in the wasm: the agent reads that the phone stopped, and calls to it are refused at once', async () => {
+    const page = await session.browser.context.newPage();
+    try {
+      const { frame } = await session.openPhone(page);
+      assert.equal(contactsOf('3000'), 1);
+      // What the release build's panic is: a RuntimeError ("unreachable") out of the wasm.
+      await frame.evaluate(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); }));
+      await expectText(frame, '.ttec-stopped[role=alert]', /phone stopped .* Reload Finesse/, 5000);
+      assert.equal(await frame.$('.ttec-bar'), null, 'the bar, which no longer works, is gone');
+      assert.equal(await frame.evaluate(() => window.TTEC.ws.readyState), 3, 'the socket is closed');
+      // The contact's flow went with the socket: a call is refused at once (CUCM then routes
+      // it on) instead of ringing a phone that cannot answer. (The bed's Kamailio answers 500.)
+      const t0 = Date.now();
+      const run = await session.sipp('uac_expect_reject.xml', { durationMs: 1000 });
+      await run.done;
+      const messages = fs.readFileSync(run.files.messages, 'utf8');
+      assert.doesNotMatch(messages, /^\s*SIP\/2\.0 (18\d|200) /m, 'the dead phone rang or answered');
+      assert.match(messages, /^\s*SIP\/2\.0 [45]\d\d /m, 'no final refusal');
+      assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
+    } finally {
+      await page.close();
+    }
+  });
+});
