@@ -21,5 +21,29 @@ for (const [name, title] of [['jssip', 'JsSIP'], ['sipjs', 'SIP.js']]) {
   const html = fs.readFileSync(path.join(here, 'refs', 'page.html'), 'utf8')
     .replaceAll('@@NAME@@', title).replaceAll('@@SCRIPT@@', `${name}.js`);
   fs.writeFileSync(path.join(out, `${name}.html`), html);
+  // The same phone as a Finesse gadget, for the like-with-like registration figure: the
+  // mock Finesse renders it in the gadget container exactly as it renders ours. Its
+  // script comes first, then Finesse's libraries (any Finesse phone gadget needs them
+  // for the agent's credentials), as in our gadget.xml.
+  const gadgetDir = path.join(out, `gadget-${name}`);
+  fs.mkdirSync(gadgetDir, { recursive: true });
+  fs.copyFileSync(path.join(out, `${name}.js`), path.join(gadgetDir, `${name}.js`));
+  fs.writeFileSync(path.join(gadgetDir, 'gadget.xml'), `<?xml version="1.0" encoding="UTF-8"?>
+<Module>
+  <ModulePrefs title="${title} reference phone (benchmark)">
+    <Require feature="pubsub-2"/>
+  </ModulePrefs>
+  <Content type="html">
+    <![CDATA[
+<!DOCTYPE html>
+<p>${title} reference phone: registers and auto-answers (TTECPhone benchmark).</p>
+<script>window.BENCH_QUERY = new gadgets.Prefs().getString("bench");</script>
+<script src="/3rdpartygadget/files/${title.replace('.', '')}/${name}.js"></script>
+<script src="/desktop/assets/js/jquery.min.js"></script>
+<script src="/desktop/assets/js/finesse.js"></script>
+    ]]>
+  </Content>
+</Module>
+`);
 }
 console.log(`reference pages built in ${path.relative(process.cwd(), out) || '.'}`);

@@ -17,6 +17,7 @@ grep -o '\(src\|href\)="[^"]*"' "$dir/gadget.xml" | sed 's/^[a-z]*="//; s/"$//' 
 done
 if grep -Eq '(src|href)="(https?:)?//' "$dir/gadget.html"; then fail "gadget.html loads a remote URL"; fi
 if [ "${TRUNK_PROFILE:-}" = release ]; then
+  node "$(dirname "$0")/short-imports.mjs" "$dir" || fail "could not shorten the wasm's import names"
   node "$(dirname "$0")/minify.mjs" "$dir" || fail "could not minify the JS glue"
 fi
 node "$(dirname "$0")/csp.mjs" "$dir/gadget.html" "${TRUNK_SOURCE_DIR:-.}" || fail "could not add the Content-Security-Policy"

@@ -38,14 +38,15 @@ async function waitForHttp(url, child, log, timeoutMs = 15000) {
 }
 
 /** Starts the mock Finesse with the built gadget; returns {origin, stop}. */
-export async function startMockFinesse() {
-  if (!fs.existsSync(path.join(DIST, 'gadget.xml'))) {
-    throw new Error('dist/gadget.xml is missing: run `bash unit_testing/dev/release.sh` first');
+export async function startMockFinesse({ gadgetDir = DIST, gadgetName = 'TTECPhone' } = {}) {
+  if (!fs.existsSync(path.join(gadgetDir, 'gadget.xml'))) {
+    throw new Error(`${path.relative(ROOT, gadgetDir)}/gadget.xml is missing: run \`bash unit_testing/dev/release.sh\` first`);
   }
   const port = await freePort();
   const log = [];
   const child = spawn(process.execPath, [
-    path.join(ROOT, 'unit_testing/mock_finesse/server.mjs'), '--port', String(port), '--gadget-dir', DIST,
+    path.join(ROOT, 'unit_testing/mock_finesse/server.mjs'), '--port', String(port), '--gadget-dir', gadgetDir,
+    '--gadget-name', gadgetName,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => log.push(String(d)));
   child.stderr.on('data', (d) => log.push(String(d)));

@@ -1,6 +1,7 @@
 // Shared by both reference pages: URL parameters, the remote-audio element and
 // the counters the benchmark reads (window.BENCH). Not part of either library.
-export const params = new URLSearchParams(location.search);
+// Standalone: the page's query. As a Finesse gadget: the `bench` user pref (the same query).
+export const params = new URLSearchParams(window.BENCH_QUERY || location.search);
 export const config = {
   ws: params.get('ws'),
   domain: params.get('domain'),
