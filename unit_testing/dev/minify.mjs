@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Minifies wasm-bindgen's JS glue and gadget.css in the staged dist/ (run by
-// post-build.sh on release builds) and updates their Subresource Integrity
-// hashes in gadget.html. Trunk's own minifier fails on the glue; esbuild (npm,
-// in unit_testing/tools) saves about a fifth of the glue's gzip size.
+// Minifies wasm-bindgen's JS glue, gadget.css and gadget.xml's inline scripts in
+// the staged dist/ (run by post-build.sh on release builds) and updates the
+// Subresource Integrity hashes in gadget.html. Trunk's own minifier fails on the
+// glue; esbuild (npm, in unit_testing/tools) saves about a fifth of its gzip size.
 // Only whitespace, comments and local names change: the import names the wasm
 // calls are object keys, which a minifier never renames.
 //   node unit_testing/dev/minify.mjs <staged dir>
@@ -34,3 +34,20 @@ for (const [name, loader] of [['ttecphone.js', 'js'], ['gadget.css', 'css']]) {
   console.log(`minify: ${name} ${source.length} -> ${code.length} B`);
 }
 fs.writeFileSync(htmlFile, html);
+
+// gadget.xml: its inline scripts (start-up, in Finesse's gadget iframe) lose their comments
+// and whitespace too; the markup around them stays as written.
+const xmlFile = path.join(dir, 'gadget.xml');
+const xml = fs.readFileSync(xmlFile, 'utf8');
+const small = xml.replace(/(<script\b([^>]*)>)([\s\S]*?)(<\/script>)/g, (all, open, attrs, body, close) => {
+  if (!body.trim()) return all;
+  const format = /type=["']?module/.test(attrs) ? 'esm' : undefined;
+  const { code } = esbuild.transformSync(body, { minify: true, loader: 'js', format, target: 'es2020' });
+  if (code.includes(']]>')) {
+    console.error('minify: a gadget.xml script would end its CDATA section');
+    process.exit(1);
+  }
+  return `${open}${code.trim()}${close}`;
+});
+fs.writeFileSync(xmlFile, small);
+console.log(`minify: gadget.xml ${xml.length} -> ${small.length} B`);
