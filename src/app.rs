@@ -17,8 +17,8 @@ use ttecphone_components::problems::problems;
 use ttecphone_components::registration_status::describe as describe_registration;
 use ttecphone_components::registration_status::{registration_status, RegistrationStatusProps};
 use ttecphone_components::store::{
-    Action, AgentState, AudioTest, CallPhase, DeviceKind, Panel, PhoneState, Playback,
-    Registration, TraceEntry, TraceKind, UserCommand,
+    Action, AgentState, AudioTest, CallPhase, DeviceKind, MediaProblem, Panel, PhoneState,
+    Playback, Registration, TraceEntry, TraceKind, UserCommand,
 };
 use ttecphone_components::{PhoneBar, StoreContext, TeamBoardView};
 use yew::prelude::*;
@@ -43,9 +43,7 @@ async fn list_devices(dispatcher: UseReducerDispatcher<PhoneState>) {
     match devices::list().await {
         Ok((microphones, speakers)) => {
             if microphones.is_empty() {
-                dispatcher.dispatch(Action::MediaProblem(Some(
-                    ttecphone_components::store::MediaProblem::NoMicrophone,
-                )));
+                dispatcher.dispatch(Action::MediaProblem(Some(MediaProblem::NoMicrophone)));
             }
             dispatcher.dispatch(Action::DevicesListed {
                 microphones,
@@ -357,6 +355,202 @@ async fn start_phone(
     }
 }
 
+/// What the page reacts to, as of one render: [`Reactions::run`] compares it with the
+/// previous render's (one effect for all of them instead of one hook each).
+#[derive(Clone, PartialEq)]
+struct Seen {
+    /// Registered, or it is known why not.
+    settled: bool,
+    devices: (String, String, bool),
+    /// What changes the bar's height.
+    shape: (Option<Panel>, usize, bool, bool),
+    registration: (&'static str, String),
+    agent_state: AgentState,
+    announcement: String,
+    media_problem: Option<MediaProblem>,
+    answered: Option<String>,
+    /// The audio test may go on (its popover open, no call).
+    keep_audio_test: bool,
+    /// Preview: the agents' numbers the board wants watched.
+    numbers: Vec<String>,
+    playback: Playback,
+    /// Something on screen counts (a ringing call's countdown, a call timer, a
+    /// reconnect countdown): the clock ticks. An idle bar stays still.
+    needs_clock: bool,
+}
+
+impl Seen {
+    fn of(state: &PhoneState) -> Self {
+        let (word, _, detail) = describe_registration(&state.registration, state.now);
+        Self {
+            settled: !matches!(
+                state.registration,
+                Registration::Starting | Registration::Connecting | Registration::Registering
+            ),
+            devices: (
+                state.devices.microphone.clone(),
+                state.devices.speaker.clone(),
+                state.devices.listed,
+            ),
+            shape: (
+                state.panel,
+                problems(state).len(),
+                state.devices.notice.is_some(),
+                state.call.is_some(),
+            ),
+            registration: (word, detail),
+            agent_state: state.agent.state.clone(),
+            announcement: state.announcement.clone(),
+            media_problem: state.media_problem,
+            answered: state
+                .call
+                .as_ref()
+                .filter(|c| matches!(c.phase, CallPhase::Active { .. }))
+                .map(|c| c.id.clone()),
+            keep_audio_test: state.panel == Some(Panel::Settings) && state.call.is_none(),
+            numbers: state.board.numbers(),
+            playback: state.playback,
+            needs_clock: state
+                .call
+                .as_ref()
+                .is_some_and(|c| !matches!(c.phase, CallPhase::Answering))
+                || matches!(state.registration, Registration::Reconnecting { .. }),
+        }
+    }
+}
+
+/// True at the first render, and when `field` differs from the previous render's.
+fn changed<T: PartialEq>(before: Option<&Seen>, now: &Seen, field: impl Fn(&Seen) -> &T) -> bool {
+    before.is_none_or(|before| field(before) != field(now))
+}
+
+/// The page's side of store changes: the edges to tell, the diagnostics trace to write.
+struct Reactions {
+    dispatcher: UseReducerDispatcher<PhoneState>,
+    phone: Rc<RefCell<Phone>>,
+    watched: Rc<RefCell<Vec<String>>>,
+    audio_test: Rc<RefCell<Option<devices::AudioTestRun>>>,
+    own: Rc<RefCell<Reacted>>,
+    tone: bool,
+}
+
+/// What the reactions keep between renders.
+#[derive(Default)]
+struct Reacted {
+    /// The previous render's.
+    seen: Option<Seen>,
+    /// Devices listed and the autoplay probe made (once a page).
+    prepared: bool,
+    /// While sound is blocked: the listener for the agent's first click.
+    unlock: Option<EventListener>,
+    /// While the clock is needed: its 250 ms tick.
+    clock: Option<Interval>,
+}
+
+impl Reactions {
+    /// Acts on what changed since the previous render (on everything at the first).
+    fn run(&self, now: Seen) {
+        let before = self.own.borrow_mut().seen.replace(now.clone());
+        let (before, now) = (before.as_ref(), &now);
+        let driver = || self.phone.borrow().driver.clone();
+        // Devices and the autoplay probe once registration is settled: the probe starts
+        // the browser's audio output, a long task that would otherwise compete with the
+        // REGISTER on the main thread.
+        if now.settled && !std::mem::replace(&mut self.own.borrow_mut().prepared, true) {
+            wasm_bindgen_futures::spawn_local(prepare_audio(self.dispatcher.clone()));
+        }
+        // The chosen devices: remembered in this browser (ids only) and applied; a call in
+        // progress follows a new microphone (chosen, or the default after an unplug).
+        if changed(before, now, |s| &s.devices) {
+            let (microphone, speaker, listed) = &now.devices;
+            devices::set_microphone(microphone);
+            devices::set_speaker(speaker);
+            if *listed {
+                storage::remember_devices(microphone, speaker);
+            }
+            if changed(before, now, |s| &s.devices.0) {
+                if let Some(driver) = driver() {
+                    driver.microphone_changed();
+                }
+            }
+        }
+        // The iframe follows the bar's height when popovers, problems or notices change it.
+        if changed(before, now, |s| &s.shape) {
+            finesse::adjust_height();
+        }
+        // Diagnostics: state changes, with the page's wall-clock time.
+        if changed(before, now, |s| &s.registration) {
+            let (word, detail) = &now.registration;
+            trace_state(&self.dispatcher, format!("Registration: {word}. {detail}"));
+        }
+        if changed(before, now, |s| &s.agent_state) {
+            let name = now.agent_state.finesse_name();
+            trace_state(&self.dispatcher, format!("Finesse state: {name}"));
+        }
+        if !now.announcement.is_empty() && changed(before, now, |s| &s.announcement) {
+            trace_state(&self.dispatcher, format!("Call: {}", now.announcement));
+        }
+        if let Some(problem) = now
+            .media_problem
+            .filter(|_| changed(before, now, |s| &s.media_problem))
+        {
+            let what = match problem {
+                MediaProblem::MicrophoneDenied => "blocked by the browser",
+                MediaProblem::NoMicrophone => "none found",
+            };
+            trace_state(&self.dispatcher, format!("Microphone: {what}"));
+        }
+        // The answer tone, on the chosen speaker, once a call is answered.
+        if now.answered.is_some() && self.tone && changed(before, now, |s| &s.answered) {
+            devices::play_answer_tone();
+        }
+        // The audio test stops when its popover closes or a call comes in.
+        if !now.keep_audio_test
+            && changed(before, now, |s| &s.keep_audio_test)
+            && self.audio_test.borrow_mut().take().is_some()
+        {
+            self.dispatcher.dispatch(Action::AudioTest(AudioTest::Idle));
+        }
+        // Preview: the team's numbers reach the core's watch list.
+        if changed(before, now, |s| &s.numbers) {
+            *self.watched.borrow_mut() = now.numbers.clone();
+            if let Some(driver) = driver() {
+                driver.watch(now.numbers.clone());
+            }
+        }
+        // Finesse state changes reach the SIP core's auto-answer gate.
+        if changed(before, now, |s| &s.agent_state) {
+            if let Some(driver) = driver() {
+                driver.agent_state(now.agent_state.finesse_name());
+            }
+        }
+        // While sound is blocked, the agent's first click anywhere in the gadget unlocks it.
+        if changed(before, now, |s| &s.playback) {
+            let dispatcher = self.dispatcher.clone();
+            self.own.borrow_mut().unlock = (now.playback == Playback::Blocked)
+                .then(|| web_sys::window().and_then(|w| w.document()))
+                .flatten()
+                .map(|document| {
+                    EventListener::new(&document, "pointerdown", move |_| {
+                        let dispatcher = dispatcher.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            if devices::playback_allowed().await {
+                                dispatcher.dispatch(Action::Playback(Playback::Allowed));
+                            }
+                        });
+                    })
+                });
+        }
+        if changed(before, now, |s| &s.needs_clock) {
+            let dispatcher = self.dispatcher.clone();
+            self.own.borrow_mut().clock = now.needs_clock.then(|| {
+                dispatcher.dispatch(Action::Tick(clock::now()));
+                Interval::new(250, move || dispatcher.dispatch(Action::Tick(clock::now())))
+            });
+        }
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(PhoneState::default);
@@ -375,152 +569,23 @@ pub fn app() -> Html {
 
     {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
-        let early_identity = early_identity.clone();
+        let (early_identity, phone) = (early_identity.clone(), phone.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config, early_identity));
             let watcher = devices::watch(move || {
                 wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
             });
-            move || drop(watcher)
-        });
-    }
-
-    // Devices and the autoplay probe once registration is settled (registered, or
-    // it is known why not): the probe starts the browser's audio output, a long task
-    // that would otherwise compete with the REGISTER on the main thread.
-    {
-        let dispatcher = state.dispatcher();
-        let settled = !matches!(
-            state.registration,
-            Registration::Starting | Registration::Connecting | Registration::Registering
-        );
-        let prepared = use_mut_ref(|| false);
-        use_effect_with(settled, move |settled| {
-            if *settled && !prepared.replace(true) {
-                wasm_bindgen_futures::spawn_local(prepare_audio(dispatcher));
-            }
-        });
-    }
-
-    // While sound is blocked, the agent's first click anywhere in the gadget unlocks it.
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.playback, move |playback| {
-            let listener = (*playback == Playback::Blocked)
-                .then(|| web_sys::window().and_then(|w| w.document()))
-                .flatten()
-                .map(|document| {
-                    EventListener::new(&document, "pointerdown", move |_| {
-                        let dispatcher = dispatcher.clone();
-                        wasm_bindgen_futures::spawn_local(async move {
-                            if devices::playback_allowed().await {
-                                dispatcher.dispatch(Action::Playback(Playback::Allowed));
-                            }
-                        });
-                    })
-                });
-            move || drop(listener)
-        });
-    }
-
-    // The chosen devices: remembered in this browser (ids only) and applied.
-    use_effect_with(
-        (
-            state.devices.microphone.clone(),
-            state.devices.speaker.clone(),
-            state.devices.listed,
-        ),
-        |(microphone, speaker, listed)| {
-            devices::set_microphone(microphone);
-            devices::set_speaker(speaker);
-            if *listed {
-                storage::remember_devices(microphone, speaker);
-            }
-        },
-    );
-    // A call in progress follows a new microphone (chosen, or the default after an unplug).
-    {
-        let phone = phone.clone();
-        use_effect_with(state.devices.microphone.clone(), move |_| {
-            if let Some(driver) = phone.borrow().driver.as_ref() {
-                driver.microphone_changed();
-            }
-        });
-    }
-
-    // The iframe follows the bar's height when popovers, problems or notices change it.
-    {
-        let shape = (
-            state.panel,
-            problems(&state).len(),
-            state.devices.notice.is_some(),
-            state.call.is_some(),
-        );
-        use_effect_with(shape, |_| finesse::adjust_height());
-    }
-
-    // Diagnostics: state changes, with the page's wall-clock time.
-    {
-        let dispatcher = state.dispatcher();
-        let (word, _, detail) = describe_registration(&state.registration, state.now);
-        use_effect_with((word, detail), move |(word, detail)| {
-            trace_state(&dispatcher, format!("Registration: {word}. {detail}"));
-        });
-    }
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.agent.state.clone(), move |agent_state| {
-            trace_state(
-                &dispatcher,
-                format!("Finesse state: {}", agent_state.finesse_name()),
-            );
-        });
-    }
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.announcement.clone(), move |announcement| {
-            if !announcement.is_empty() {
-                trace_state(&dispatcher, format!("Call: {announcement}"));
-            }
-        });
-    }
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.media_problem, move |problem| {
-            if let Some(problem) = problem {
-                let what = match problem {
-                    ttecphone_components::store::MediaProblem::MicrophoneDenied => {
-                        "blocked by the browser"
+            // Page unload: un-REGISTER (Expires: 0) so the broker holds no stale contact.
+            // The wazo token stays cached (sessionStorage) so a reload reuses it.
+            let unload = web_sys::window().map(|window| {
+                EventListener::new(&window, "pagehide", move |_| {
+                    let stopped = std::mem::take(&mut *phone.borrow_mut());
+                    if let Some(driver) = stopped.driver {
+                        driver.shutdown("Page closed.");
                     }
-                    ttecphone_components::store::MediaProblem::NoMicrophone => "none found",
-                };
-                trace_state(&dispatcher, format!("Microphone: {what}"));
-            }
-        });
-    }
-
-    // The answer tone, on the chosen speaker, once a call is answered.
-    {
-        let answered = state
-            .call
-            .as_ref()
-            .and_then(|c| matches!(c.phase, CallPhase::Active { .. }).then(|| c.id.clone()));
-        let tone = state.auto_answer.tone;
-        use_effect_with(answered, move |answered| {
-            if answered.is_some() && tone {
-                devices::play_answer_tone();
-            }
-        });
-    }
-
-    // The audio test stops when its popover closes or a call comes in.
-    {
-        let (audio_test, dispatcher) = (audio_test.clone(), state.dispatcher());
-        let keep = state.panel == Some(Panel::Settings) && state.call.is_none();
-        use_effect_with(keep, move |keep| {
-            if !keep && audio_test.borrow_mut().take().is_some() {
-                dispatcher.dispatch(Action::AudioTest(AudioTest::Idle));
-            }
+                })
+            });
+            move || drop((watcher, unload))
         });
     }
 
@@ -578,60 +643,18 @@ pub fn app() -> Html {
         });
     }
 
-    // Preview: the team's numbers reach the core's watch list.
+    // What the page does when the store changes, after the phone effect above.
     {
-        let (phone, watched) = (phone.clone(), watched.clone());
-        use_effect_with(state.board.numbers(), move |numbers| {
-            *watched.borrow_mut() = numbers.clone();
-            if let Some(driver) = phone.borrow().driver.as_ref() {
-                driver.watch(numbers.clone());
-            }
-        });
-    }
-
-    // Finesse state changes reach the SIP core's auto-answer gate.
-    {
-        let phone = phone.clone();
-        use_effect_with(state.agent.state.clone(), move |agent_state| {
-            if let Some(driver) = phone.borrow().driver.as_ref() {
-                driver.agent_state(agent_state.finesse_name());
-            }
-        });
-    }
-
-    // Page unload: un-REGISTER (Expires: 0) so the broker holds no stale contact.
-    // The wazo token stays cached (sessionStorage) so a reload reuses it.
-    {
-        let phone = phone.clone();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().map(|window| {
-                EventListener::new(&window, "pagehide", move |_| {
-                    let stopped = std::mem::take(&mut *phone.borrow_mut());
-                    if let Some(driver) = stopped.driver {
-                        driver.shutdown("Page closed.");
-                    }
-                })
-            });
-            move || drop(listener)
-        });
-    }
-
-    // The clock ticks only while something on screen counts (a ringing call's
-    // countdown, a call timer, a reconnect countdown): an idle bar stays still.
-    let needs_clock = state
-        .call
-        .as_ref()
-        .is_some_and(|c| !matches!(c.phase, CallPhase::Answering))
-        || matches!(state.registration, Registration::Reconnecting { .. });
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(needs_clock, move |needs_clock| {
-            let interval = needs_clock.then(|| {
-                dispatcher.dispatch(Action::Tick(clock::now()));
-                Interval::new(250, move || dispatcher.dispatch(Action::Tick(clock::now())))
-            });
-            move || drop(interval)
-        });
+        let reactions = Reactions {
+            own: use_mut_ref(Reacted::default),
+            dispatcher: state.dispatcher(),
+            phone: phone.clone(),
+            watched: watched.clone(),
+            audio_test: audio_test.clone(),
+            tone: state.auto_answer.tone,
+        };
+        let now = Seen::of(&state);
+        use_effect(move || reactions.run(now));
     }
 
     let commands = {
