@@ -286,6 +286,7 @@ pub fn samples() -> Vec<(String, PhoneState)> {
             }),
         ),
         ("Diagnostics".into(), diagnostics),
+        #[cfg(feature = "outcall")]
         (
             "Dialpad (development only)".into(),
             with(&|s| {

@@ -34,6 +34,7 @@ pub mod config;
 pub mod config_notice;
 pub mod diagnostics;
 pub mod diagnostics_panel;
+#[cfg(feature = "outcall")]
 pub mod dialpad;
 pub mod gallery;
 pub mod incoming_call;
@@ -51,6 +52,7 @@ pub use auto_answer::AutoAnswerControls;
 pub use call_controls::CallControls;
 pub use config_notice::ConfigNotice;
 pub use diagnostics_panel::DiagnosticsPanel;
+#[cfg(feature = "outcall")]
 pub use dialpad::Dialpad;
 pub use gallery::Gallery;
 pub use incoming_call::IncomingCallBanner;

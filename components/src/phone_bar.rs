@@ -15,7 +15,6 @@ use yew::prelude::*;
 use crate::auto_answer::{auto_answer_controls, AutoAnswerControlsProps};
 use crate::call_controls::{call_controls, CallControlsProps};
 use crate::diagnostics_panel::{diagnostics_panel, DiagnosticsPanelProps};
-use crate::dialpad::Dialpad;
 use crate::incoming_call::{incoming_call_banner, IncomingCallBannerProps};
 use crate::problems::{problem_notice, problems, ProblemNoticeProps};
 use crate::registration_status::{registration_status, RegistrationStatusProps};
@@ -115,8 +114,9 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
             trace: state.trace.clone(),
             on_command: commands.clone(),
         }),
+        #[cfg(feature = "outcall")]
         Some(Panel::Dialpad) if state.dev_features => html! {
-            <Dialpad busy={in_call} on_command={commands.clone()} />
+            <crate::dialpad::Dialpad busy={in_call} on_command={commands.clone()} />
         },
         _ => Html::default(),
     };
@@ -159,7 +159,7 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
                 <div class="ttec-bar__tools">
                     { panel_button("Settings", "ttec-tool--settings", Panel::Settings, state.panel, &commands) }
                     { panel_button("Diagnostics", "ttec-tool--diagnostics", Panel::Diagnostics, state.panel, &commands) }
-                    if state.dev_features {
+                    if cfg!(feature = "outcall") && state.dev_features {
                         { panel_button("Dialpad", "ttec-tool--dialpad", Panel::Dialpad, state.panel, &commands) }
                     }
                 </div>

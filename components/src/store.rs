@@ -789,7 +789,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::SessionTrouble(trouble) => next.session_trouble = trouble,
         Action::OpenPanel(panel) => {
             next.panel = match panel {
-                Some(Panel::Dialpad) if !state.dev_features => None,
+                Some(Panel::Dialpad) if !(cfg!(feature = "outcall") && state.dev_features) => None,
                 other => other,
             };
         }

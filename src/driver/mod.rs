@@ -486,6 +486,8 @@ impl State {
             UserCommand::SetAutoAnswer(on) if self.dev_features => {
                 self.ua.handle_command(Command::SetAutoAnswer(on), now)
             }
+            // Development-only outcalling: not in the shipped build (see Cargo.toml).
+            #[cfg(feature = "outcall")]
             UserCommand::Call { target } if self.dev_features => {
                 self.dialing = Some(target.clone());
                 self.ua.handle_command(Command::Call { target }, now);

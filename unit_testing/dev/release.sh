@@ -28,4 +28,5 @@ else
   echo "release: building with the ordinary std (no rust-src: rustup component add rust-src); the wasm is about 23 KB gzip larger" >&2
   export TTEC_STD_BUILD=ordinary
 fi
-exec trunk build --release "$@"
+# The shipped gadget leaves out the development-only outcalling (Cargo.toml, `outcall`).
+exec trunk build --release --no-default-features "$@"

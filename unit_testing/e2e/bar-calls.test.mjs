@@ -186,6 +186,8 @@ test('QA build: auto-answer switched off at runtime, the call rings until the ag
   await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
   const frame = await gadgetFrame(page);
   await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  // The shipped build (unit_testing/dev/release.sh) leaves out outcalling, even here.
+  assert.equal(await frame.$('.ttec-tool--dialpad'), null, 'a dialpad in the shipped build');
   await frame.click('.ttec-autoanswer__toggle');
   await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer off (QA): answer calls by hand');
   const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
