@@ -30,10 +30,11 @@ describe('dist/ is what Finesse gets', () => {
     assert.match(xml, /<Module>[\s\S]*<ModulePrefs [^>]*title="TTECPhone"/);
     assert.match(xml, /<Require feature="pubsub-2"\/>/);
     assert.match(xml, /<Content type="html">\s*<!\[CDATA\[[\s\S]*\]\]>\s*<\/Content>/);
-    assert.match(xml, /gadgets\.HubSettings\.onConnect = function/);
+    assert.match(xml, /gadgets\.HubSettings\.onConnect\s*=\s*function/);
     // Attributes, and the paths the inline scripts fetch or import (config.json and the
-    // wasm are requested by the first script, the app by an async module).
-    const urls = [...xml.matchAll(/(?:src|href)="([^"]+)"/g), ...xml.matchAll(/(?:from |= )"(\/[^"]*)"/g)].map((m) => m[1]);
+    // wasm are requested by the first script, the app by an async module; the release
+    // build minifies these scripts).
+    const urls = [...xml.matchAll(/(?:src|href)="([^"]+)"/g), ...xml.matchAll(/(?:from\s*|=\s*)"(\/[^"]*)"/g)].map((m) => m[1]);
     assert.ok(urls.length >= 5, `found ${urls}`);
     for (const url of urls) {
       assert.ok(

@@ -30,7 +30,8 @@ async function down(url, timeoutMs) {
 }
 
 test('trunk serve brings up the gadget inside the mock Finesse, and takes the mock down with it', async () => {
-  trunk = spawn('trunk', ['serve'], { cwd: ROOT, env: { ...process.env, TRUNK_SKIP_VERSION_CHECK: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own output directory: the suite's other tests use the release build in dist/.
+  trunk = spawn('trunk', ['serve', '--dist', 'target/trunk-serve-dist'], { cwd: ROOT, env: { ...process.env, TRUNK_SKIP_VERSION_CHECK: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   trunk.stdout.on('data', (d) => log.push(String(d)));
   trunk.stderr.on('data', (d) => log.push(String(d)));
   await up('http://127.0.0.1:8080/desktop/', 300000);
