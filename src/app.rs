@@ -168,6 +168,7 @@ async fn start(
         Ok(config) => Rc::new(config),
         Err(problems) => {
             drop(take_early_connection());
+            crate::transport::close_page_socket();
             dispatcher.dispatch(Action::ConfigInvalid(problems));
             return;
         }

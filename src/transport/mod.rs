@@ -188,6 +188,17 @@ fn take_page_socket(url: &str) -> Option<WebSocket> {
     None
 }
 
+/// Closes the socket gadget.xml opened early, if the phone has not taken it (no phone
+/// starts: the configuration is invalid).
+pub fn close_page_socket() {
+    let socket = page_object()
+        .and_then(|page| js_sys::Reflect::get(&page, &"ws".into()).ok())
+        .and_then(|ws| ws.dyn_into::<WebSocket>().ok());
+    if let Some(socket) = socket {
+        let _ = socket.close();
+    }
+}
+
 /// The phone's socket is `window.TTEC.ws` from now on: gadget.xml closes it if the
 /// wasm traps, and opens no early socket of its own once there is one.
 fn publish(socket: &WebSocket) {
