@@ -484,9 +484,13 @@ impl Reactions {
             let (word, detail) = &now.registration;
             trace_state(&self.dispatcher, format!("Registration: {word}. {detail}"));
         }
+        // Finesse state changes: traced, and they reach the SIP core's auto-answer gate.
         if changed(before, now, |s| &s.agent_state) {
             let name = now.agent_state.finesse_name();
             trace_state(&self.dispatcher, format!("Finesse state: {name}"));
+            if let Some(driver) = driver() {
+                driver.agent_state(name);
+            }
         }
         if !now.announcement.is_empty() && changed(before, now, |s| &s.announcement) {
             trace_state(&self.dispatcher, format!("Call: {}", now.announcement));
@@ -517,12 +521,6 @@ impl Reactions {
             *self.watched.borrow_mut() = now.numbers.clone();
             if let Some(driver) = driver() {
                 driver.watch(now.numbers.clone());
-            }
-        }
-        // Finesse state changes reach the SIP core's auto-answer gate.
-        if changed(before, now, |s| &s.agent_state) {
-            if let Some(driver) = driver() {
-                driver.agent_state(now.agent_state.finesse_name());
             }
         }
         // While sound is blocked, the agent's first click anywhere in the gadget unlocks it.

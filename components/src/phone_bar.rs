@@ -115,7 +115,7 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
             on_command: commands.clone(),
         }),
         #[cfg(feature = "outcall")]
-        Some(Panel::Dialpad) if state.dev_features => html! {
+        Some(Panel::Dialpad) if state.outcalling() => html! {
             <crate::dialpad::Dialpad busy={in_call} on_command={commands.clone()} />
         },
         _ => Html::default(),
@@ -159,7 +159,7 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
                 <div class="ttec-bar__tools">
                     { panel_button("Settings", "ttec-tool--settings", Panel::Settings, state.panel, &commands) }
                     { panel_button("Diagnostics", "ttec-tool--diagnostics", Panel::Diagnostics, state.panel, &commands) }
-                    if cfg!(feature = "outcall") && state.dev_features {
+                    if state.outcalling() {
                         { panel_button("Dialpad", "ttec-tool--dialpad", Panel::Dialpad, state.panel, &commands) }
                     }
                 </div>

@@ -457,6 +457,12 @@ impl Default for PhoneState {
 }
 
 impl PhoneState {
+    /// The development-only dialpad is there: built in (cargo feature `outcall`) and
+    /// switched on (`devFeatures`).
+    pub fn outcalling(&self) -> bool {
+        cfg!(feature = "outcall") && self.dev_features
+    }
+
     /// Auto-answer as the agent should read it right now.
     pub fn auto_answer_status(&self) -> AutoAnswerStatus {
         if !self.auto_answer.enabled {
@@ -789,7 +795,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::SessionTrouble(trouble) => next.session_trouble = trouble,
         Action::OpenPanel(panel) => {
             next.panel = match panel {
-                Some(Panel::Dialpad) if !(cfg!(feature = "outcall") && state.dev_features) => None,
+                Some(Panel::Dialpad) if !state.outcalling() => None,
                 other => other,
             };
         }

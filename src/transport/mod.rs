@@ -58,8 +58,8 @@ impl Connection {
 
     /// Opens `url` now and keeps its events until [`Connection::attach`]: start-up
     /// opens the socket as soon as the broker URL is known, while the Finesse user,
-    /// the tab lock and the broker login are still on their way.
-    /// The page's own early socket (see gadget.xml) is taken over when it is to `url`.
+    /// the tab lock and the broker login are still on their way. The page's own early
+    /// socket (see gadget.xml) is taken over when it is to `url`.
     pub fn open_early(url: &str) -> Result<Self, String> {
         let (socket, opened) = match take_page_socket(url) {
             Some(socket) => {
@@ -169,13 +169,19 @@ fn page_object() -> Option<JsValue> {
         .filter(JsValue::is_object)
 }
 
-/// `window.TTEC.ws`: the socket gadget.xml opened before the wasm ran, if it is to
-/// `url` (as the browser spells it) and still connecting or open. Any other is closed.
-fn take_page_socket(url: &str) -> Option<WebSocket> {
-    let socket = js_sys::Reflect::get(&page_object()?, &"ws".into())
+/// `window.TTEC.ws`: the socket gadget.xml opened before the wasm ran (or the phone's own,
+/// once it has one).
+fn page_socket() -> Option<WebSocket> {
+    js_sys::Reflect::get(&page_object()?, &"ws".into())
         .ok()?
         .dyn_into::<WebSocket>()
-        .ok()?;
+        .ok()
+}
+
+/// The page's socket, if it is to `url` (as the browser spells it) and still connecting
+/// or open. Any other is closed.
+fn take_page_socket(url: &str) -> Option<WebSocket> {
+    let socket = page_socket()?;
     let wanted = web_sys::Url::new(url).map_or_else(|_| url.to_string(), |u| u.href());
     let live = matches!(
         socket.ready_state(),
@@ -191,10 +197,7 @@ fn take_page_socket(url: &str) -> Option<WebSocket> {
 /// Closes the socket gadget.xml opened early, if the phone has not taken it (no phone
 /// starts: the configuration is invalid).
 pub fn close_page_socket() {
-    let socket = page_object()
-        .and_then(|page| js_sys::Reflect::get(&page, &"ws".into()).ok())
-        .and_then(|ws| ws.dyn_into::<WebSocket>().ok());
-    if let Some(socket) = socket {
+    if let Some(socket) = page_socket() {
         let _ = socket.close();
     }
 }

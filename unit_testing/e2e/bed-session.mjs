@@ -2,9 +2,10 @@
 // settings, the mock Finesse, a Chromium that can do WebRTC on loopback, and
 // helpers to open the gadget for an agent and to read the broker's side.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bedRunning, failureContext, inBedNamespace, loadBedEnv, RUN_DIR, runSipp } from '../bed/lib/bed.mjs';
+import { BED_SH, bedRunning, failureContext, inBedNamespace, loadBedEnv, RUN_DIR, runSipp } from '../bed/lib/bed.mjs';
 import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
 
 /** Chromium flags for WebRTC inside the bed's loopback-only namespace. */
@@ -85,6 +86,13 @@ export const memory = (frame) => frame.evaluate(() => {
     wasm: window.TTEC && window.TTEC.wasm ? window.TTEC.wasm.memory.buffer.byteLength : 0,
   };
 });
+
+/** Contacts the registrar holds for `number` (from `kamcmd ul.dump`). */
+export function contactsOf(number) {
+  const dump = execFileSync('bash', [BED_SH, 'kamcmd', 'ul.dump'], { stdio: 'pipe' }).toString();
+  const aor = dump.split(/\bAoR: /).slice(1).find((block) => block.split(/\s/)[0] === number);
+  return aor ? (aor.match(/\bContact: \{/g) ?? []).length : 0;
+}
 
 /** The broker's request log: counts requests of a method Kamailio logged so far. */
 export function brokerRequests(method) {

@@ -53,6 +53,18 @@ async function openPhone({ granted, context = session.browser.context }) {
   return { page, frame, state };
 }
 
+/** Opens a phone with the microphone permission granted and `hook` shaping getUserMedia
+ *  (see microphoneHook), runs `body({page, frame, state})`, and closes the page. */
+async function withGrantedPhone(hook, body) {
+  const opened = await openPhone({ granted: true });
+  try {
+    await opened.frame.evaluate((h) => { window.__ttecMicHook = h; }, hook);
+    await body(opened);
+  } finally {
+    await opened.page.close();
+  }
+}
+
 describe('early answer: 200 OK before the microphone opens, when it is known to work', () => {
   before(async () => {
     session = await startSession();
@@ -64,10 +76,8 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
   });
 
   test('permission granted: the 200 OK does not wait for a slow microphone, whose audio follows', async () => {
-    const { page, frame, state } = await openPhone({ granted: true });
-    try {
+    await withGrantedPhone({ delayMs: 1500 }, async ({ page, frame, state }) => {
       assert.equal(state, 'granted');
-      await frame.evaluate(() => { window.__ttecMicHook = { delayMs: 1500 }; });
       const run = await session.sipp('uac_call.xml', { durationMs: 5000 });
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
       // The browser's RTP starts once the microphone's track is on the sender (replaceTrack).
@@ -80,15 +90,11 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
       assert.ok(ms !== undefined && ms < 1000, `INVITE -> 200 OK took ${ms} ms: it waited for the microphone (1500 ms)`);
       assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 1);
       await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   test('permission granted, the microphone busy once (previous call still releasing it): asked again, the call goes on', async () => {
-    const { page, frame } = await openPhone({ granted: true });
-    try {
-      await frame.evaluate(() => { window.__ttecMicHook = { fail: 'NotReadableError', failTimes: 1 }; });
+    await withGrantedPhone({ fail: 'NotReadableError', failTimes: 1 }, async ({ page, frame }) => {
       const run = await session.sipp('uac_call.xml', { durationMs: 3000 });
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
       await page.waitForTimeout(1500);
@@ -97,15 +103,11 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
       await expectSippOk(run); // sipp ends the call itself: a BYE from the gadget would fail it
       assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 2, 'asked once more after "busy"');
       await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   test('permission granted, then the microphone fails (in use elsewhere): BYE with Reason, and the agent is told', async () => {
-    const { page, frame } = await openPhone({ granted: true });
-    try {
-      await frame.evaluate(() => { window.__ttecMicHook = { delayMs: 400, fail: 'NotReadableError' }; });
+    await withGrantedPhone({ delayMs: 400, fail: 'NotReadableError' }, async ({ frame }) => {
       const run = await session.sipp('uac_wait_bye.xml', { durationMs: 20000 });
       await expectSippOk(run); // 200 OK, ACK, then a BYE from the gadget
       const ms = inviteTo200Ms(run);
@@ -117,9 +119,7 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
       await expectText(frame, '[aria-live=polite]', 'Call ended: the microphone is in use by another application.', 5000);
       assert.equal(await frame.$('.ttec-call'), null);
       assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 3, 'busy: asked twice more, then given up');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   test('permission not granted: the microphone is asked before any 200 OK (denied: 480, never answered)', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BED_SH, RUN_DIR } from '../bed/lib/bed.mjs';
 import { countRtp } from '../bed/lib/rtpengine.mjs';
 import {
-  brokerRequests, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
+  brokerRequests, contactsOf, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
 } from './bed-session.mjs';
 
 const PASSWORD = 'test-password-3000';
@@ -22,12 +22,6 @@ const bed = (...args) => execFileSync('bash', [BED_SH, ...args], { stdio: 'pipe'
 const bedAsync = (...args) => new Promise((resolve, reject) => {
   execFile('bash', [BED_SH, ...args], (error, stdout) => (error ? reject(error) : resolve(stdout)));
 });
-/** Contacts the registrar holds for `number` (from `kamcmd ul.dump`). */
-const contactsOf = (number) => {
-  const aors = bed('kamcmd', 'ul.dump').split(/\bAoR: /).slice(1);
-  const aor = aors.find((block) => block.split(/\s/)[0] === number);
-  return aor ? (aor.match(/\bContact: \{/g) ?? []).length : 0;
-};
 const word = (frame) => frame.$eval('.ttec-registration__word', (e) => e.textContent).catch(() => '');
 /** Waits until the restarted registrar (empty location table) holds a contact for `number` again. */
 async function waitRegisteredAtBroker(number, timeoutMs) {

@@ -2,19 +2,14 @@
 // - gadget.xml opens the broker's WebSocket before the wasm runs (the handshake overlaps
 //   the compile), and the phone takes that socket over: one socket, one registration;
 // - a trap in the wasm (what a panic is in the release build) tells the agent in plain
-//   words and closes the socket, so the registrar drops the contact and routes no more
-//   calls to a phone that cannot answer.
+//   words and closes the socket, so the broker refuses further calls at once instead of
+//   ringing a phone that cannot answer.
 // Runs inside the bed's network namespace:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/startup.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { BED_SH } from '../bed/lib/bed.mjs';
-import { expectText, startSession } from './bed-session.mjs';
-
-const contactsOf = (number) => execFileSync('bash', [BED_SH, 'kamcmd', 'ul.dump'], { stdio: 'pipe' })
-  .toString().split(/\bAoR: /).slice(1).filter((a) => a.startsWith(number)).length;
+import { contactsOf, expectText, startSession } from './bed-session.mjs';
 
 /** Every frame: the WebSockets it constructs, with the time and whether the wasm ran yet. */
 function countSockets() {
