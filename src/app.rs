@@ -16,6 +16,7 @@ use ttecphone_components::gallery::{gallery, samples, GalleryProps};
 use ttecphone_components::problems::problems;
 use ttecphone_components::registration_status::describe as describe_registration;
 use ttecphone_components::registration_status::{registration_status, RegistrationStatusProps};
+use ttecphone_components::store::reduce;
 use ttecphone_components::store::{
     Action, AgentState, AudioTest, CallPhase, DeviceKind, MediaProblem, Panel, PhoneState,
     Playback, Registration, TraceEntry, TraceKind, UserCommand,
@@ -27,6 +28,7 @@ use crate::driver::Driver;
 use crate::tab_lock::{self, TabLock};
 use crate::transport::Connection;
 use crate::{broker, clock, config_source, devices, finesse, random, storage};
+use futures::channel::oneshot;
 use ttecphone_components::store::ConfigProblem;
 use ttecphone_sip::backoff;
 
@@ -91,29 +93,134 @@ impl finesse::Sink for StoreSink {
     }
 }
 
-/// What start-up did before the first render: the configuration, and the socket to
-/// the broker already opening (taken by the phone when it starts, see `start_phone`).
+/// What runs the phone, shared by a phone started before the first render (`boot`)
+/// and the app root, which adopts it.
+#[derive(Clone)]
+struct Shared {
+    phone: Rc<RefCell<Phone>>,
+    /// Bumped whenever the phone's identity changes: a start still in flight for an
+    /// older one gives up.
+    generation: Rc<RefCell<u32>>,
+    /// Supervisor preview: the agents' numbers the board wants watched.
+    watched: Rc<RefCell<Vec<String>>>,
+    /// The Finesse state as of the latest render, for a phone that starts later.
+    agent_now: Rc<RefCell<String>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            phone: Default::default(),
+            generation: Default::default(),
+            watched: Default::default(),
+            agent_now: Rc::new(RefCell::new(AgentState::Unknown.finesse_name().into())),
+        }
+    }
+}
+
+/// What start-up did before the first render: the configuration, the socket to the
+/// broker already opening (taken by the phone when it starts, see `start_phone`), and
+/// the phone itself when finesse.js already said who the agent is.
+#[derive(Default)]
 struct Boot {
-    config: Option<Result<GadgetConfig, Vec<ConfigProblem>>>,
+    config: Option<Result<Rc<GadgetConfig>, Vec<ConfigProblem>>>,
     early: Option<Connection>,
-    /// The tab lock, asked for as soon as Finesse gave the agent id (once per page).
+    /// The tab lock gadget.xml asked for as soon as Finesse gave the agent id.
     lock: Option<tab_lock::Early>,
-    lock_asked: bool,
+    /// The identity of the phone started before the first render (not yet adopted).
+    started: Option<(String, bool)>,
+    shared: Shared,
+    /// Where the phone's reports go: held until the store exists.
+    outlet: Outlet,
+}
+
+/// The phone's reports before the store exists are held here; `settled` is told when
+/// registration has an outcome (the bar then renders with it).
+enum Outlet {
+    Held {
+        actions: Vec<Action>,
+        settled: Option<oneshot::Sender<()>>,
+    },
+    Store(UseReducerDispatcher<PhoneState>),
+}
+
+impl Default for Outlet {
+    fn default() -> Self {
+        Self::Held {
+            actions: Vec::new(),
+            settled: None,
+        }
+    }
 }
 
 thread_local! {
-    static BOOT: RefCell<Boot> = const {
-        RefCell::new(Boot { config: None, early: None, lock: None, lock_asked: false })
-    };
+    static BOOT: RefCell<Boot> = RefCell::new(Boot::default());
 }
+
+/// Reports an action of the phone: into the store, or held until it exists.
+fn report(action: Action) {
+    let outcome = matches!(&action, Action::Registration(registration) if !matches!(
+        registration,
+        Registration::Starting | Registration::Connecting | Registration::Registering
+    ));
+    let store = BOOT.with(|b| match &mut b.borrow_mut().outlet {
+        Outlet::Store(dispatcher) => Some((dispatcher.clone(), action)),
+        Outlet::Held { actions, .. } => {
+            actions.push(action);
+            None
+        }
+    });
+    match store {
+        Some((dispatcher, action)) => dispatcher.dispatch(action),
+        None if outcome => settle(),
+        None => {}
+    }
+}
+
+/// The store's first state: what the phone reported so far (see `boot`).
+fn first_state() -> PhoneState {
+    let held = BOOT.with(|b| match &mut b.borrow_mut().outlet {
+        Outlet::Held { actions, .. } => std::mem::take(actions),
+        Outlet::Store(_) => Vec::new(),
+    });
+    held.into_iter()
+        .fold(PhoneState::default(), |state, action| {
+            reduce(&state, action)
+        })
+}
+
+/// The store exists: what was held since its first state goes in, and the rest follows
+/// directly.
+fn connect_outlet(dispatcher: UseReducerDispatcher<PhoneState>) {
+    let held = BOOT.with(|b| {
+        std::mem::replace(
+            &mut b.borrow_mut().outlet,
+            Outlet::Store(dispatcher.clone()),
+        )
+    });
+    if let Outlet::Held { actions, .. } = held {
+        actions
+            .into_iter()
+            .for_each(|action| dispatcher.dispatch(action));
+    }
+}
+
+/// How long the first render waits for the phone's registration outcome at most: the
+/// bar then shows "Connecting" instead.
+const FIRST_RENDER_WAIT_MS: u32 = 200;
 
 /// Start-up before the first render (called by `main`): loads the configuration (its
 /// `config.json` request was started by the page itself, in parallel with Finesse's
-/// scripts) and opens the WebSocket to the broker at once, so its handshake runs
-/// while the bar renders, the hub connects and Finesse loads the user.
+/// scripts), opens the WebSocket to the broker and, when finesse.js already says who the
+/// agent is, starts the phone. The bar then renders once registration has an outcome
+/// (or after [`FIRST_RENDER_WAIT_MS`]): rendering is a long task on the main thread that
+/// would otherwise sit between the tab lock and the REGISTER, and the agent sees the
+/// phone's state at once rather than "Starting", "Connecting", "Registered" in turn.
 pub async fn boot() {
     clock::mark("boot");
-    let config = config_source::load().await;
+    // The tab lock gadget.xml asked for, keyed by the agent id: the phone takes it over.
+    let lock = finesse::credentials().and_then(|c| tab_lock::request_early(&c.id));
+    let config = config_source::load().await.map(Rc::new);
     clock::mark("config");
     let early = config
         .as_ref()
@@ -121,26 +228,70 @@ pub async fn boot() {
         .and_then(|c| Connection::open_early(&c.ws_url).ok());
     BOOT.with(|b| {
         let mut boot = b.borrow_mut();
-        boot.config = Some(config);
+        boot.config = Some(config.clone());
         boot.early = early;
+        boot.lock = lock;
     });
-    request_early_lock();
+    // The first localStorage access of a page loads the origin's storage (a blocking
+    // round trip to the browser process, 5-20 ms): do it now, not between the lock and
+    // the REGISTER (which needs the instance id).
+    let _ = storage::instance_id();
+    clock::mark("storage");
+    let Ok(config) = config else { return };
+    let identity = finesse::available()
+        .then(|| finesse::early_identity(config.preview_mode))
+        .flatten();
+    let Some((number, preview)) = identity else {
+        return;
+    };
+    let (tx, settled) = oneshot::channel();
+    let shared = BOOT.with(|b| {
+        let mut boot = b.borrow_mut();
+        boot.started = Some((number.clone(), preview));
+        boot.outlet = Outlet::Held {
+            actions: Vec::new(),
+            settled: Some(tx),
+        };
+        boot.shared.clone()
+    });
+    wasm_bindgen_futures::spawn_local(start_phone(config, number, preview, shared, 0));
+    // Whichever comes first: the outcome (see `report`) or the end of the wait.
+    gloo::timers::callback::Timeout::new(FIRST_RENDER_WAIT_MS, settle).forget();
+    let _ = settled.await;
 }
 
-/// Asks for the tab lock, keyed by the agent id (`finesse.gadget.Config`, there as soon
-/// as finesse.js ran), once per page: the first phone takes the request over.
-fn request_early_lock() {
-    if BOOT.with(|b| b.borrow().lock_asked) {
-        return;
+/// Lets the first render go ahead (once).
+fn settle() {
+    let waiting = BOOT.with(|b| match &mut b.borrow_mut().outlet {
+        Outlet::Held { settled, .. } => settled.take(),
+        Outlet::Store(_) => None,
+    });
+    if let Some(tx) = waiting {
+        let _ = tx.send(());
     }
-    if let Some(credentials) = finesse::credentials() {
-        let lock = tab_lock::request_early(&credentials.id);
-        BOOT.with(|b| {
-            let mut boot = b.borrow_mut();
-            boot.lock = lock;
-            boot.lock_asked = true;
-        });
-    }
+}
+
+/// The phone's shared parts, for the app root (once per page).
+fn boot_shared() -> Shared {
+    BOOT.with(|b| b.borrow().shared.clone())
+}
+
+/// The configuration and early identity `boot` found, for the app root's first render.
+/// Both `None` unless `boot` started a phone.
+fn boot_state() -> (Option<Rc<GadgetConfig>>, Option<(String, bool)>) {
+    BOOT.with(|b| {
+        let boot = b.borrow();
+        let Some(started) = boot.started.clone() else {
+            return (None, None);
+        };
+        let config = boot.config.as_ref().and_then(|c| c.as_ref().ok().cloned());
+        (config, Some(started))
+    })
+}
+
+/// The identity of the phone `boot` started, once (the app root adopts that phone).
+fn take_started() -> Option<(String, bool)> {
+    BOOT.with(|b| b.borrow_mut().started.take())
 }
 
 /// The socket `boot` opened, if the phone has not taken it yet.
@@ -153,21 +304,20 @@ fn take_early_lock() -> Option<tab_lock::Early> {
     BOOT.with(|b| b.borrow_mut().lock.take())
 }
 
-/// Loads the configuration and starts watching Finesse. Runs once per page.
+/// Starts watching Finesse (the configuration is `boot`'s). Runs once per page.
 async fn start(
     dispatcher: UseReducerDispatcher<PhoneState>,
     config_slot: UseStateHandle<Option<Rc<GadgetConfig>>>,
     early_identity: UseStateHandle<Option<(String, bool)>>,
 ) {
-    let booted = BOOT.with(|b| b.borrow_mut().config.take());
-    let config = match booted {
-        Some(config) => config,
-        None => config_source::load().await,
+    let Some(config) = BOOT.with(|b| b.borrow_mut().config.take()) else {
+        return; // `boot` always runs first
     };
     let config = match config {
-        Ok(config) => Rc::new(config),
+        Ok(config) => config,
         Err(problems) => {
             drop(take_early_connection());
+            drop(take_early_lock());
             crate::transport::close_page_socket();
             dispatcher.dispatch(Action::ConfigInvalid(problems));
             return;
@@ -177,27 +327,10 @@ async fn start(
         auto_answer: config.auto_answer.clone(),
         dev_features: config.dev_features,
     });
-    // finesse.js has run: a mobile agent's WebRTC number is in finesse.gadget.Config, so
-    // the phone starts now (tab lock, broker, REGISTER) while the hub connects and the
-    // user loads. Until the user's state is known the core answers nothing (480).
-    finesse::script_loaded().await;
-    request_early_lock();
-    // The first localStorage access of a page loads the origin's storage (a blocking
-    // round trip to the browser process, 5-20 ms): do it now, not between the Finesse
-    // user and the REGISTER (which needs the instance id).
-    let _ = storage::instance_id();
-    let mut configured = false;
-    if finesse::available() {
-        if let Some(identity) = finesse::early_identity(config.preview_mode) {
-            config_slot.set(Some(config.clone()));
-            early_identity.set(Some(identity));
-            configured = true;
-        }
-    }
-    // finesse.js's services are used only once the hub is connected.
+    // A mobile agent's phone is running already (`boot`). finesse.js's services are used
+    // only once the hub is connected.
     finesse::hub_connected().await;
     clock::mark("hub");
-    request_early_lock();
     if !finesse::available() {
         drop(take_early_connection());
         dispatcher.dispatch(Action::Registration(Registration::Unregistered {
@@ -207,7 +340,7 @@ async fn start(
     }
     let rule = config.number_rule.clone();
     let preview_forced = config.preview_mode;
-    if !configured {
+    if config_slot.is_none() {
         config_slot.set(Some(config));
     }
     if let Err(message) = finesse::watch_user(StoreSink(dispatcher.clone()), rule, preview_forced) {
@@ -253,30 +386,31 @@ struct Phone {
 }
 
 /// Takes the tab lock, signs into the broker (retrying with backoff while it is
-/// unreachable) and starts the driver for `number`.
-#[allow(clippy::too_many_arguments)]
+/// unreachable) and starts the driver for `number`. `mine` is the generation it starts for; it gives up once that moved on. Reports go
+/// through [`report`].
 async fn start_phone(
     config: Rc<GadgetConfig>,
     number: String,
     preview: bool,
-    watched: Rc<RefCell<Vec<String>>>,
-    agent_state: Rc<RefCell<String>>,
-    dispatcher: UseReducerDispatcher<PhoneState>,
-    slot: Rc<RefCell<Phone>>,
-    generation: Rc<RefCell<u32>>,
+    shared: Shared,
     mine: u32,
 ) {
+    let Shared {
+        phone: slot,
+        generation,
+        watched,
+        agent_now: agent_state,
+    } = shared;
     let Some(credentials) = finesse::credentials() else {
-        dispatcher.dispatch(Action::Registration(Registration::Failed {
+        report(Action::Registration(Registration::Failed {
             reason: "Finesse gave the phone no credentials.".into(),
         }));
         return;
     };
-    let waiting = dispatcher.clone();
     let lock = match tab_lock::acquire(&credentials.id, take_early_lock(), move || {
         // Another tab has the phone: this one may wait for hours, so no idle socket.
         drop(take_early_connection());
-        waiting.dispatch(Action::Registration(Registration::Unregistered {
+        report(Action::Registration(Registration::Unregistered {
             reason:
                 "Phone active in another tab or window: this one takes over when that one closes."
                     .into(),
@@ -286,7 +420,7 @@ async fn start_phone(
     {
         Ok(lock) => lock,
         Err(reason) => {
-            dispatcher.dispatch(Action::Registration(Registration::Failed { reason }));
+            report(Action::Registration(Registration::Failed { reason }));
             return;
         }
     };
@@ -294,7 +428,7 @@ async fn start_phone(
     if *generation.borrow() != mine {
         return; // the agent changed while we waited; dropping the lock releases it
     }
-    dispatcher.dispatch(Action::Registration(Registration::Connecting));
+    report(Action::Registration(Registration::Connecting));
     let mut attempt = 0;
     let signed_in = loop {
         let error = match broker::sign_in(&config, &number, &credentials).await {
@@ -309,7 +443,7 @@ async fn start_phone(
             error if error.retryable() => {
                 let delay = backoff::delay_ms(attempt, random::u32());
                 attempt += 1;
-                dispatcher.dispatch(Action::Registration(Registration::Reconnecting {
+                report(Action::Registration(Registration::Reconnecting {
                     retry_at: Some(clock::now() + delay),
                     reason: error.to_string(),
                 }));
@@ -317,31 +451,28 @@ async fn start_phone(
                 if *generation.borrow() != mine {
                     return;
                 }
-                dispatcher.dispatch(Action::Registration(Registration::Connecting));
+                report(Action::Registration(Registration::Connecting));
                 continue;
             }
             error => Registration::Failed {
                 reason: error.to_string(),
             },
         };
-        dispatcher.dispatch(Action::Registration(registration));
+        report(Action::Registration(registration));
         return;
     };
     if *generation.borrow() != mine {
         return; // the agent changed while we were signing in
     }
     let broker::SignedIn { account, session } = signed_in;
-    let report = {
-        let dispatcher = dispatcher.clone();
-        Rc::new(move |action: Action| dispatcher.dispatch(action)) as crate::driver::Report
-    };
+    let reports = Rc::new(report) as crate::driver::Report;
     if let Some(keeper) = session.as_ref() {
-        keeper.report_to(report.clone());
+        keeper.report_to(reports.clone());
     }
     let early = take_early_connection();
     // The Finesse state now (the user may have loaded while the phone was starting).
     let agent_state = agent_state.borrow().clone();
-    match Driver::start(&config, account, &agent_state, preview, report, early) {
+    match Driver::start(&config, account, &agent_state, preview, reports, early) {
         Ok(driver) => {
             if preview {
                 driver.watch(watched.borrow().clone());
@@ -352,7 +483,7 @@ async fn start_phone(
                 _lock: Some(lock),
             }
         }
-        Err(reason) => dispatcher.dispatch(Action::Registration(Registration::Failed { reason })),
+        Err(reason) => report(Action::Registration(Registration::Failed { reason })),
     }
 }
 
@@ -552,17 +683,20 @@ impl Reactions {
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(PhoneState::default);
-    let config = use_state(|| None::<Rc<GadgetConfig>>);
+    let state = use_reducer(first_state);
+    // The phone `boot` may have started: its configuration and identity, so the phone
+    // effect below adopts it instead of starting another.
+    let booted = use_memo((), |_| boot_state());
+    let config = use_state(|| booted.0.clone());
     // The phone's identity from finesse.gadget.Config, until the Finesse user is loaded.
-    let early_identity = use_state(|| None::<(String, bool)>);
-    // The Finesse state as of the latest render, for a phone that starts later.
-    let agent_now = use_mut_ref(String::new);
+    let early_identity = use_state(|| booted.1.clone());
+    let Shared {
+        phone,
+        generation,
+        watched,
+        agent_now,
+    } = (*use_memo((), |_| boot_shared())).clone();
     *agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
-    let phone = use_mut_ref(Phone::default);
-    let generation = use_mut_ref(|| 0u32);
-    // Supervisor preview: the agents' numbers the board wants watched.
-    let watched = use_mut_ref(Vec::<String>::new);
 
     let audio_test = use_mut_ref(|| None::<devices::AudioTestRun>);
 
@@ -570,6 +704,8 @@ pub fn app() -> Html {
         let (dispatcher, config) = (state.dispatcher(), config.clone());
         let (early_identity, phone) = (early_identity.clone(), phone.clone());
         use_effect_with((), move |_| {
+            // What the phone reported before the store existed goes in first.
+            connect_outlet(dispatcher.clone());
             wasm_bindgen_futures::spawn_local(start(dispatcher.clone(), config, early_identity));
             let watcher = devices::watch(move || {
                 wasm_bindgen_futures::spawn_local(list_devices(dispatcher.clone()))
@@ -595,9 +731,13 @@ pub fn app() -> Html {
     };
     {
         let dispatcher = state.dispatcher();
-        let (phone, generation, watched) = (phone.clone(), generation.clone(), watched.clone());
+        let shared = Shared {
+            phone: phone.clone(),
+            generation,
+            watched: watched.clone(),
+            agent_now,
+        };
         let agent_state = state.agent.state.finesse_name().to_string();
-        let agent_now = agent_now.clone();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {
             // Finesse LOGOUT (the previous phone is already stopped and
@@ -607,19 +747,22 @@ pub fn app() -> Html {
                     broker::sign_out(config);
                 }
             }
-            *generation.borrow_mut() += 1;
-            let mine = *generation.borrow();
+            // The phone `boot` started for this identity is already running (or starting).
+            let started = take_started();
+            let adopted = matches!(identity, Ok(Some(id)) if started.as_ref() == Some(id));
+            if !adopted {
+                *shared.generation.borrow_mut() += 1;
+            }
+            let mine = *shared.generation.borrow();
+            let phone = shared.phone.clone();
             match (config, identity) {
+                _ if adopted => {}
                 (Some(config), Ok(Some((number, preview)))) => {
                     wasm_bindgen_futures::spawn_local(start_phone(
                         config.clone(),
                         number.clone(),
                         *preview,
-                        watched,
-                        agent_now,
-                        dispatcher,
-                        phone.clone(),
-                        generation,
+                        shared,
                         mine,
                     ));
                 }

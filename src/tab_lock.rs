@@ -3,11 +3,10 @@
 //! another Finesse tab or window waits, says so, and takes over the moment
 //! the owner closes (the browser releases a lock when its page goes away).
 //!
-//! Granting a lock is a round trip to the browser process (15-40 ms on a busy
-//! machine), so start-up asks for it ([`request_early`]) as soon as Finesse has
-//! given the agent id, while the Finesse user and the broker socket are still
-//! loading; the phone then takes that request over ([`acquire`]). All bindings
-//! of this edge are here.
+//! Granting a lock is a round trip to the browser process (5-40 ms on a busy
+//! machine), so gadget.xml asks for it right after finesse.js has given the agent
+//! id, while the wasm compiles; the phone then takes that request over
+//! ([`request_early`], [`acquire`]). All bindings of this edge are here.
 
 use futures::channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -99,17 +98,29 @@ pub struct Early {
     granted: oneshot::Receiver<Result<Option<TabLock>, String>>,
 }
 
-/// Asks now for the lock of `agent` (only if no other tab holds it); [`acquire`] waits for the answer.
+/// The request gadget.xml made right after finesse.js (`window.TTEC.lock`: its `name`,
+/// and `granted`, a promise of the lock's release function, or null when another tab
+/// holds it), for the phone of `agent`; `None` if the page made none.
 pub fn request_early(agent: &str) -> Option<Early> {
-    let manager = lock_manager()?;
-    let name = lock_name(agent);
-    let (tx, granted) = oneshot::channel();
-    let asked = name.clone();
+    let page = Reflect::get(&js_sys::global(), &"TTEC".into()).ok()?;
+    let lock = Reflect::get(&page, &"lock".into()).ok()?;
+    let name = Reflect::get(&lock, &"name".into()).ok()?.as_string()?;
+    let granted: Promise = Reflect::get(&lock, &"granted".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    // Taken once: a later phone of the page asks the browser itself.
+    let _ = Reflect::set(&page, &"lock".into(), &JsValue::UNDEFINED);
+    let (tx, rx) = oneshot::channel();
     wasm_bindgen_futures::spawn_local(async move {
+        let release = wasm_bindgen_futures::JsFuture::from(granted).await;
+        let lock = release.ok().and_then(|f| f.dyn_into::<Function>().ok());
         // If nobody waits any more, the lock inside is dropped, which releases it.
-        let _ = tx.send(request(&manager, &asked, true).await);
+        let _ = tx.send(Ok(lock.map(|release| TabLock {
+            release: Some(release),
+        })));
     });
-    Some(Early { name, granted })
+    (name == lock_name(agent)).then_some(Early { name, granted: rx })
 }
 
 /// Waits until this tab owns the phone of `agent` (the Finesse agent id), using the

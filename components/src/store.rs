@@ -628,6 +628,9 @@ impl Reducible for PhoneState {
 }
 
 /// The pure transition function (`Reducible::reduce` wraps it in `Rc`s).
+// Not inlined: the app folds held actions through it too (see `first_state`), and one copy
+// of this large function is enough.
+#[inline(never)]
 pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
     let mut next = state.clone();
     match action {

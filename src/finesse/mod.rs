@@ -75,16 +75,6 @@ pub async fn hub_connected() {
     }
 }
 
-/// Waits until finesse.js has run (`window.TTEC.finesse`, which gadget.xml resolves right
-/// after it), if the page set that up: `finesse.gadget.Config` is there from then on.
-pub async fn script_loaded() {
-    if let Some(loaded) = global(&["TTEC", "finesse"]) {
-        if let Ok(promise) = loaded.dyn_into::<Promise>() {
-            let _ = JsFuture::from(promise).await;
-        }
-    }
-}
-
 /// A mobile agent's phone identity from `finesse.gadget.Config` alone (its
 /// `mobileAgentMode` and `mobileAgentDialNumber`, there as soon as finesse.js ran),
 /// before the hub connects and the user loads: the phone registers meanwhile. A mobile

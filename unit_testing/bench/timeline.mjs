@@ -32,6 +32,11 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     window.fetch = (...a) => { marks.push([`fetch ${String(a[0].url || a[0]).slice(-30)}`, performance.now()]); return f(...a).then((r) => { marks.push(['fetch-done', performance.now()]); return r; }); };
     const open = XMLHttpRequest.prototype.open;
     XMLHttpRequest.prototype.open = function (m, u, ...r) { marks.push([`xhr ${String(u).slice(-30)}`, performance.now()]); this.addEventListener('loadend', () => marks.push(['xhr-done', performance.now()])); return open.call(this, m, u, ...r); };
+    const cs0 = WebAssembly.compileStreaming;
+    if (cs0) WebAssembly.compileStreaming = (...a) => { marks.push(['compile-start', performance.now()]); return cs0(...a).then((r) => { marks.push(['compile-done', performance.now()]); return r; }); };
+    const in0 = WebAssembly.instantiate;
+    WebAssembly.instantiate = (...a) => { marks.push(['instantiate', performance.now()]); return in0(...a).then((r) => { marks.push(['instantiate-done', performance.now()]); return r; }); };
+    document.addEventListener('DOMContentLoaded', () => marks.push(['DOMContentLoaded', performance.now()]));
     const ws0 = WebAssembly.instantiateStreaming;
     if (ws0) WebAssembly.instantiateStreaming = (...a) => { marks.push(['wasm-start', performance.now()]); return ws0(...a).then((r) => { marks.push(['wasm-ready', performance.now()]); return r; }); };
     const md = navigator.mediaDevices;

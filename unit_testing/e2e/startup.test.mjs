@@ -1,6 +1,9 @@
 // Start-up and the last line of defence, in the real browser against the bed:
 // - gadget.xml opens the broker's WebSocket before the wasm runs (the handshake overlaps
 //   the compile), and the phone takes that socket over: one socket, one registration;
+// - the tab lock is asked for by gadget.xml too (granted while the wasm compiles) and taken
+//   over by the phone, which registers before the bar's first render: the bar's first
+//   state is the outcome;
 // - a trap in the wasm (what a panic is in the release build) tells the agent in plain
 //   words and closes the socket, so the broker refuses further calls at once instead of
 //   ringing a phone that cannot answer.
@@ -23,6 +26,23 @@ function countSockets() {
   Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
 }
 
+/** Every frame: its Web Lock requests, and the registration words the bar shows, in order. */
+function watchStartup() {
+  const requests = (window.__ttecLocks = []);
+  const words = (window.__ttecWords = []);
+  if (navigator.locks) {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, ...rest) => {
+      requests.push({ name, wasmStarted: performance.getEntriesByName('ttec:boot').length > 0 });
+      return request(name, ...rest);
+    };
+  }
+  new MutationObserver(() => {
+    const word = document.querySelector('.ttec-registration__word')?.textContent;
+    if (word && words.at(-1) !== word) words.push(word);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
 let session;
 
 describe('start-up socket and the stopped phone', () => {
@@ -43,6 +63,26 @@ describe('start-up socket and the stopped phone', () => {
       assert.equal(sockets[0].wasmStarted, false, 'opened by the page before the wasm started');
       assert.equal(new URL(sockets[0].url).href, new URL(session.env.BED_WS_URL).href);
       assert.equal(await frame.evaluate(() => window.TTEC.ws.readyState), 1);
+      assert.equal(contactsOf('3000'), 1);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the tab lock gadget.xml asked for is the one the phone holds, and the bar first shows the outcome', async () => {
+    const page = await session.browser.context.newPage();
+    await page.addInitScript(watchStartup);
+    try {
+      const { frame } = await session.openPhone(page);
+      const agent = await frame.evaluate(() => finesse.gadget.Config.id);
+      const requests = await frame.evaluate(() => window.__ttecLocks);
+      assert.deepEqual(requests, [{ name: `ttecphone-agent-${agent}`, wasmStarted: false }], 'one request, by the page, before the wasm ran');
+      const held = await frame.evaluate(async () => (await navigator.locks.query()).held.map((l) => l.name));
+      assert.ok(held.includes(`ttecphone-agent-${agent}`), `held: ${held}`);
+      assert.equal(await frame.evaluate(() => window.TTEC.lock), undefined, 'the phone took the request over');
+      // Registration had its outcome before the first render: no "Starting", "Connecting" first.
+      const words = await frame.evaluate(() => window.__ttecWords);
+      assert.equal(words[0], 'Registered', `words shown: ${words}`);
       assert.equal(contactsOf('3000'), 1);
     } finally {
       await page.close();
