@@ -8,7 +8,8 @@
 // more of the glue's). Here each becomes a short key (`a`, `b`, … `aa`, …), and the
 // import module "./ttecphone_bg.js" becomes "w". Only names that occur exactly once
 // in the glue (as its key) are changed; anything else stops the build. The wasm's
-// integrity hash in gadget.html is updated.
+// integrity hash in gadget.html is updated. The custom sections `producers` and
+// `target_features` (tool metadata) are dropped.
 //   node unit_testing/dev/short-imports.mjs <staged dir>
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import path from 'node:path';
 
 const MODULE = './ttecphone_bg.js';
 const SHORT_MODULE = 'w';
+const DROPPED_SECTIONS = ['producers', 'target_features'];
 
 const [dir] = process.argv.slice(2);
 const wasmFile = path.join(dir, 'assets', 'ttecphone_bg.wasm');
@@ -132,6 +134,14 @@ while (at < wasm.length) {
     parts.push(renameExports(start, end));
     at = end;
     continue;
+  }
+  // Tool metadata the browser ignores (which compilers, which target features): dropped.
+  if (id === 0) {
+    const [length, p] = readU32(wasm, start);
+    if (DROPPED_SECTIONS.includes(wasm.toString('utf8', p, p + length))) {
+      at = end;
+      continue;
+    }
   }
   if (id !== 2) {
     parts.push(wasm.subarray(at, end));
