@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { contactsOf, expectText, startSession } from './bed-session.mjs';
+import { clearContacts, contactsOf, expectText, startSession } from './bed-session.mjs';
 
 /** Every frame: the WebSockets it constructs, with the time and whether the wasm ran yet. */
 function countSockets() {
@@ -110,6 +110,7 @@ describe('start-up socket and the stopped phone', () => {
       assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
     } finally {
       await page.close();
+      clearContacts('3000'); // the dead phone never un-REGISTERed
     }
   });
 });
