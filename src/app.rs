@@ -271,21 +271,17 @@ fn settle() {
     }
 }
 
-/// The phone's shared parts, for the app root (once per page).
-fn boot_shared() -> Shared {
-    BOOT.with(|b| b.borrow().shared.clone())
-}
-
-/// The configuration and early identity `boot` found, for the app root's first render.
-/// Both `None` unless `boot` started a phone.
-fn boot_state() -> (Option<Rc<GadgetConfig>>, Option<(String, bool)>) {
+/// What `boot` leaves the app root (once per page): the phone's shared parts and, if it
+/// started a phone, that phone's configuration and identity (both `None` otherwise).
+fn booted() -> (Shared, Option<Rc<GadgetConfig>>, Option<(String, bool)>) {
     BOOT.with(|b| {
         let boot = b.borrow();
+        let shared = boot.shared.clone();
         let Some(started) = boot.started.clone() else {
-            return (None, None);
+            return (shared, None, None);
         };
         let config = boot.config.as_ref().and_then(|c| c.as_ref().ok().cloned());
-        (config, Some(started))
+        (shared, config, Some(started))
     })
 }
 
@@ -386,8 +382,8 @@ struct Phone {
 }
 
 /// Takes the tab lock, signs into the broker (retrying with backoff while it is
-/// unreachable) and starts the driver for `number`. `mine` is the generation it starts for; it gives up once that moved on. Reports go
-/// through [`report`].
+/// unreachable) and starts the driver for `number`. `mine` is the generation it starts
+/// for: it gives up once that moved on. Reports go through [`report`].
 async fn start_phone(
     config: Rc<GadgetConfig>,
     number: String,
@@ -686,16 +682,16 @@ pub fn app() -> Html {
     let state = use_reducer(first_state);
     // The phone `boot` may have started: its configuration and identity, so the phone
     // effect below adopts it instead of starting another.
-    let booted = use_memo((), |_| boot_state());
-    let config = use_state(|| booted.0.clone());
+    let booted = use_memo((), |_| booted());
+    let config = use_state(|| booted.1.clone());
     // The phone's identity from finesse.gadget.Config, until the Finesse user is loaded.
-    let early_identity = use_state(|| booted.1.clone());
+    let early_identity = use_state(|| booted.2.clone());
     let Shared {
         phone,
         generation,
         watched,
         agent_now,
-    } = (*use_memo((), |_| boot_shared())).clone();
+    } = booted.0.clone();
     *agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
 
     let audio_test = use_mut_ref(|| None::<devices::AudioTestRun>);

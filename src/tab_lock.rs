@@ -4,9 +4,10 @@
 //! the owner closes (the browser releases a lock when its page goes away).
 //!
 //! Granting a lock is a round trip to the browser process (5-40 ms on a busy
-//! machine), so gadget.xml asks for it right after finesse.js has given the agent
-//! id, while the wasm compiles; the phone then takes that request over
-//! ([`request_early`], [`acquire`]). All bindings of this edge are here.
+//! machine), so gadget.xml's first script asks for it (named from the gadget's `id`
+//! pref, where finesse.js takes the agent id from) while the wasm compiles; the phone
+//! then takes that request over ([`request_early`], [`acquire`]). All bindings of this
+//! edge are here, apart from that script.
 
 use futures::channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -91,16 +92,16 @@ fn lock_name(agent: &str) -> String {
     format!("ttecphone-agent-{agent}")
 }
 
-/// A lock request started ahead of the phone (see the module doc). Dropping it
-/// gives the lock back, also when it is granted later.
+/// A lock request started ahead of the phone (see the module doc), for the agent it
+/// was taken over for. Dropping it gives the lock back, also when it is granted later.
 pub struct Early {
-    name: String,
-    granted: oneshot::Receiver<Result<Option<TabLock>, String>>,
+    /// The lock, or `None` when another tab held it.
+    granted: oneshot::Receiver<Option<TabLock>>,
 }
 
-/// The request gadget.xml made right after finesse.js (`window.TTEC.lock`: its `name`,
-/// and `granted`, a promise of the lock's release function, or null when another tab
-/// holds it), for the phone of `agent`; `None` if the page made none.
+/// The request gadget.xml made (`window.TTEC.lock`: its `name`, and `granted`, a promise
+/// of the lock's release function, or null when another tab holds it), if it is for the
+/// phone of `agent`; `None` if the page made none. One for another agent is given back.
 pub fn request_early(agent: &str) -> Option<Early> {
     let page = Reflect::get(&js_sys::global(), &"TTEC".into()).ok()?;
     let lock = Reflect::get(&page, &"lock".into()).ok()?;
@@ -116,15 +117,15 @@ pub fn request_early(agent: &str) -> Option<Early> {
         let release = wasm_bindgen_futures::JsFuture::from(granted).await;
         let lock = release.ok().and_then(|f| f.dyn_into::<Function>().ok());
         // If nobody waits any more, the lock inside is dropped, which releases it.
-        let _ = tx.send(Ok(lock.map(|release| TabLock {
+        let _ = tx.send(lock.map(|release| TabLock {
             release: Some(release),
-        })));
+        }));
     });
-    (name == lock_name(agent)).then_some(Early { name, granted: rx })
+    (name == lock_name(agent)).then_some(Early { granted: rx })
 }
 
 /// Waits until this tab owns the phone of `agent` (the Finesse agent id), using the
-/// `early` request if it was for the same agent. Calls `on_wait` once if another tab
+/// `early` request (see [`request_early`]) if there is one. Calls `on_wait` once if another tab
 /// holds it first. Browsers without Web Locks (none we support) get no exclusion
 /// rather than no phone.
 pub async fn acquire(
@@ -136,14 +137,14 @@ pub async fn acquire(
         return Ok(TabLock { release: None });
     };
     let name = lock_name(agent);
-    let first = match early.filter(|e| e.name == name) {
+    let first = match early {
         Some(early) => early
             .granted
             .await
             .map_err(|_| "the tab lock request was dropped".to_string())?,
-        None => request(&manager, &name, true).await,
+        None => request(&manager, &name, true).await?,
     };
-    if let Some(lock) = first? {
+    if let Some(lock) = first {
         return Ok(lock);
     }
     on_wait();
