@@ -21,6 +21,9 @@ use web_sys::{
     MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack, Url,
 };
 
+/// A permission status and its `onchange` handler.
+type WatchedPermission = (web_sys::PermissionStatus, Closure<dyn FnMut()>);
+
 thread_local! {
     /// Every element that plays sound to the agent (call audio, tone, test).
     static OUTPUTS: RefCell<Vec<HtmlAudioElement>> = const { RefCell::new(Vec::new()) };
@@ -32,8 +35,7 @@ thread_local! {
     /// The last device listing had an audio input.
     static MIC_LISTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The permission status watched for changes (its handler lives as long as the page).
-    static MIC_PERMISSION: RefCell<Option<(web_sys::PermissionStatus, Closure<dyn FnMut()>)>> =
-        const { RefCell::new(None) };
+    static MIC_PERMISSION: RefCell<Option<WatchedPermission>> = const { RefCell::new(None) };
     /// Told when the microphone becomes ready (the media edge warms a connection then).
     static ON_MIC_READY: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
 }

@@ -57,6 +57,26 @@ enum Input {
     AgentState(String),
     MicrophoneChanged,
     Shutdown(String),
+    /// The reports held for an answer go out now, 200 OK or not (see [`Outbox`]).
+    AnswerHoldOver,
+}
+
+/// The longest the store's reports wait for an answer's 200 OK (see [`Outbox`]).
+const ANSWER_HOLD_MAX_MS: u32 = 1_000;
+
+/// The store's reports (state changes and diagnostics lines). Each input's reports go
+/// to the store once its outputs are performed. While an auto-answer made at once is
+/// under way (`answering`), they are held until its 200 OK is out, its answer failed,
+/// the call ended, or [`ANSWER_HOLD_MAX_MS`] passed: the banner, its re-render, the
+/// iframe's resize and the diagnostics lines would otherwise run on the page's main
+/// thread while the browser applies the offer, and the steps of the answer wait for
+/// that thread between them (a trace showed 4-7 ms of it per call). The agent sees
+/// the call a few milliseconds later, already answered.
+#[derive(Default)]
+struct Outbox {
+    actions: Vec<Action>,
+    answering: Option<CallId>,
+    hold_over: Option<Timeout>,
 }
 
 struct State {
@@ -84,6 +104,7 @@ struct State {
     dialing: Option<String>,
     /// Removed from every diagnostics line (the SIP password).
     secrets: Vec<String>,
+    outbox: Outbox,
 }
 
 struct Shared {
@@ -146,6 +167,7 @@ impl Driver {
             dev_features: config.dev_features,
             dialing: None,
             secrets,
+            outbox: Outbox::default(),
         });
         let driver = Driver(shared);
         let early = early.filter(|c| c.usable() && c.url() == account_url(&driver));
@@ -297,16 +319,40 @@ impl State {
     }
 
     /// One SIP message into the diagnostics (keep-alive CRLFs left out), redacted.
-    fn trace(&self, kind: TraceKind, text: &str) {
+    fn trace(&mut self, kind: TraceKind, text: &str) {
         if text.trim().is_empty() {
             return;
         }
         let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        (self.report)(Action::Trace(TraceEntry {
+        let text = redact(text, &known);
+        self.report(Action::Trace(TraceEntry {
             at: js_sys::Date::now() as u64,
             kind,
-            text: redact(text, &known),
+            text,
         }));
+    }
+
+    /// One report for the store, sent when this input is done (see [`Outbox`]).
+    fn report(&mut self, action: Action) {
+        self.outbox.actions.push(action);
+    }
+
+    /// The held reports go to the store, unless an answer is still being made.
+    fn release_reports(&mut self) {
+        if self.outbox.answering.is_some() {
+            return;
+        }
+        for action in std::mem::take(&mut self.outbox.actions) {
+            (self.report)(action);
+        }
+    }
+
+    /// The answer for `call` is out (or will not be): its held reports may go.
+    fn answer_done(&mut self, call: &CallId) {
+        if self.outbox.answering.as_ref() == Some(call) {
+            self.outbox.answering = None;
+            self.outbox.hold_over = None;
+        }
     }
 
     fn connect(&mut self, weak: &Weak<Shared>) {
@@ -314,7 +360,7 @@ impl State {
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
         let sink_weak = weak.clone();
-        (self.report)(Action::Registration(Registration::Connecting));
+        self.report(Action::Registration(Registration::Connecting));
         match Connection::open(&self.ws_url, move |event| {
             send(&sink_weak, Input::Transport { generation, event });
         }) {
@@ -335,7 +381,7 @@ impl State {
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
         let sink_weak = weak.clone();
-        (self.report)(Action::Registration(Registration::Connecting));
+        self.report(Action::Registration(Registration::Connecting));
         let open = connection.is_open();
         connection.attach(move |event| {
             send(&sink_weak, Input::Transport { generation, event });
@@ -358,7 +404,7 @@ impl State {
         let delay = backoff::delay_ms(self.attempt, random::u32());
         self.attempt = self.attempt.saturating_add(1);
         let retry_at = clock::now() + delay;
-        (self.report)(Action::Registration(Registration::Reconnecting {
+        self.report(Action::Registration(Registration::Reconnecting {
             retry_at: Some(retry_at),
             reason,
         }));
@@ -412,7 +458,22 @@ impl State {
             }
             Input::Media(result) => {
                 self.media_problem(&result);
-                self.ua.handle_media(result, now)
+                let answered = match &result {
+                    MediaResult::LocalSdp { call, .. } | MediaResult::Failed { call, .. } => {
+                        Some(call.clone())
+                    }
+                    _ => None,
+                };
+                self.ua.handle_media(result, now);
+                // The 200 OK (or the error response) goes out in this input's drain,
+                // before the held reports.
+                if let Some(call) = answered {
+                    self.answer_done(&call);
+                }
+            }
+            Input::AnswerHoldOver => {
+                self.outbox.answering = None;
+                self.outbox.hold_over = None;
             }
             Input::Watch(targets) => self.ua.handle_command(Command::Watch { targets }, now),
             Input::AgentState(name) => self
@@ -428,7 +489,9 @@ impl State {
                 self.reconnect = None;
                 self.connect_timeout = None;
                 self.timer = None;
-                (self.report)(Action::Registration(Registration::Unregistered { reason }));
+                self.outbox.answering = None;
+                self.outbox.hold_over = None;
+                self.report(Action::Registration(Registration::Unregistered { reason }));
             }
         }
     }
@@ -458,7 +521,7 @@ impl State {
             MediaResult::LocalSdp { .. } => None,
             _ => return,
         };
-        (self.report)(Action::MediaProblem(problem));
+        self.report(Action::MediaProblem(problem));
     }
 
     fn command(&mut self, command: UserCommand, now: Instant) {
@@ -478,8 +541,9 @@ impl State {
                 .ua
                 .handle_command(Command::HangUp { call: call(&id) }, now),
             UserCommand::Mute { call: id, muted } => {
-                if self.media.set_muted(&call(&id), muted) {
-                    (self.report)(Action::Muted { id, muted });
+                let applied = self.media.set_muted(&call(&id), muted);
+                if applied {
+                    self.report(Action::Muted { id, muted });
                 }
             }
             // Only QA builds can switch auto-answer or call out.
@@ -515,6 +579,7 @@ impl State {
         }
         // A dialpad number the core did not turn into a call (not connected) is dropped.
         self.dialing = None;
+        self.release_reports();
         if self.stopped {
             return;
         }
@@ -573,15 +638,28 @@ impl State {
                 answer_at: auto_answer_at.map(|i| i.0),
             },
             Event::Media(request) => {
+                let answering = match &request {
+                    MediaRequest::CreateAnswer { call, .. } => Some(call.clone()),
+                    _ => None,
+                };
                 if let (MediaRequest::CreateOffer { call }, Some(number)) =
                     (&request, self.dialing.take())
                 {
-                    (self.report)(Action::Dialing {
+                    self.report(Action::Dialing {
                         id: call.to_string(),
                         number,
                     });
                 }
-                self.media.handle(request);
+                if self.media.handle(request) {
+                    // Answered at once: the store hears of it when the 200 OK is out.
+                    if let Some(call) = answering {
+                        let weak = weak.clone();
+                        self.outbox.answering = Some(call);
+                        self.outbox.hold_over = Some(Timeout::new(ANSWER_HOLD_MAX_MS, move || {
+                            send(&weak, Input::AnswerHoldOver)
+                        }));
+                    }
+                }
                 return;
             }
             Event::CallAnswered { call } => {
@@ -600,8 +678,9 @@ impl State {
                 held,
             },
             Event::CallEnded { call, reason } => {
+                self.answer_done(&call);
                 let microphone = self.microphone_failed.take().filter(|(id, _)| *id == call);
-                let answered = self.answered.iter().any(|id| *id == call);
+                let answered = self.answered.contains(&call);
                 self.answered.retain(|id| *id != call);
                 let microphone = match (&reason, microphone) {
                     (EndReason::MediaFailed, Some((_, failure))) => match failure {
@@ -634,6 +713,6 @@ impl State {
                 return;
             }
         };
-        (self.report)(action);
+        self.report(action);
     }
 }

@@ -124,14 +124,17 @@ impl Media {
         }))))
     }
 
-    /// Carries out one request of the SIP core.
-    pub fn handle(&self, request: MediaRequest) {
+    /// Carries out one request of the SIP core. True when it is a new call's answer
+    /// made at once (`answer_early`: no wait for the microphone or a permission prompt),
+    /// whose result follows within milliseconds.
+    pub fn handle(&self, request: MediaRequest) -> bool {
         let this = self.clone();
         match request {
             MediaRequest::CreateAnswer { call, offer_sdp }
                 if self.existing(&call).is_none() && crate::devices::microphone_ready() =>
             {
                 self.answer_early(call, &offer_sdp);
+                return true;
             }
             MediaRequest::CreateAnswer { call, offer_sdp } => {
                 wasm_bindgen_futures::spawn_local(async move {
@@ -193,6 +196,7 @@ impl Media {
             }
             MediaRequest::Release { call } => self.release(&call),
         }
+        false
     }
 
     /// `createOffer({iceRestart: true})` on the call's connection (new ICE credentials,

@@ -2,6 +2,13 @@
 // wasm start) and, with CALLS=n, INVITE -> 200 OK (getUserMedia, RTCPeerConnection steps,
 // ICE states, long tasks), as one timeline per load (LOADS=n). Runs inside the bed's namespace:
 //   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
+// REF=jssip|sipjs: a reference page instead (build/ from build-refs.mjs); STUN=1: the silent
+// STUN server configured; DOM=1: every DOM mutation and postMessage to the container marked;
+// CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (main thread).
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
@@ -11,20 +18,33 @@ const env = loadBedEnv();
 const finesse = await startMockFinesse();
 // STUN=1: the silent STUN server of the benchmark is configured (iceServers).
 const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
+// REF=jssip|sipjs: the same timeline for a reference page (build/, made by build-refs.mjs).
+const REF = process.env.REF;
+const refServer = REF ? await new Promise((resolve) => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build');
+  const server = http.createServer((req, res) => {
+    const name = path.basename(new URL(req.url, 'http://x').pathname);
+    const file = path.join(dir, name);
+    if (!/^[a-z]+\.(html|js)$/.test(name) || !fs.existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(fs.readFileSync(file));
+  });
+  server.listen(0, '127.0.0.1', () => resolve({ origin: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() }));
+}) : null;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'] });
 for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone']);
-  await context.addInitScript(() => {
+  await context.addInitScript(({ dom }) => {
     const marks = (window.__marks = []);
     const WS = window.WebSocket;
     window.WebSocket = function (...a) {
       marks.push(['ws-new', performance.now()]);
+      const um = (n) => { try { performance.mark(n); } catch {} };
       const ws = new WS(...a);
       ws.addEventListener('open', () => marks.push(['ws-open', performance.now()]));
-      ws.addEventListener('message', (e) => marks.push([`ws-msg ${String(e.data).slice(0, 14)}`, performance.now()]));
+      ws.addEventListener('message', (e) => { marks.push([`ws-msg ${String(e.data).slice(0, 14)}`, performance.now()]); console.timeStamp(`ws-msg ${String(e.data).slice(0, 14)}`); });
       const send = ws.send.bind(ws);
-      ws.send = (d) => { marks.push([`ws-send ${String(d).slice(0, 9)}`, performance.now()]); send(d); };
+      ws.send = (d) => { marks.push([`ws-send ${String(d).slice(0, 12)}`, performance.now()]); console.timeStamp(`ws-send ${String(d).slice(0, 12)}`); send(d); };
       return ws;
     };
     window.WebSocket.prototype = WS.prototype;
@@ -82,26 +102,42 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     if (AC) window.AudioContext = function (...a) { marks.push(['new-AudioContext', performance.now()]); return new AC(...a); };
     new MutationObserver((_, obs) => { if (document.querySelector('.ttec-bar')) { marks.push(['bar', performance.now()]); obs.disconnect(); } }).observe(document, { subtree: true, childList: true });
     new MutationObserver(() => { const w = document.querySelector('.ttec-registration__word'); if (w && marks.at(-1)?.[0] !== `reg ${w.textContent}`) marks.push([`reg ${w.textContent}`, performance.now()]); }).observe(document, { subtree: true, childList: true, characterData: true });
+    if (dom) new MutationObserver((records) => marks.push([`dom ${records.length} ${records.slice(0, 4).map((r) => `${r.type[0]}:${r.target.className || r.target.nodeName}${r.type === 'characterData' ? '=' + r.target.data : ''}${r.attributeName ? '@' + r.attributeName : ''}`).join(' | ')}`.slice(0, 200), performance.now()])).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    if (dom && window.parent !== window) {
+      const pm = window.parent.postMessage;
+      try { window.parent.postMessage = function (m, ...r) { marks.push([`postMessage ${m && m.kind}`, performance.now()]); return pm.call(this, m, ...r); }; } catch { /* cross-origin */ }
+    }
     Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
-  });
+  }, { dom: Boolean(process.env.DOM) });
   const page = await context.newPage();
-  const user = '3000';
-  let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
-  if (stun) prefs += `&iceServers=${JSON.stringify([{ urls: stun.url }])}`;
-  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
+  if (process.env.CONSOLE) page.on('console', (m) => console.log('console:', m.text()));
+  const user = REF ? '3001' : '3000';
+  const ice = stun ? [{ urls: stun.url }] : [];
   let frame;
-  for (let t = 0; t < 400 && !frame; t++) {
-    frame = page.frames().find((f) => f.url().includes('/gadgets/ifr'));
-    if (!frame) await page.waitForTimeout(20);
+  if (REF) {
+    const q = new URLSearchParams({ ws: env.BED_WS_URL, domain: env.BED_DOMAIN, user, password: `test-password-${user}`, ice: JSON.stringify(ice) });
+    await page.goto(`${refServer.origin}/${REF}.html?${q}`);
+    frame = page.mainFrame();
+    await frame.waitForFunction(() => window.BENCH?.registered > 0, null, { timeout: 15000 });
+  } else {
+    let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+    if (stun) prefs += `&iceServers=${JSON.stringify(ice)}`;
+    await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
+    for (let t = 0; t < 400 && !frame; t++) {
+      frame = page.frames().find((f) => f.url().includes('/gadgets/ifr'));
+      if (!frame) await page.waitForTimeout(20);
+    }
+    await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
   }
-  await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
   if (process.env.CALLS) {
     const { runSipp } = await import('../bed/lib/bed.mjs');
+    if (process.env.TRACE) await browser.startTracing(page, { path: process.env.TRACE, categories: ['devtools.timeline', 'blink.user_timing', 'toplevel', 'v8.execute', 'disabled-by-default-devtools.timeline'] });
     for (let c = 0; c < Number(process.env.CALLS); c++) {
       await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
       const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300 });
       await run.done;
     }
+    if (process.env.TRACE) await browser.stopTracing();
   }
   await page.waitForTimeout(300);
   const t = await frame.evaluate(() => ({
@@ -115,3 +151,4 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
 await browser.close();
 await finesse.stop();
 await stun?.stop();
+refServer?.stop();

@@ -39,6 +39,28 @@ function microphoneHook() {
   };
 }
 
+/**
+ * Test hook in every frame: when the first `200 OK` to an INVITE leaves on the WebSocket
+ * (`__ttec200At`) and when the call first shows in the bar (`__ttecCallShownAt`), both
+ * in the frame's performance.now().
+ */
+function answerOrderHook() {
+  const WS = window.WebSocket;
+  if (!WS) return;
+  const send = WS.prototype.send;
+  WS.prototype.send = function (data) {
+    if (window.__ttec200At === undefined && /^SIP\/2\.0 200 [\s\S]*^CSeq: *\d+ INVITE/m.test(String(data))) {
+      window.__ttec200At = performance.now();
+    }
+    return send.call(this, data);
+  };
+  new MutationObserver(() => {
+    if (window.__ttecCallShownAt === undefined && document.querySelector('.ttec-call')) {
+      window.__ttecCallShownAt = performance.now();
+    }
+  }).observe(document, { subtree: true, childList: true });
+}
+
 let session;
 let env;
 
@@ -46,6 +68,7 @@ async function openPhone({ granted, context = session.browser.context }) {
   if (granted) await context.grantPermissions(['microphone'], { origin: session.finesse.origin });
   const page = await context.newPage();
   await page.addInitScript(microphoneHook);
+  await page.addInitScript(answerOrderHook);
   const { frame } = await session.openPhone(page, { state: 'RESERVED' });
   // The permission and the device list are checked once registered; give them a moment.
   const state = await frame.evaluate(async () => (await navigator.permissions.query({ name: 'microphone' })).state);
@@ -90,6 +113,27 @@ describe('early answer: 200 OK before the microphone opens, when it is known to 
       assert.ok(ms !== undefined && ms < 1000, `INVITE -> 200 OK took ${ms} ms: it waited for the microphone (1500 ms)`);
       assert.equal(await frame.evaluate(() => window.__ttecMicHookCalls), 1);
       await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    });
+  });
+
+  test('answered at once: the bar shows the call after the 200 OK is out, with every SIP line of it in the trace, in order', async () => {
+    await withGrantedPhone({}, async ({ frame }) => {
+      const run = await session.sipp('uac_call.xml', { durationMs: 1500 });
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const { sent, shown } = await frame.evaluate(() => ({ sent: window.__ttec200At, shown: window.__ttecCallShownAt }));
+      assert.ok(sent !== undefined && shown !== undefined, `200 OK sent at ${sent}, call shown at ${shown}`);
+      // The bar's re-render and the iframe's resize are held until the answer is out,
+      // so they do not compete with the browser's offer/answer steps on the main thread.
+      assert.ok(shown >= sent, `the call showed (${shown.toFixed(1)} ms) before the 200 OK left (${sent.toFixed(1)} ms)`);
+      await expectSippOk(run);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+      // Nothing held was lost or reordered: the call's SIP lines, in order, in the trace.
+      await frame.click('.ttec-tool--diagnostics');
+      const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => e.textContent.slice(e.querySelector('.ttec-trace__meta').textContent.length)));
+      const callId = run.callId(1);
+      const firstLines = entries.filter((e) => e.includes(callId)).map((e) => /^\s*((?:INVITE|ACK|BYE) sip:|SIP\/2\.0 \d+)/.exec(e)?.[1]);
+      assert.deepEqual(firstLines.slice(0, 5), ['INVITE sip:', 'SIP/2.0 100', 'SIP/2.0 180', 'SIP/2.0 200', 'ACK sip:'], JSON.stringify(firstLines));
+      await frame.click('.ttec-tool--diagnostics');
     });
   });
 
