@@ -4,7 +4,11 @@
 //   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
 // REF=jssip|sipjs: a reference page instead (build/ from build-refs.mjs); STUN=1: the silent
 // STUN server configured; DOM=1: every DOM mutation and postMessage to the container marked;
-// CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (main thread).
+// CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (main thread;
+// TRACE_CATEGORIES to change what it records); SETTLE_MS [300]: the wait between registering
+// and the first call, as in the benchmark; CHROME_FLAGS: more browser flags (e.g.
+// "--js-flags=--no-wasm-lazy-compilation"); WARMUP=1: a throwaway loopback offer/answer in
+// the gadget's frame at load (what warming the browser's WebRTC stack alone would give).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -30,11 +34,11 @@ const refServer = REF ? await new Promise((resolve) => {
   });
   server.listen(0, '127.0.0.1', () => resolve({ origin: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() }));
 }) : null;
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'] });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns', ...(process.env.CHROME_FLAGS ? process.env.CHROME_FLAGS.split(' ') : [])] });
 for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone']);
-  await context.addInitScript(({ dom }) => {
+  await context.addInitScript(({ dom, warmup }) => {
     const marks = (window.__marks = []);
     const WS = window.WebSocket;
     window.WebSocket = function (...a) {
@@ -108,7 +112,18 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
       try { window.parent.postMessage = function (m, ...r) { marks.push([`postMessage ${m && m.kind}`, performance.now()]); return pm.call(this, m, ...r); }; } catch { /* cross-origin */ }
     }
     Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
-  }, { dom: Boolean(process.env.DOM) });
+    if (warmup && location.pathname.includes('/gadgets/ifr')) {
+      window.addEventListener('load', () => setTimeout(async () => {
+        marks.push(['warmup', performance.now()]);
+        const a = new RTCPeerConnection(), b = new RTCPeerConnection();
+        a.addTransceiver('audio');
+        const o = await a.createOffer(); await a.setLocalDescription(o);
+        await b.setRemoteDescription(o); await b.setLocalDescription(); await a.setRemoteDescription(b.localDescription);
+        marks.push(['warmup-done', performance.now()]);
+        setTimeout(() => { a.close(); b.close(); }, 200);
+      }, 50));
+    }
+  }, { dom: Boolean(process.env.DOM), warmup: process.env.WARMUP });
   const page = await context.newPage();
   if (process.env.CONSOLE) page.on('console', (m) => console.log('console:', m.text()));
   const user = REF ? '3001' : '3000';
@@ -131,7 +146,8 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   }
   if (process.env.CALLS) {
     const { runSipp } = await import('../bed/lib/bed.mjs');
-    if (process.env.TRACE) await browser.startTracing(page, { path: process.env.TRACE, categories: ['devtools.timeline', 'blink.user_timing', 'toplevel', 'v8.execute', 'disabled-by-default-devtools.timeline'] });
+    await page.waitForTimeout(Number(process.env.SETTLE_MS || 300)); // as the benchmark: the page settles after registering
+    if (process.env.TRACE) await browser.startTracing(page, { path: process.env.TRACE, categories: (process.env.TRACE_CATEGORIES || 'devtools.timeline,blink.user_timing,toplevel,v8.execute,disabled-by-default-devtools.timeline').split(',') });
     for (let c = 0; c < Number(process.env.CALLS); c++) {
       await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
       const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300 });
