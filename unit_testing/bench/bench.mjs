@@ -8,8 +8,9 @@
 // bed); this file must run inside the bed's network namespace.
 //
 // Options (environment): BENCH_LOADS [10], BENCH_CALLS [20], BENCH_STUN_CALLS [20],
-// BENCH_SOAK [1000] (0 = skip), BENCH_CLIENTS [ttecphone,jssip,sipjs],
-// BENCH_JSON=<file> (figures as JSON).
+// BENCH_SOAK [1000] (0 = skip), BENCH_MIC_LOADS [5] (0 = skip) and BENCH_MIC_OPEN_MS [100]
+// (the first call again with a microphone that takes that long to open, below),
+// BENCH_CLIENTS [ttecphone,jssip,sipjs], BENCH_JSON=<file> (figures as JSON).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,6 +29,8 @@ const OPT = {
   calls: num('BENCH_CALLS', 20),
   stunCalls: num('BENCH_STUN_CALLS', 20),
   soak: num('BENCH_SOAK', 1000),
+  micLoads: num('BENCH_MIC_LOADS', 5),
+  micOpenMs: num('BENCH_MIC_OPEN_MS', 100),
   clients: (process.env.BENCH_CLIENTS || 'ttecphone,jssip,sipjs').split(','),
 };
 
@@ -210,13 +213,27 @@ function inviteTo200(file) {
 
 // ---- one client session (a page) --------------------------------------------------
 
-async function openClient(browser, client, iceServers = [], { measurePayload = false, gadget = false } = {}) {
+/**
+ * In every frame: getUserMedia resolves `ms` later than Chromium's fake device does. A
+ * real headset's capture device takes tens to hundreds of milliseconds to open (the
+ * issue puts the references' first call at 100-180 ms for the microphone and the first
+ * peer connection); the fake device opens in about 5 ms.
+ */
+function slowMicrophone(ms) {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia) return;
+  const open = md.getUserMedia.bind(md);
+  md.getUserMedia = (constraints) => open(constraints).then((stream) => new Promise((resolve) => setTimeout(() => resolve(stream), ms)));
+}
+
+async function openClient(browser, client, iceServers = [], { measurePayload = false, gadget = false, micOpenMs = 0 } = {}) {
   const { user } = CLIENTS[client];
   dropContacts(user);
   const context = await browser.newContext();
   // As in a contact centre: the agent allowed the microphone once (or a browser policy
   // allows it for Finesse), so no prompt. The same for all three clients.
   await context.grantPermissions(['microphone']);
+  if (micOpenMs > 0) await context.addInitScript(slowMicrophone, micOpenMs);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -273,7 +290,7 @@ async function clientErrors(session) {
 
 const servers = {};
 const R = Object.fromEntries(OPT.clients.map((c) => [c, {
-  registerMs: [], registerGadgetMs: [], firstCallMs: [], callMs: [], stunCallMs: [], failures: 0, failureNotes: [], memory: {},
+  registerMs: [], registerGadgetMs: [], firstCallMs: [], slowMicFirstCallMs: [], callMs: [], stunCallMs: [], failures: 0, failureNotes: [], memory: {},
 }]));
 
 function noteFailure(client, what) {
@@ -342,6 +359,19 @@ async function main() {
       }
       log(`load ${i + 1}/${OPT.loads}: ${OPT.clients.map((c) => `${c} reg ${round1(R[c].registerMs.at(-1))} ms (as gadget ${round1(R[c].registerGadgetMs.at(-1))} ms), first call ${round1(R[c].firstCallMs.at(-1))} ms`).join('; ')}`);
     }
+
+    // 2b. The first call of a page again, with a microphone that takes OPT.micOpenMs to
+    // open (slowMicrophone), the same for the three clients.
+    for (let i = 0; i < OPT.micLoads; i++) {
+      for (const client of OPT.clients) {
+        const s = await openClient(browser, client, [], { micOpenMs: OPT.micOpenMs });
+        await sleep(300);
+        await calls(s, 1, R[client].slowMicFirstCallMs);
+        for (const e of await clientErrors(s)) noteFailure(client, `page error: ${e}`);
+        await s.close();
+      }
+    }
+    if (OPT.micLoads > 0) log(`first call, microphone opening in ${OPT.micOpenMs} ms: ${OPT.clients.map((c) => `${c} median ${round1(median(R[c].slowMicFirstCallMs))} ms`).join('; ')}`);
 
     // 3a. Answer latency, no ICE servers: the three pages open side by side, calls alternate.
     await callRound(browser, [], OPT.calls, 'callMs');
@@ -430,10 +460,11 @@ function report(elapsedMs) {
       registerMsMedian: round1(median(r.registerMs)),
       registerGadgetMsMedian: round1(median(r.registerGadgetMs)),
       firstCallMsMedian: round1(median(r.firstCallMs)),
+      slowMicFirstCallMsMedian: round1(median(r.slowMicFirstCallMs)),
       callMsMedian: round1(median(r.callMs)),
       stunCallMsMedian: round1(median(r.stunCallMs)),
-      all: { register: r.registerMs.map(round1), registerAsGadget: r.registerGadgetMs.map(round1), firstCall: r.firstCallMs.map(round1), call: r.callMs.map(round1), stunCall: r.stunCallMs.map(round1) },
-      samples: { register: r.registerMs.length, firstCall: r.firstCallMs.length, call: r.callMs.length, stunCall: r.stunCallMs.length },
+      all: { register: r.registerMs.map(round1), registerAsGadget: r.registerGadgetMs.map(round1), firstCall: r.firstCallMs.map(round1), slowMicFirstCall: r.slowMicFirstCallMs.map(round1), call: r.callMs.map(round1), stunCall: r.stunCallMs.map(round1) },
+      samples: { register: r.registerMs.length, firstCall: r.firstCallMs.length, slowMicFirstCall: r.slowMicFirstCallMs.length, call: r.callMs.length, stunCall: r.stunCallMs.length },
       soakCalls: r.soakCalls ?? 0,
       memory: Object.fromEntries(Object.entries(r.memory).map(([k, v]) => [k, { jsKiB: kb(v.js), wasmKiB: kb(v.wasm) }])),
       memoryGrowthKiB: m0 && mN ? kb((mN.js + mN.wasm) - (m0.js + m0.wasm)) : NaN,
@@ -456,6 +487,7 @@ function report(elapsedMs) {
     [`load -> REGISTER 200, refs as pages (ms, median of ${OPT.loads})`, 'registerMsMedian', (v) => v.toFixed(1)],
     [`load -> REGISTER 200, all as gadgets (ms, median of ${OPT.loads})`, 'registerGadgetMsMedian', (v) => v.toFixed(1)],
     [`first call INVITE -> 200 (ms, median of ${OPT.loads})`, 'firstCallMsMedian', (v) => v.toFixed(1)],
+    [`the same, microphone opening in ${OPT.micOpenMs} ms (ms, median of ${OPT.micLoads})`, 'slowMicFirstCallMsMedian', (v) => v.toFixed(1)],
     [`INVITE -> 200, no ICE (ms, median of ${OPT.calls})`, 'callMsMedian', (v) => v.toFixed(1)],
     [`INVITE -> 200, silent STUN (ms, median of ${OPT.stunCalls})`, 'stunCallMsMedian', (v) => v.toFixed(1)],
     [`memory growth call 1 -> ${OPT.soak} (KiB, JS heap + wasm)`, 'memoryGrowthKiB', (v) => String(v)],
@@ -489,7 +521,7 @@ function report(elapsedMs) {
   console.log(`\nsilent STUN server saw ${R.stunRequestsSeen ?? 0} requests; run took ${figures.elapsedS} s`);
   for (const c of OPT.clients) {
     const f = figures[c];
-    console.log(`bench result ${c}: payload ${f.payloadRawBytes} B raw ${f.payloadGzipBytes} B gzip; register ${f.registerMsMedian} ms (as gadget ${f.registerGadgetMsMedian} ms); first call ${f.firstCallMsMedian} ms; call ${f.callMsMedian} ms; silent-STUN call ${f.stunCallMsMedian} ms; soak ${f.soakCalls} calls, memory growth ${f.memoryGrowthKiB} KiB; failures ${f.failures}${f.failureNotes.length ? ` (${f.failureNotes.join(' | ')})` : ''}`);
+    console.log(`bench result ${c}: payload ${f.payloadRawBytes} B raw ${f.payloadGzipBytes} B gzip; register ${f.registerMsMedian} ms (as gadget ${f.registerGadgetMsMedian} ms); first call ${f.firstCallMsMedian} ms (microphone opening in ${OPT.micOpenMs} ms: ${f.slowMicFirstCallMsMedian} ms); call ${f.callMsMedian} ms; silent-STUN call ${f.stunCallMsMedian} ms; soak ${f.soakCalls} calls, memory growth ${f.memoryGrowthKiB} KiB; failures ${f.failures}${f.failureNotes.length ? ` (${f.failureNotes.join(' | ')})` : ''}`);
   }
   const failures = OPT.clients.reduce((a, c) => a + figures[c].failures, 0);
   process.exitCode = failures ? 1 : 0;
@@ -497,6 +529,7 @@ function report(elapsedMs) {
     // The suite's smoke run: every figure must exist (no speed is asserted).
     const keys = ['payloadGzipBytes', 'registerMsMedian', 'registerGadgetMsMedian', 'firstCallMsMedian', 'callMsMedian'];
     if (OPT.stunCalls > 0) keys.push('stunCallMsMedian');
+    if (OPT.micLoads > 0) keys.push('slowMicFirstCallMsMedian');
     if (OPT.soak > 0) keys.push('memoryGrowthKiB');
     const missing = OPT.clients.flatMap((c) => keys.filter((k) => !Number.isFinite(figures[c][k])).map((k) => `${c}.${k}`));
     if (missing.length) console.log(`bench smoke: no figure for ${missing.join(', ')}`);
