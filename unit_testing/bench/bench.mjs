@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freeUdpPorts, inBedNamespace, loadBedEnv, RUN_DIR } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
+import { REFERENCES } from './refs/clients.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -56,8 +57,8 @@ const round1 = (x) => Math.round(x * 10) / 10;
 
 const CLIENTS = {
   ttecphone: { label: 'TTECPhone', user: '3000' },
-  jssip: { label: 'JsSIP', user: '3001', gadgetName: 'JsSIP' },
-  sipjs: { label: 'SIP.js', user: '3002', gadgetName: 'SIPjs' },
+  jssip: { ...REFERENCES.jssip, user: '3001' },
+  sipjs: { ...REFERENCES.sipjs, user: '3002' },
 };
 for (const c of OPT.clients) if (!CLIENTS[c]) fail(`unknown client ${c}`);
 const password = (user) => `test-password-${user}`;

@@ -4,11 +4,12 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REFERENCES } from './refs/clients.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'build');
 fs.mkdirSync(out, { recursive: true });
-for (const [name, title] of [['jssip', 'JsSIP'], ['sipjs', 'SIP.js']]) {
+for (const [name, { label: title, gadgetName }] of Object.entries(REFERENCES)) {
   await build({
     entryPoints: [path.join(here, 'refs', `${name}.js`)],
     bundle: true,
@@ -38,7 +39,7 @@ for (const [name, title] of [['jssip', 'JsSIP'], ['sipjs', 'SIP.js']]) {
 <!DOCTYPE html>
 <p>${title} reference phone: registers and auto-answers (TTECPhone benchmark).</p>
 <script>window.BENCH_QUERY = new gadgets.Prefs().getString("bench");</script>
-<script src="/3rdpartygadget/files/${title.replace('.', '')}/${name}.js"></script>
+<script src="/3rdpartygadget/files/${gadgetName}/${name}.js"></script>
 <script src="/desktop/assets/js/jquery.min.js"></script>
 <script src="/desktop/assets/js/finesse.js"></script>
     ]]>
