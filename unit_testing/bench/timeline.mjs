@@ -157,6 +157,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   }
   await page.waitForTimeout(300);
   const t = await frame.evaluate(() => ({
+    origin: performance.timeOrigin,
     resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd)]),
     nav: (({ domContentLoadedEventEnd, loadEventEnd, responseEnd }) => ({ responseEnd, domContentLoadedEventEnd, loadEventEnd }))(performance.getEntriesByType('navigation')[0]),
     marks: window.__marks.concat(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])).sort((a, b) => a[1] - b[1]).map(([n, at]) => [n, Math.round(at)]),
