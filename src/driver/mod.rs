@@ -57,21 +57,22 @@ enum Input {
     AgentState(String),
     MicrophoneChanged,
     Shutdown(String),
-    /// The reports held for an answer go out now, 200 OK or not (see [`Outbox`]).
+    /// The reports held for an answer go out now, answer made or not (see [`Outbox`]).
     AnswerHoldOver,
 }
 
-/// The longest the store's reports wait for an answer's 200 OK (see [`Outbox`]).
+/// The longest the store's reports wait for an answer (see [`Outbox`]).
 const ANSWER_HOLD_MAX_MS: u32 = 1_000;
 
 /// The store's reports (state changes and diagnostics lines). Each input's reports go
-/// to the store once its outputs are performed. While an auto-answer made at once is
-/// under way (`answering`), they are held until its 200 OK is out, its answer failed,
-/// the call ended, or [`ANSWER_HOLD_MAX_MS`] passed: the banner, its re-render, the
-/// iframe's resize and the diagnostics lines would otherwise run on the page's main
-/// thread while the browser applies the offer, and the steps of the answer wait for
-/// that thread between them (a trace showed 4-7 ms of it per call). The agent sees
-/// the call a few milliseconds later, already answered.
+/// to the store once its outputs are performed. While an auto-answer's SDP is being
+/// made at once (`answering`: `Media::answer_early`), they are held until it is made
+/// (with no answer delay the 200 OK goes out in the same step), its answer failed, the
+/// call ended, or [`ANSWER_HOLD_MAX_MS`] passed: the banner, its re-render, the iframe's
+/// resize and the diagnostics lines would otherwise run on the page's main thread while
+/// the browser applies the offer, and the steps of the answer wait for that thread
+/// between them (a trace showed 4-7 ms of it per call). The agent sees the call a few
+/// milliseconds later, already answered.
 #[derive(Default)]
 struct Outbox {
     actions: Vec<Action>,
@@ -651,7 +652,7 @@ impl State {
                     });
                 }
                 if self.media.handle(request) {
-                    // Answered at once: the store hears of it when the 200 OK is out.
+                    // Answered at once: the store hears of it once the answer is made.
                     if let Some(call) = answering {
                         let weak = weak.clone();
                         self.outbox.answering = Some(call);
