@@ -232,9 +232,9 @@ pub async fn boot() {
         boot.early = early;
         boot.lock = lock;
     });
-    // The first localStorage access of a page loads the origin's storage (a blocking
-    // round trip to the browser process, 5-20 ms): do it now, not between the lock and
-    // the REGISTER (which needs the instance id).
+    // The REGISTER needs the instance id: read (or made) now, not between the lock and
+    // the REGISTER. gadget.xml touched localStorage already, so the storage area is
+    // loaded and this read does not wait on the browser process.
     let _ = storage::instance_id();
     clock::mark("storage");
     let Ok(config) = config else { return };
@@ -686,13 +686,9 @@ pub fn app() -> Html {
     let config = use_state(|| booted.1.clone());
     // The phone's identity from finesse.gadget.Config, until the Finesse user is loaded.
     let early_identity = use_state(|| booted.2.clone());
-    let Shared {
-        phone,
-        generation,
-        watched,
-        agent_now,
-    } = booted.0.clone();
-    *agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
+    let shared = booted.0.clone();
+    let (phone, watched) = (shared.phone.clone(), shared.watched.clone());
+    *shared.agent_now.borrow_mut() = state.agent.state.finesse_name().to_string();
 
     let audio_test = use_mut_ref(|| None::<devices::AudioTestRun>);
 
@@ -727,12 +723,7 @@ pub fn app() -> Html {
     };
     {
         let dispatcher = state.dispatcher();
-        let shared = Shared {
-            phone: phone.clone(),
-            generation,
-            watched: watched.clone(),
-            agent_now,
-        };
+        let shared = shared.clone();
         let agent_state = state.agent.state.finesse_name().to_string();
         let deps = (config.as_ref().map(Rc::clone), identity.clone());
         use_effect_with(deps, move |(config, identity)| {

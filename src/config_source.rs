@@ -16,9 +16,7 @@ pub const DEFAULT_BASE: &str = "/3rdpartygadget/files/TTECPhone/";
 
 /// The gadget's base path: `window.TTEC.base` (set by gadget.xml / gadget.html) or the default.
 pub fn base_path() -> String {
-    js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
-        .ok()
-        .filter(|v| v.is_object())
+    crate::page::object()
         .and_then(|ttec| js_sys::Reflect::get(&ttec, &"base".into()).ok())
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| DEFAULT_BASE.to_string())
@@ -27,9 +25,7 @@ pub fn base_path() -> String {
 /// The `config.json` request gadget.xml / gadget.html started at the top of the page
 /// (`window.TTEC.config`, a `fetch` promise), taken once; `None` if there is none.
 fn prefetched_config() -> Option<js_sys::Promise> {
-    let ttec = js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
-        .ok()
-        .filter(|v| v.is_object())?;
+    let ttec = crate::page::object()?;
     let started = js_sys::Reflect::get(&ttec, &"config".into()).ok()?;
     let _ =
         js_sys::Reflect::delete_property(ttec.unchecked_ref::<js_sys::Object>(), &"config".into());

@@ -13,6 +13,7 @@ mod devices;
 mod driver;
 mod finesse;
 mod media;
+mod page;
 mod random;
 mod storage;
 mod tab_lock;

@@ -103,7 +103,7 @@ pub struct Early {
 /// of the lock's release function, or null when another tab holds it), if it is for the
 /// phone of `agent`; `None` if the page made none. One for another agent is given back.
 pub fn request_early(agent: &str) -> Option<Early> {
-    let page = Reflect::get(&js_sys::global(), &"TTEC".into()).ok()?;
+    let page = crate::page::object()?;
     let lock = Reflect::get(&page, &"lock".into()).ok()?;
     let name = Reflect::get(&lock, &"name".into()).ok()?.as_string()?;
     let granted: Promise = Reflect::get(&lock, &"granted".into())

@@ -285,8 +285,7 @@ fn forget_output_later(element: HtmlAudioElement, after_ms: u32) {
 
 /// The base URL of the gadget's files (`window.TTEC.base`).
 fn asset(name: &str) -> String {
-    let base = Reflect::get(&js_sys::global(), &"TTEC".into())
-        .ok()
+    let base = crate::page::object()
         .and_then(|t| Reflect::get(&t, &"base".into()).ok())
         .and_then(|b| b.as_string())
         .unwrap_or_default();

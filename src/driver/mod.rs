@@ -80,6 +80,14 @@ struct Outbox {
     hold_over: Option<Timeout>,
 }
 
+impl Outbox {
+    /// Nothing is held any more (the timer, if any, is cancelled).
+    fn stop_holding(&mut self) {
+        self.answering = None;
+        self.hold_over = None;
+    }
+}
+
 struct State {
     ua: UserAgent,
     ws_url: String,
@@ -351,8 +359,7 @@ impl State {
     /// The answer for `call` is out (or will not be): its held reports may go.
     fn answer_done(&mut self, call: &CallId) {
         if self.outbox.answering.as_ref() == Some(call) {
-            self.outbox.answering = None;
-            self.outbox.hold_over = None;
+            self.outbox.stop_holding();
         }
     }
 
@@ -472,10 +479,7 @@ impl State {
                     self.answer_done(&call);
                 }
             }
-            Input::AnswerHoldOver => {
-                self.outbox.answering = None;
-                self.outbox.hold_over = None;
-            }
+            Input::AnswerHoldOver => self.outbox.stop_holding(),
             Input::Watch(targets) => self.ua.handle_command(Command::Watch { targets }, now),
             Input::AgentState(name) => self
                 .ua
@@ -490,8 +494,7 @@ impl State {
                 self.reconnect = None;
                 self.connect_timeout = None;
                 self.timer = None;
-                self.outbox.answering = None;
-                self.outbox.hold_over = None;
+                self.outbox.stop_holding();
                 self.report(Action::Registration(Registration::Unregistered { reason }));
             }
         }

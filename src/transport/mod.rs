@@ -163,16 +163,10 @@ impl Connection {
     }
 }
 
-fn page_object() -> Option<JsValue> {
-    js_sys::Reflect::get(&js_sys::global(), &"TTEC".into())
-        .ok()
-        .filter(JsValue::is_object)
-}
-
 /// `window.TTEC.ws`: the socket gadget.xml opened before the wasm ran (or the phone's own,
 /// once it has one).
 fn page_socket() -> Option<WebSocket> {
-    js_sys::Reflect::get(&page_object()?, &"ws".into())
+    js_sys::Reflect::get(&crate::page::object()?, &"ws".into())
         .ok()?
         .dyn_into::<WebSocket>()
         .ok()
@@ -205,7 +199,7 @@ pub fn close_page_socket() {
 /// The phone's socket is `window.TTEC.ws` from now on: gadget.xml closes it if the
 /// wasm traps, and opens no early socket of its own once there is one.
 fn publish(socket: &WebSocket) {
-    if let Some(page) = page_object() {
+    if let Some(page) = crate::page::object() {
         let _ = js_sys::Reflect::set(&page, &"ws".into(), socket);
     }
 }
