@@ -13,14 +13,13 @@
 // BENCH_CLIENTS [ttecphone,jssip,sipjs], BENCH_JSON=<file> (figures as JSON).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freeUdpPorts, inBedNamespace, loadBedEnv, RUN_DIR } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
-import { REFERENCES } from './refs/clients.mjs';
+import { REFERENCES, REFS_BUILT, startRefServer } from './refs/clients.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -62,26 +61,6 @@ const CLIENTS = {
 };
 for (const c of OPT.clients) if (!CLIENTS[c]) fail(`unknown client ${c}`);
 const password = (user) => `test-password-${user}`;
-
-/** Static server for the reference pages (build/, made by build-refs.mjs). */
-function startRefServer() {
-  const dir = path.join(HERE, 'build');
-  if (!fs.existsSync(path.join(dir, 'jssip.js'))) fail('reference pages not built: node unit_testing/bench/build-refs.mjs');
-  const server = http.createServer((req, res) => {
-    const name = path.basename(new URL(req.url, 'http://x').pathname);
-    const file = path.join(dir, name);
-    if (!/^[a-z]+\.(html|js)$/.test(name) || !fs.existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8' });
-    res.end(fs.readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    origin: `http://127.0.0.1:${server.address().port}`,
-    stop: () => new Promise((r) => server.close(r)),
-  })));
-}
 
 function clientUrl(client, iceServers, { gadget = false } = {}) {
   const { user } = CLIENTS[client];
@@ -325,6 +304,7 @@ function launchBrowser() {
 
 async function main() {
   const started = Date.now();
+  if (!fs.existsSync(path.join(REFS_BUILT, 'jssip.js'))) fail('reference pages not built: node unit_testing/bench/build-refs.mjs');
   servers.refs = await startRefServer();
   servers.finesse = await startMockFinesse();
   servers.refGadgets = {};

@@ -4,10 +4,9 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REFERENCES } from './refs/clients.mjs';
+import { REFERENCES, REFS_BUILT as out } from './refs/clients.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const out = path.join(here, 'build');
 fs.mkdirSync(out, { recursive: true });
 for (const [name, { label: title, gadgetName }] of Object.entries(REFERENCES)) {
   await build({

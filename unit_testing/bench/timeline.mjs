@@ -9,13 +9,10 @@
 // and the first call, as in the benchmark; CHROME_FLAGS: more browser flags (e.g.
 // "--js-flags=--no-wasm-lazy-compilation"); WARMUP=1: a throwaway loopback offer/answer in
 // the gadget's frame at load (what warming the browser's WebRTC stack alone would give).
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
+import { startRefServer } from './refs/clients.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const env = loadBedEnv();
@@ -24,16 +21,7 @@ const finesse = await startMockFinesse();
 const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
 // REF=jssip|sipjs: the same timeline for a reference page (build/, made by build-refs.mjs).
 const REF = process.env.REF;
-const refServer = REF ? await new Promise((resolve) => {
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build');
-  const server = http.createServer((req, res) => {
-    const name = path.basename(new URL(req.url, 'http://x').pathname);
-    const file = path.join(dir, name);
-    if (!/^[a-z]+\.(html|js)$/.test(name) || !fs.existsSync(file)) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(fs.readFileSync(file));
-  });
-  server.listen(0, '127.0.0.1', () => resolve({ origin: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() }));
-}) : null;
+const refServer = REF ? await startRefServer() : null;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns', ...(process.env.CHROME_FLAGS ? process.env.CHROME_FLAGS.split(' ') : [])] });
 for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   const context = await browser.newContext();
@@ -168,4 +156,4 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
 await browser.close();
 await finesse.stop();
 await stun?.stop();
-refServer?.stop();
+await refServer?.stop();
