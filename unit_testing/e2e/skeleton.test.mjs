@@ -55,6 +55,12 @@ describe('dist/ is what Finesse gets', () => {
     }
   });
 
+  test("the glue asks V8 to compile it as it loads (the first call's answer path is compiled already)", () => {
+    const glue = fs.readFileSync(path.join(DIST, 'assets/ttecphone.js'), 'utf8');
+    // V8's explicit compile hint must be the file's first line to count.
+    assert.ok(glue.startsWith('//# allFunctionsCalledOnLoad\n'), glue.slice(0, 40));
+  });
+
   test('the wasm is optimised (wasm-opt ran: no name section, small)', () => {
     const wasm = fs.readFileSync(path.join(DIST, 'assets/ttecphone_bg.wasm'));
     assert.equal(wasm.subarray(0, 4).toString('hex'), '0061736d');
