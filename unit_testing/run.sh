@@ -93,7 +93,7 @@ suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exe
 suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # Benchmark and load generator smoke runs: they must produce figures without failures;
 # no speed is asserted (the real runs: unit_testing/bench/run.sh, unit_testing/loadgen/run.sh).
-suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.mjs && BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_SOAK=3 BENCH_MIC_LOADS=1 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'
+suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.mjs && BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_FW_CALLS=1 BENCH_SOAK=3 BENCH_MIC_LOADS=1 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'
 suite "loadgen: smoke"             bash unit_testing/loadgen/smoke.sh
 
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"

@@ -85,7 +85,10 @@ for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/e2e unit_te
   npm_install "$root/$dir"
 done
 
-# Fetch crates once so trunk's offline build finds them.
+# Fetch crates once so trunk's offline build finds them, the standard library's own
+# dependencies included: the release build rebuilds std (unit_testing/dev/release.sh),
+# and on a machine whose cargo cache never held them it fails offline without this.
 cargo fetch -q
+RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort cargo fetch -q --target wasm32-unknown-unknown
 
 log "ready in $(( $(date +%s) - start )) s"

@@ -10,6 +10,8 @@
 // Options (environment): BENCH_LOADS [10], BENCH_CALLS [20], BENCH_STUN_CALLS [20],
 // BENCH_SOAK [1000] (0 = skip), BENCH_MIC_LOADS [5] (0 = skip) and BENCH_MIC_OPEN_MS [100]
 // (the first call again with a microphone that takes that long to open, below),
+// BENCH_FW_CALLS [5] (0 = skip: the silent STUN server again, with the media server
+// behind a stateful firewall, bed/lib/media-firewall.mjs),
 // BENCH_CLIENTS [ttecphone,jssip,sipjs], BENCH_JSON=<file> (figures as JSON).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +22,7 @@ import { chromium } from 'playwright-core';
 import { freeUdpPorts, inBedNamespace, loadBedEnv, RUN_DIR } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
 import { REFERENCES, REFS_BUILT, startRefServer } from './refs/clients.mjs';
+import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +31,7 @@ const OPT = {
   loads: num('BENCH_LOADS', 10),
   calls: num('BENCH_CALLS', 20),
   stunCalls: num('BENCH_STUN_CALLS', 20),
+  fwCalls: num('BENCH_FW_CALLS', 5),
   soak: num('BENCH_SOAK', 1000),
   micLoads: num('BENCH_MIC_LOADS', 5),
   micOpenMs: num('BENCH_MIC_OPEN_MS', 100),
@@ -270,7 +274,7 @@ async function clientErrors(session) {
 
 const servers = {};
 const R = Object.fromEntries(OPT.clients.map((c) => [c, {
-  registerMs: [], registerGadgetMs: [], firstCallMs: [], slowMicFirstCallMs: [], callMs: [], stunCallMs: [], failures: 0, failureNotes: [], memory: {},
+  registerMs: [], registerGadgetMs: [], firstCallMs: [], slowMicFirstCallMs: [], callMs: [], stunCallMs: [], fwStunCallMs: [], failures: 0, failureNotes: [], memory: {},
 }]));
 
 function noteFailure(client, what) {
@@ -358,14 +362,26 @@ async function main() {
     await callRound(browser, [], OPT.calls, 'callMs');
 
     // 3b. The same with a configured STUN server that never answers.
-    if (OPT.stunCalls > 0) {
+    if (OPT.stunCalls > 0 || OPT.fwCalls > 0) {
       // A browser of its own, started once the second test host exists: Chromium
       // reads the host's interfaces at start.
       const stun = await startSilentStun(env.BED_NETNS);
       const stunBrowser = await launchBrowser();
       try {
-        await callRound(stunBrowser, [{ urls: stun.url }], OPT.stunCalls, 'stunCallMs');
+        if (OPT.stunCalls > 0) await callRound(stunBrowser, [{ urls: stun.url }], OPT.stunCalls, 'stunCallMs');
         R.stunRequestsSeen = stun.received();
+        // 3c. Again, with the media server reachable only once it has sent to the browser
+        // (a stateful firewall or NAT in front of it): the browser's early checks are lost.
+        if (OPT.fwCalls > 0) {
+          const firewall = closeMediaServer(Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX));
+          try {
+            await callRound(stunBrowser, [{ urls: stun.url }], OPT.fwCalls, 'fwStunCallMs', { timeoutS: 120 });
+          } finally {
+            R.firewallDropped = firewall.dropped();
+            firewall.open();
+          }
+          R.stunRequestsSeen = stun.received();
+        }
       } finally {
         await stunBrowser.close().catch(() => {});
         await stun.stop();
@@ -383,13 +399,13 @@ async function main() {
   report(Date.now() - started);
 }
 
-async function callRound(browser, iceServers, n, bucket) {
+async function callRound(browser, iceServers, n, bucket, sippOpts = {}) {
   const sessions = [];
   for (const client of OPT.clients) sessions.push(await openClient(browser, client, iceServers));
   try {
     await sleep(500);
     for (let i = 0; i < n; i++) {
-      for (const s of sessions) await calls(s, 1, R[s.client][bucket], { talkMs: 100 });
+      for (const s of sessions) await calls(s, 1, R[s.client][bucket], { talkMs: 100, ...sippOpts });
       if ((i + 1) % 5 === 0 || i + 1 === n) {
         log(`${bucket} ${i + 1}/${n}: ${sessions.map((s) => `${s.client} median ${round1(median(R[s.client][bucket]))} ms`).join('; ')}`);
       }
@@ -424,6 +440,8 @@ async function soak(browser) {
 }
 
 const kb = (b) => Math.round(b / 1024);
+/** 0.58x; two significant digits below 0.1x (0.0031x, not 0.00x). */
+const ratio = (r) => `${r < 0.1 ? r.toPrecision(2) : r.toFixed(2)}x`;
 
 function report(elapsedMs) {
   const figures = {};
@@ -444,8 +462,9 @@ function report(elapsedMs) {
       slowMicFirstCallMsMedian: round1(median(r.slowMicFirstCallMs)),
       callMsMedian: round1(median(r.callMs)),
       stunCallMsMedian: round1(median(r.stunCallMs)),
-      all: { register: r.registerMs.map(round1), registerAsGadget: r.registerGadgetMs.map(round1), firstCall: r.firstCallMs.map(round1), slowMicFirstCall: r.slowMicFirstCallMs.map(round1), call: r.callMs.map(round1), stunCall: r.stunCallMs.map(round1) },
-      samples: { register: r.registerMs.length, firstCall: r.firstCallMs.length, slowMicFirstCall: r.slowMicFirstCallMs.length, call: r.callMs.length, stunCall: r.stunCallMs.length },
+      fwStunCallMsMedian: round1(median(r.fwStunCallMs)),
+      all: { register: r.registerMs.map(round1), registerAsGadget: r.registerGadgetMs.map(round1), firstCall: r.firstCallMs.map(round1), slowMicFirstCall: r.slowMicFirstCallMs.map(round1), call: r.callMs.map(round1), stunCall: r.stunCallMs.map(round1), fwStunCall: r.fwStunCallMs.map(round1) },
+      samples: { register: r.registerMs.length, firstCall: r.firstCallMs.length, slowMicFirstCall: r.slowMicFirstCallMs.length, call: r.callMs.length, stunCall: r.stunCallMs.length, fwStunCall: r.fwStunCallMs.length },
       soakCalls: r.soakCalls ?? 0,
       memory: Object.fromEntries(Object.entries(r.memory).map(([k, v]) => [k, { jsKiB: kb(v.js), wasmKiB: kb(v.wasm) }])),
       memoryGrowthKiB: m0 && mN ? kb((mN.js + mN.wasm) - (m0.js + m0.wasm)) : NaN,
@@ -454,6 +473,7 @@ function report(elapsedMs) {
     };
   }
   figures.stunRequestsSeen = R.stunRequestsSeen;
+  figures.firewallDropped = R.firewallDropped;
   figures.elapsedS = Math.round(elapsedMs / 1000);
   if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(figures, null, 2)}\n`);
 
@@ -471,6 +491,7 @@ function report(elapsedMs) {
     [`the same, microphone opening in ${OPT.micOpenMs} ms (ms, median of ${OPT.micLoads})`, 'slowMicFirstCallMsMedian', (v) => v.toFixed(1)],
     [`INVITE -> 200, no ICE (ms, median of ${OPT.calls})`, 'callMsMedian', (v) => v.toFixed(1)],
     [`INVITE -> 200, silent STUN (ms, median of ${OPT.stunCalls})`, 'stunCallMsMedian', (v) => v.toFixed(1)],
+    [`the same, media server behind a firewall (ms, median of ${OPT.fwCalls})`, 'fwStunCallMsMedian', (v) => v.toFixed(1)],
     [`memory growth call 1 -> ${OPT.soak} (KiB, JS heap + wasm)`, 'memoryGrowthKiB', (v) => String(v)],
     ['failures', 'failures', (v) => String(v)],
   ];
@@ -481,7 +502,7 @@ function report(elapsedMs) {
     if (header.length > OPT.clients.length + 1) {
       const ours = figures.ttecphone[key];
       const b = best(key);
-      line.push(key === 'failures' || key === 'memoryGrowthKiB' || !Number.isFinite(ours / b) || b === 0 ? '' : `${(ours / b).toFixed(2)}x`);
+      line.push(key === 'failures' || key === 'memoryGrowthKiB' || !Number.isFinite(ours / b) || b === 0 ? '' : ratio(ours / b));
     }
     table.push(line);
   }
@@ -499,10 +520,10 @@ function report(elapsedMs) {
     console.log(r.map((cell, j) => (j === 0 ? String(cell).padEnd(widths[j]) : String(cell).padStart(widths[j]))).join(' | '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   }
-  console.log(`\nsilent STUN server saw ${R.stunRequestsSeen ?? 0} requests; run took ${figures.elapsedS} s`);
+  console.log(`\nsilent STUN server saw ${R.stunRequestsSeen ?? 0} requests; the media server's firewall dropped ${R.firewallDropped ?? 0} early ICE checks; run took ${figures.elapsedS} s`);
   for (const c of OPT.clients) {
     const f = figures[c];
-    console.log(`bench result ${c}: payload ${f.payloadRawBytes} B raw ${f.payloadGzipBytes} B gzip; register ${f.registerMsMedian} ms (as gadget ${f.registerGadgetMsMedian} ms); first call ${f.firstCallMsMedian} ms (microphone opening in ${OPT.micOpenMs} ms: ${f.slowMicFirstCallMsMedian} ms); call ${f.callMsMedian} ms; silent-STUN call ${f.stunCallMsMedian} ms; soak ${f.soakCalls} calls, memory growth ${f.memoryGrowthKiB} KiB; failures ${f.failures}${f.failureNotes.length ? ` (${f.failureNotes.join(' | ')})` : ''}`);
+    console.log(`bench result ${c}: payload ${f.payloadRawBytes} B raw ${f.payloadGzipBytes} B gzip; register ${f.registerMsMedian} ms (as gadget ${f.registerGadgetMsMedian} ms); first call ${f.firstCallMsMedian} ms (microphone opening in ${OPT.micOpenMs} ms: ${f.slowMicFirstCallMsMedian} ms); call ${f.callMsMedian} ms; silent-STUN call ${f.stunCallMsMedian} ms (media server behind a firewall: ${f.fwStunCallMsMedian} ms); soak ${f.soakCalls} calls, memory growth ${f.memoryGrowthKiB} KiB; failures ${f.failures}${f.failureNotes.length ? ` (${f.failureNotes.join(' | ')})` : ''}`);
   }
   const failures = OPT.clients.reduce((a, c) => a + figures[c].failures, 0);
   process.exitCode = failures ? 1 : 0;
@@ -510,6 +531,7 @@ function report(elapsedMs) {
     // The suite's smoke run: every figure must exist (no speed is asserted).
     const keys = ['payloadGzipBytes', 'registerMsMedian', 'registerGadgetMsMedian', 'firstCallMsMedian', 'callMsMedian'];
     if (OPT.stunCalls > 0) keys.push('stunCallMsMedian');
+    if (OPT.fwCalls > 0) keys.push('fwStunCallMsMedian');
     if (OPT.micLoads > 0) keys.push('slowMicFirstCallMsMedian');
     if (OPT.soak > 0) keys.push('memoryGrowthKiB');
     const missing = OPT.clients.flatMap((c) => keys.filter((k) => !Number.isFinite(figures[c][k])).map((k) => `${c}.${k}`));

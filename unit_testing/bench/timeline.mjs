@@ -3,7 +3,8 @@
 // ICE states, long tasks), as one timeline per load (LOADS=n). Runs inside the bed's namespace:
 //   bash unit_testing/bed/bed.sh exec node unit_testing/bench/timeline.mjs
 // REF=jssip|sipjs: a reference page instead (build/ from build-refs.mjs); STUN=1: the silent
-// STUN server configured; DOM=1: every DOM mutation and postMessage to the container marked;
+// STUN server configured (FIREWALL=1: and the media server behind a stateful firewall,
+// bed/lib/media-firewall.mjs); DOM=1: every DOM mutation and postMessage to the container marked;
 // CONSOLE=1: the page's console; TRACE=file.json: a Chrome trace of the calls (LOAD_TRACE: of the load) (main thread;
 // TRACE_CATEGORIES to change what it records); SETTLE_MS [300]: the wait between registering
 // and the first call, as in the benchmark; CHROME_FLAGS: more browser flags (e.g.
@@ -13,12 +14,14 @@ import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
 import { startRefServer } from './refs/clients.mjs';
+import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const env = loadBedEnv();
 const finesse = await startMockFinesse();
 // STUN=1: the silent STUN server of the benchmark is configured (iceServers).
 const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
+const firewall = process.env.FIREWALL ? closeMediaServer(Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX)) : null;
 // REF=jssip|sipjs: the same timeline for a reference page (build/, made by build-refs.mjs).
 const REF = process.env.REF;
 const refServer = REF ? await startRefServer() : null;
@@ -158,5 +161,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
 }
 await browser.close();
 await finesse.stop();
+if (firewall) console.log(`firewall dropped ${firewall.dropped()} early ICE checks`);
+firewall?.open();
 await stun?.stop();
 await refServer?.stop();

@@ -5,6 +5,7 @@
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/calls.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
 import { countRtp } from '../bed/lib/rtpengine.mjs';
 import {
   expectSippOk, expectText, failureContext, inviteTo200Ms, median, memory, microphoneOpens, startSession,
@@ -49,6 +50,34 @@ describe('calls through Kamailio + rtpengine', () => {
     } catch (e) {
       e.message += `\n${failureContext(run)}`;
       throw e;
+    }
+  });
+
+  test('media server behind a stateful firewall: answered at once, audio both ways once the server has our answer', async () => {
+    // The gadget's early checks to rtpengine are dropped until rtpengine, which has our
+    // answer only after the 200 OK, sends its own: the answer must not wait for a
+    // working pair, and the call must still get its audio.
+    const { frame } = await openGadget('RESERVED');
+    const firewall = closeMediaServer(Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX));
+    let run;
+    try {
+      run = await sipp('uac_call.xml', { durationMs: 6000 });
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 3);
+      assert.equal(rtp.legs.length, 2, JSON.stringify(rtp));
+      for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP from ${leg.protocol} leg: ${JSON.stringify(rtp)}`);
+      await expectSippOk(run);
+      figures.firewallInviteTo200Ms = inviteTo200Ms(run);
+      figures.firewallDroppedChecks = firewall.dropped();
+      assert.ok(figures.firewallDroppedChecks > 0, 'the firewall dropped none of the early checks: the case was not set up');
+      // Not a speed bound: a phone that waited for a working pair would wait for rtpengine's
+      // checks, which come only after its answer, until its own time-out (ours: 250 ms at most, CAP_MS).
+      assert.ok(figures.firewallInviteTo200Ms < 1000, `INVITE -> 200 OK took ${figures.firewallInviteTo200Ms} ms behind the firewall: the answer waited for ICE`);
+    } catch (e) {
+      if (run) e.message += `\n${failureContext(run)}`;
+      throw e;
+    } finally {
+      firewall.open();
     }
   });
 
