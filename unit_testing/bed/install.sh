@@ -10,8 +10,9 @@
 #   sip-tester                              sipp, playing CUCM
 #   espeak-ng, sox                          the spoken PCMU prompt sipp plays
 #   iproute2, procps                        ip netns, ss, pgrep
-#   iptables                                the benchmark's firewall in front of the
-#                                           media server (bench/media-firewall.mjs)
+#   nftables                                firewall rules in the bed's namespace: the media
+#                                           path cut (e2e resilience), the firewall in front
+#                                           of the media server (lib/media-firewall.mjs)
 #   nodejs + npm (only if no node >= 18)    the bed's scripts and tests
 # Package services are never left running: the bed starts its own daemons on
 # loopback, and Debian's would grab 5060 / 2223 on every interface.
@@ -22,7 +23,7 @@ BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ $(id -u) == 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
 [[ -r /etc/debian_version ]] || { echo "install.sh: Debian only" >&2; exit 1; }
 
-PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps iptables)
+PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps nftables)
 if ! command -v node >/dev/null || (( $(node -p 'process.versions.node.split(".")[0]') < 18 )); then
   PKGS+=(nodejs npm)
 fi

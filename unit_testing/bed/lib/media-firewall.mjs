@@ -5,8 +5,8 @@
 // them, before it has the browser's answer. The connection is then writable at once,
 // and Chrome stops gathering: a STUN server that never answers costs nothing, and a
 // phone that waits for gathering to complete is held for tens of milliseconds only.
-// Most real media servers are not reachable like that: they sit behind a NAT or a
-// stateful firewall that lets a peer in only once the server has sent to it, and the
+// A media server behind a NAT or a stateful firewall is not reachable like that: the
+// firewall lets a peer in only once the server has sent to it, and the
 // server sends its own checks only once it has the answer. Until then, the browser's
 // checks are lost, no pair becomes writable, and gathering goes on until the STUN
 // server's requests time out: the seconds the issue speaks of.
@@ -16,21 +16,20 @@
 // rtpengine opened is dropped. Plain RTP from sipp (CUCM's side) passes untouched.
 import { execFileSync } from 'node:child_process';
 
-const CHAIN = 'TTEC-MEDIA-FW';
-const ipt = (...a) => execFileSync('iptables', ['-w', '5', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const TABLE = 'ttec_media_fw';
+const nft = (args, input) => execFileSync('nft', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 
 /** Closes the media ports `min`..`max` to unsolicited STUN; returns its switch and counter. */
 export function closeMediaServer(min, max) {
   openMediaServer();
-  ipt('-N', CHAIN);
-  ipt('-A', CHAIN, '-p', 'udp', '--dport', `${min}:${max}`, '-m', 'conntrack', '--ctstate', 'NEW',
-    '-m', 'u32', '--u32', '0>>22&0x3C@12=0x2112A442', '-j', 'DROP');
-  ipt('-I', 'INPUT', '1', '-j', CHAIN);
+  // @th,96,32: the 4 bytes after the UDP header's 8 and STUN's type and length, the cookie.
+  nft(['-f', '-'], `table inet ${TABLE} {\n chain in {\n  type filter hook input priority 0; policy accept;\n`
+    + `  udp dport ${min}-${max} ct state new @th,96,32 0x2112a442 counter drop\n }\n}\n`);
   return {
     /** STUN packets dropped so far (the browser's early checks). */
     dropped() {
-      const line = ipt('-L', CHAIN, '-v', '-x', '-n').split('\n').find((l) => /\bDROP\b/.test(l));
-      return line ? Number(line.trim().split(/\s+/)[0]) : 0;
+      const m = /counter packets (\d+)/.exec(nft(['list', 'table', 'inet', TABLE]));
+      return m ? Number(m[1]) : 0;
     },
     open: openMediaServer,
   };
@@ -38,7 +37,5 @@ export function closeMediaServer(min, max) {
 
 /** Removes the rule (idempotent). */
 export function openMediaServer() {
-  try { ipt('-D', 'INPUT', '-j', CHAIN); } catch { /* not there */ }
-  try { ipt('-F', CHAIN); } catch { /* not there */ }
-  try { ipt('-X', CHAIN); } catch { /* not there */ }
+  try { nft(['delete', 'table', 'inet', TABLE]); } catch { /* not there */ }
 }
