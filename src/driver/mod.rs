@@ -327,17 +327,18 @@ impl State {
         Instant(clock::now())
     }
 
-    /// One SIP message into the diagnostics (keep-alive CRLFs left out), redacted.
+    /// One SIP message into the diagnostics (keep-alive CRLFs left out). It is redacted
+    /// when the reports go to the store ([`Self::release_reports`]), not here: an
+    /// INVITE's lines are held until its answer is out, and redacting them first would
+    /// put that work (and, on a page's first call, its compile) before the answer.
     fn trace(&mut self, kind: TraceKind, text: &str) {
         if text.trim().is_empty() {
             return;
         }
-        let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        let text = redact(text, &known);
         self.report(Action::Trace(TraceEntry {
             at: js_sys::Date::now() as u64,
             kind,
-            text,
+            text: text.to_string(),
         }));
     }
 
@@ -351,7 +352,12 @@ impl State {
         if self.outbox.answering.is_some() {
             return;
         }
-        for action in std::mem::take(&mut self.outbox.actions) {
+        let actions = std::mem::take(&mut self.outbox.actions);
+        let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        for mut action in actions {
+            if let Action::Trace(entry) = &mut action {
+                entry.text = redact(&entry.text, &known);
+            }
             (self.report)(action);
         }
     }
@@ -567,10 +573,11 @@ impl State {
 
     fn flush(&mut self) {
         while let Some(frame) = self.ua.poll_transmit() {
-            self.trace(TraceKind::SipOut, &frame);
+            // Sent first, then traced: the diagnostics line never delays the message.
             if let Some(connection) = self.connection.as_ref().filter(|c| c.is_open()) {
                 let _ = connection.send(&frame);
             }
+            self.trace(TraceKind::SipOut, &frame);
         }
     }
 
