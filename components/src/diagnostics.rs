@@ -21,7 +21,7 @@ const SECRET_HEADERS: &[&str] = &[
 ];
 
 /// `key=value` (and `"key": "value"` in JSON) whose value is secret.
-const SECRET_KEYS: &[&str] = &[
+pub const SECRET_KEYS: &[&str] = &[
     "response",
     "cnonce",
     "rspauth",
@@ -37,7 +37,7 @@ const SECRET_KEYS: &[&str] = &[
 ];
 
 /// Keys whose value follows a colon outside JSON (SDP attributes).
-const COLON_KEYS: &[&str] = &["ice-pwd"];
+pub const COLON_KEYS: &[&str] = &["ice-pwd"];
 
 /// Removes every secret from `text`. `known` are secrets the caller holds
 /// (the SIP password): every occurrence is replaced, whatever surrounds it.
@@ -46,22 +46,24 @@ pub fn redact(text: &str, known: &[&str]) -> String {
     for secret in known.iter().filter(|s| !s.is_empty()) {
         out = out.replace(secret, REDACTED);
     }
-    let out = out
-        .split_inclusive('\n')
-        .map(redact_header_line)
-        .collect::<String>();
-    let out = redact_schemes(&out);
+    let mut lines = String::with_capacity(out.len());
+    for line in out.split_inclusive('\n') {
+        match redact_header_line(line) {
+            Some(redacted) => lines.push_str(&redacted),
+            None => lines.push_str(line),
+        }
+    }
+    let out = redact_schemes(&lines);
     redact_keys(&out)
 }
 
-/// `Authorization: Digest username=…` → `Authorization: Digest [redacted]`.
-fn redact_header_line(line: &str) -> String {
-    let Some(colon) = line.find(':') else {
-        return line.to_string();
-    };
+/// `Authorization: Digest username=…` → `Authorization: Digest [redacted]`; `None`
+/// for a line with nothing to redact (kept as it is, not copied).
+fn redact_header_line(line: &str) -> Option<String> {
+    let colon = line.find(':')?;
     let name = line[..colon].trim();
     if !SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-        return line.to_string();
+        return None;
     }
     let ending = &line[line.trim_end_matches(['\r', '\n']).len()..];
     let value = line[colon + 1..].trim();
@@ -75,7 +77,7 @@ fn redact_header_line(line: &str) -> String {
         })
         .map(|w| format!("{w} "))
         .unwrap_or_default();
-    format!("{}: {scheme}{REDACTED}{ending}", &line[..colon])
+    Some(format!("{}: {scheme}{REDACTED}{ending}", &line[..colon]))
 }
 
 /// `Basic <base64>` / `Bearer <token>` anywhere (a header folded into a state
@@ -186,6 +188,15 @@ fn redact_keys(text: &str) -> String {
 /// A secret key starting at `i` (at a word start)? Returns its length, whether
 /// it is quoted (JSON), and whether a colon may separate its value.
 fn key_at(lower: &str, i: usize) -> Option<(usize, bool, bool)> {
+    // Most bytes start no key: one look instead of a comparison per key (this runs on
+    // every byte of every SIP message). A byte of a multi-byte character is never one
+    // of these letters.
+    if !matches!(
+        lower.as_bytes().get(i),
+        Some(b'r' | b'c' | b'p' | b's' | b't' | b'a' | b'i')
+    ) {
+        return None;
+    }
     if !lower.is_char_boundary(i) {
         return None;
     }

@@ -194,3 +194,31 @@ fn export_is_one_timestamped_line_per_entry_with_indented_continuations() {
          1970-01-01T00:00:02.000Z [SIP out] token=[redacted]\n"
     );
 }
+
+#[test]
+fn every_secret_key_is_redacted_in_every_form_and_case() {
+    // Keeps the scanner's first-letter shortcut (key_at) in step with the key lists.
+    for key in SECRET_KEYS {
+        let upper = key.to_ascii_uppercase();
+        for text in [
+            format!("x {key}=s3cr3t1 y"),
+            format!("x {upper}=s3cr3t1 y"),
+            format!("{{\"{key}\": \"s3cr3t1\"}}"),
+            format!("é;{key}=\"s3cr3t1\""),
+        ] {
+            let out = r(&text);
+            assert!(!out.contains("s3cr3t1"), "{key}: {text} -> {out}");
+        }
+    }
+    for key in COLON_KEYS {
+        let out = r(&format!("a={key}:s3cr3t1\r\n"));
+        assert_eq!(out, format!("a={key}:[redacted]\r\n"));
+    }
+}
+
+#[test]
+fn text_with_multibyte_characters_is_scanned_without_a_panic() {
+    let out = r("From: \"Zoë Ångström ☎\" <sip:3000@ttec.test>;tag=ñ\r\nX: ☎password=ü1\r\n");
+    assert!(!out.contains("ü1"), "{out}");
+    assert!(out.contains("Zoë Ångström ☎"), "{out}");
+}
