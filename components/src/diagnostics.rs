@@ -42,10 +42,7 @@ pub const COLON_KEYS: &[&str] = &["ice-pwd"];
 /// Removes every secret from `text`. `known` are secrets the caller holds
 /// (the SIP password): every occurrence is replaced, whatever surrounds it.
 pub fn redact(text: &str, known: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in known.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(secret, REDACTED);
-    }
+    let out = remove_known(text, known);
     let mut lines = String::with_capacity(out.len());
     for line in out.split_inclusive('\n') {
         match redact_header_line(line) {
@@ -55,6 +52,16 @@ pub fn redact(text: &str, known: &[&str]) -> String {
     }
     let out = redact_schemes(&lines);
     redact_keys(&out)
+}
+
+/// Every occurrence of the `known` secrets replaced, nothing else: the part of [`redact`]
+/// only the caller can do (the store's reducer applies the rules to every trace line).
+pub fn remove_known(text: &str, known: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in known.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(secret, REDACTED);
+    }
+    out
 }
 
 /// `Authorization: Digest username=…` → `Authorization: Digest [redacted]`; `None`

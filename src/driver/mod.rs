@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
-use ttecphone_components::diagnostics::redact;
+use ttecphone_components::diagnostics::remove_known;
 use ttecphone_components::store::{
     Action, MediaProblem, Registration, TraceEntry, TraceKind, UserCommand,
 };
@@ -328,9 +328,10 @@ impl State {
     }
 
     /// One SIP message into the diagnostics (keep-alive CRLFs left out). It is redacted
-    /// when the reports go to the store ([`Self::release_reports`]), not here: an
-    /// INVITE's lines are held until its answer is out, and redacting them first would
-    /// put that work (and, on a page's first call, its compile) before the answer.
+    /// when the reports go to the store, not here: an INVITE's lines are held until its
+    /// answer is out, and redacting them first would put that work (and, on a page's
+    /// first call, its compile) before the answer. [`Self::release_reports`] removes the
+    /// SIP password; the store's reducer applies every other rule to each trace line.
     fn trace(&mut self, kind: TraceKind, text: &str) {
         if text.trim().is_empty() {
             return;
@@ -356,7 +357,7 @@ impl State {
         let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         for mut action in actions {
             if let Action::Trace(entry) = &mut action {
-                entry.text = redact(&entry.text, &known);
+                entry.text = remove_known(&entry.text, &known);
             }
             (self.report)(action);
         }

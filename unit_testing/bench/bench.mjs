@@ -369,7 +369,6 @@ async function main() {
       const stunBrowser = await launchBrowser();
       try {
         if (OPT.stunCalls > 0) await callRound(stunBrowser, [{ urls: stun.url }], OPT.stunCalls, 'stunCallMs');
-        R.stunRequestsSeen = stun.received();
         // 3c. Again, with the media server reachable only once it has sent to the browser
         // (a stateful firewall or NAT in front of it): the browser's early checks are lost.
         if (OPT.fwCalls > 0) {
@@ -380,8 +379,8 @@ async function main() {
             R.firewallDropped = firewall.dropped();
             firewall.open();
           }
-          R.stunRequestsSeen = stun.received();
         }
+        R.stunRequestsSeen = stun.received();
       } finally {
         await stunBrowser.close().catch(() => {});
         await stun.stop();

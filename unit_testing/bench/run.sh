@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark in one command: TTECPhone vs. JsSIP vs. SIP.js on the SIP test bed.
-#   bash unit_testing/bench/run.sh                 # full run (about 5 min here)
+#   bash unit_testing/bench/run.sh                 # full run (about 9 min here)
 #   BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_FW_CALLS=1 BENCH_SOAK=3 BENCH_MIC_LOADS=1 bash unit_testing/bench/run.sh   # smoke
 # Builds dist/ when missing (unit_testing/dev/release.sh), installs the benchmark's npm
 # packages, bundles the reference pages, starts the bed when it is not running

@@ -222,3 +222,17 @@ fn text_with_multibyte_characters_is_scanned_without_a_panic() {
     assert!(!out.contains("ü1"), "{out}");
     assert!(out.contains("Zoë Ångström ☎"), "{out}");
 }
+
+#[test]
+fn known_secrets_removed_first_then_the_rules_equal_one_redaction() {
+    // The driver removes the SIP password (remove_known) and the store's reducer applies
+    // the rules (redact with no known secret): together exactly what redact does.
+    let text = "REGISTER sip:t SIP/2.0\r\nX-Pass: hunter22\r\nAuthorization: Digest response=\"ab\"\r\n\r\npassword=p1 hunter22";
+    let known = remove_known(text, &["hunter22"]);
+    assert_eq!(
+        known,
+        "REGISTER sip:t SIP/2.0\r\nX-Pass: [redacted]\r\nAuthorization: Digest response=\"ab\"\r\n\r\npassword=p1 [redacted]"
+    );
+    assert_eq!(redact(&known, &[]), redact(text, &["hunter22"]));
+    assert!(!redact(&known, &[]).contains("p1"));
+}
