@@ -17,6 +17,14 @@
 //! - [`CAP_MS`] after the start, even with no candidate at all.
 //!
 //! Event-driven (no polling): each of these is a DOM event or one timer.
+//!
+//! An ICE restart is different ([`restarted`]): the call has no audio until it is
+//! done, and an offer without candidates is worthless (the broker answers it, the
+//! connection never comes back). Right after `setLocalDescription` of a restart offer
+//! Chromium still reports gathering `complete` from the previous generation, with none
+//! of the new generation's candidates in the description yet: the state alone is not
+//! "done". So a restart waits for the first candidate of the new generation (the
+//! description lists only those), then [`SETTLE_MS`] for more, with a longer bound.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -37,6 +45,9 @@ pub const SETTLE_MS: u32 = 40;
 pub const POOLED_SETTLE_MS: u32 = 1;
 /// Upper bound on the whole wait, even with no candidate at all.
 pub const CAP_MS: u32 = 250;
+/// Upper bound for an ICE restart's wait: no answer is held, and the restart is
+/// pointless without a candidate, so it may wait for one far longer.
+pub const RESTART_CAP_MS: u32 = 3_000;
 
 const EVENTS: [&str; 3] = [
     "icecandidate",
@@ -44,11 +55,29 @@ const EVENTS: [&str; 3] = [
     "iceconnectionstatechange",
 ];
 
+/// The wait before an answer (or the first offer): see the module docs.
 pub async fn gathered(pc: &RtcPeerConnection, pooled: bool) {
     let settle_ms = if pooled { POOLED_SETTLE_MS } else { SETTLE_MS };
     if ready(pc) || has_candidate(pc) {
         return;
     }
+    wait(pc, settle_ms, CAP_MS, ready).await;
+}
+
+/// The wait after a restart offer was set: [`SETTLE_MS`] after the first candidate of
+/// the new generation (the gathering state may still be the last generation's), or the
+/// bound.
+pub async fn restarted(pc: &RtcPeerConnection) {
+    wait(pc, SETTLE_MS, RESTART_CAP_MS, |_| false).await;
+}
+
+/// Resolves when `done(pc)`, `settle_ms` after the first candidate, or at `cap_ms`.
+async fn wait(
+    pc: &RtcPeerConnection,
+    settle_ms: u32,
+    cap_ms: u32,
+    done: fn(&RtcPeerConnection) -> bool,
+) {
     let resolve: Rc<RefCell<Option<Function>>> = Rc::default();
     let promise = Promise::new(&mut |ok, _| *resolve.borrow_mut() = Some(ok));
     let finish: Rc<dyn Fn()> = Rc::new(move || {
@@ -60,7 +89,7 @@ pub async fn gathered(pc: &RtcPeerConnection, pooled: bool) {
     let on_change = {
         let (pc, finish, settle) = (pc.clone(), finish.clone(), settle.clone());
         Closure::<dyn FnMut()>::new(move || {
-            if ready(&pc) {
+            if done(&pc) {
                 finish();
             } else if settle.borrow().is_none() && has_candidate(&pc) {
                 let finish = finish.clone();
@@ -74,7 +103,7 @@ pub async fn gathered(pc: &RtcPeerConnection, pooled: bool) {
     }
     let cap = {
         let finish = finish.clone();
-        Timeout::new(CAP_MS, move || finish())
+        Timeout::new(cap_ms, move || finish())
     };
     // Candidates may have come before the listeners were in place.
     let _ = callback.call0(&JsValue::NULL);

@@ -222,7 +222,7 @@ impl Media {
             .and_then(|v| v.as_string())
             .unwrap_or_default();
         set_description(&media.pc, RtcSdpType::Offer, &sdp, true).await?;
-        ice_wait::gathered(&media.pc, false).await; // a restart gathers anew: no pool
+        ice_wait::restarted(&media.pc).await; // new candidates, not the last generation's state
         Ok(local_sdp(&media.pc))
     }
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# TTECPhone SIP test bed: rtpengine + Kamailio on 127.0.0.1, optionally inside a
-# network namespace that has nothing but `lo`.
+# TTECPhone SIP test bed: two brokers side by side on 127.0.0.1, optionally inside a
+# network namespace that has nothing but `lo`: rtpengine + Kamailio, and a real
+# Asterisk 22.10.1 configured as Wazo configures it (when installed, see BED_ASTERISK).
 #
-#   bed.sh start            start rtpengine, then Kamailio; wait until both answer
-#   bed.sh stop             stop both; leave no process behind
-#   bed.sh status           print state (exit 0 when both run, 3 otherwise)
+#   bed.sh start            start rtpengine, Kamailio, then Asterisk; wait until all answer
+#   bed.sh stop             stop them all; leave no process behind
+#   bed.sh status           print state (exit 0 when all run, 3 otherwise)
 #   bed.sh exec CMD...      run CMD where the bed's 127.0.0.1 is (inside the netns)
 #   bed.sh kamcmd ARGS...   Kamailio RPC, e.g. `bed.sh kamcmd ul.dump`
+#   bed.sh ast 'CLI CMD'    Asterisk CLI, e.g. `bed.sh ast 'pjsip show contacts'`
 #   bed.sh sip-stop | sip-start   stop / start Kamailio alone (fault injection;
 #                           rtpengine keeps running; registrations are lost)
+#   bed.sh ast-stop | ast-start   stop / start Asterisk alone (fault injection)
 #
 # Environment (defaults in brackets):
 #   BED_MODE      auto|netns|loopback [auto: netns when `ip netns` works]
@@ -28,6 +31,15 @@
 #   BED_EXTRA_USERS  FIRST:COUNT generated test users (load generator), e.g. 4000:2500
 #                 -> numbers 4000..6499, password test-password-<number> [none]
 #   BED_SHM_MB    Kamailio shared memory, MB [64; 128 + 100 KB per generated user]
+#   BED_ASTERISK  1 = also run Asterisk, 0 = not [auto: 1 when ASTERISK_PREFIX holds it]
+#   ASTERISK_PREFIX  where install.sh unpacked Asterisk [/opt/asterisk-bed]
+#   BED_AST_WS_PORT  Asterisk's SIP WebSocket, ws://127.0.0.1:PORT/ws [8088]
+#   BED_AST_SIP_PORT Asterisk's SIP/UDP trunk for the "CUCM" [5062]
+#   BED_AST_RTP_MIN / BED_AST_RTP_MAX  Asterisk's media ports [30200 / 30399]
+#   BED_TRUNK_IP  the "CUCM"'s own address toward Asterisk (its trunk is identified by
+#                 it) [127.0.0.2]
+#   BED_AST_ICE_IP  an address added to the namespace's lo: Asterisk never offers
+#                 127.0.0.0/8 ICE candidates [10.213.0.1] (netns mode only)
 # Ports and mode of a running bed are written to $BED_RUN_DIR/ports.env.
 set -euo pipefail
 
@@ -64,6 +76,17 @@ fi
 BED_SHM_MB=${BED_SHM_MB:-$((extra_count > 0 ? 128 + extra_count / 10 : 64))}
 # Per-process (pkg) memory: the generated users are script lines parsed into every process.
 BED_PKG_MB=$((8 + extra_count / 100))
+ASTERISK_PREFIX=${ASTERISK_PREFIX:-/opt/asterisk-bed}
+if [[ -z ${BED_ASTERISK:-} || $BED_ASTERISK == auto ]]; then
+  if [[ -x $ASTERISK_PREFIX/sbin/asterisk ]]; then BED_ASTERISK=1; else BED_ASTERISK=0; fi
+fi
+BED_AST_WS_PORT=${BED_AST_WS_PORT:-8088}
+BED_AST_SIP_PORT=${BED_AST_SIP_PORT:-5062}
+BED_AST_RTP_MIN=${BED_AST_RTP_MIN:-30200}
+BED_AST_RTP_MAX=${BED_AST_RTP_MAX:-30399}
+BED_TRUNK_IP=${BED_TRUNK_IP:-127.0.0.2}
+BED_AST_ICE_IP=${BED_AST_ICE_IP:-10.213.0.1}
+AST_CONF="$RUN_DIR/asterisk/etc/asterisk.conf"
 BED_RTPE_TO_WS=${BED_RTPE_TO_WS:-ICE=force UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid SDES-off DTLS=passive replace-origin replace-session-connection}
 BED_RTPE_TO_UDP=${BED_RTPE_TO_UDP:-ICE=remove RTP/AVP rtcp-mux-demux DTLS=off SDES-off replace-origin replace-session-connection}
 
@@ -90,6 +113,10 @@ ensure_netns() {
     ip netns add "$BED_NETNS" || die "cannot create network namespace $BED_NETNS (set BED_MODE=loopback)"
   fi
   ip netns exec "$BED_NETNS" ip link set lo up
+  # Asterisk offers no 127/8 ICE candidate: give it a usable address inside the namespace.
+  if [[ $BED_ASTERISK == 1 ]] && ! ip netns exec "$BED_NETNS" ip -4 addr show dev lo | grep -q " $BED_AST_ICE_IP/"; then
+    ip netns exec "$BED_NETNS" ip addr add "$BED_AST_ICE_IP/32" dev lo
+  fi
 }
 
 # Run a command where the bed lives (in the namespace, or plainly on loopback).
@@ -135,6 +162,10 @@ check_free() {
   port_in "$udp" "$BED_SIP_PORT" && busy+=" udp/$BED_SIP_PORT(BED_SIP_PORT)"
   port_in "$tcp" "$BED_WS_PORT" && busy+=" tcp/$BED_WS_PORT(BED_WS_PORT)"
   port_in "$udp" "$BED_NG_PORT" && busy+=" udp/$BED_NG_PORT(BED_NG_PORT)"
+  if [[ $BED_ASTERISK == 1 ]]; then
+    port_in "$tcp" "$BED_AST_WS_PORT" && busy+=" tcp/$BED_AST_WS_PORT(BED_AST_WS_PORT)"
+    port_in "$udp" "$BED_AST_SIP_PORT" && busy+=" udp/$BED_AST_SIP_PORT(BED_AST_SIP_PORT)"
+  fi
   local p
   for p in $(awk -F: '{print $NF}' <<<"$udp"); do
     ((p >= BED_RTP_MIN && p <= BED_RTP_MAX)) && busy+=" udp/$p(in BED_RTP_MIN..BED_RTP_MAX)"
@@ -162,6 +193,16 @@ BED_EXTRA_USERS=$BED_EXTRA_USERS
 BED_SHM_MB=$BED_SHM_MB
 BED_RUN_DIR=$RUN_DIR
 BED_KAMAILIO_CTL=unix:$RUN_DIR/kamailio_ctl
+BED_ASTERISK=$BED_ASTERISK
+ASTERISK_PREFIX=$ASTERISK_PREFIX
+BED_AST_WS_PORT=$BED_AST_WS_PORT
+BED_AST_WS_URL=ws://$IP:$BED_AST_WS_PORT/ws
+BED_AST_SIP_PORT=$BED_AST_SIP_PORT
+BED_AST_RTP_MIN=$BED_AST_RTP_MIN
+BED_AST_RTP_MAX=$BED_AST_RTP_MAX
+BED_TRUNK_IP=$BED_TRUNK_IP
+BED_AST_ICE_IP=$BED_AST_ICE_IP
+BED_AST_CONF=$AST_CONF
 EOF
   mv "$PORTS_ENV.tmp" "$PORTS_ENV"
 }
@@ -206,6 +247,54 @@ gen_kamailio_cfg() {
       >"$RUN_DIR/kamailio.cfg"
   rm -f "$RUN_DIR/users.cfg.part"
   chmod 600 "$RUN_DIR/kamailio.cfg" # holds the (test) passwords
+}
+
+# Asterisk's configuration in run/asterisk/etc/: the templates in asterisk/ with the
+# placeholders filled, and one WebRTC line per users.conf entry (endpoint, auth and aor
+# named by its SIP username, the extension mapped to it in [agent-lines]).
+gen_asterisk_conf() {
+  local etc=$RUN_DIR/asterisk/etc f user pass
+  rm -rf "$etc"
+  mkdir -p "$etc" "$RUN_DIR/asterisk"/{var/cache,var/lib,var/spool,run,log}
+  esc() { sed -e 's/[&|\\]/\\&/g' <<<"$1"; }
+  for f in "$BED_DIR"/asterisk/*.conf; do
+    sed -e "s|@@BED@@|$(esc "$RUN_DIR/asterisk")|g" \
+        -e "s|@@PREFIX@@|$(esc "$ASTERISK_PREFIX")|g" \
+        -e "s|@@IP@@|$IP|g" \
+        -e "s|@@AST_WS_PORT@@|$BED_AST_WS_PORT|g" \
+        -e "s|@@AST_SIP_PORT@@|$BED_AST_SIP_PORT|g" \
+        -e "s|@@AST_RTP_MIN@@|$BED_AST_RTP_MIN|g" \
+        -e "s|@@AST_RTP_MAX@@|$BED_AST_RTP_MAX|g" \
+        -e "s|@@TRUNK_IP@@|$BED_TRUNK_IP|g" \
+        "$f" >"$etc/$(basename "$f")"
+  done
+  local pass_re='^[^"\\;]+$'
+  (umask 077
+   while read -r user pass _; do
+     [[ -z $user || $user == \#* ]] && continue
+     [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ $pass_re ]] || die "bad line in users.conf for '$user'"
+     printf '\n[%s](wazo-webrtc-endpoint)\nauth = %s\naors = %s\ncallerid = "Agent %s" <%s>\n' "$user" "$user" "$user" "$user" "$user"
+     printf '\n[%s]\ntype = auth\nauth_type = userpass\nusername = %s\npassword = %s\n' "$user" "$user" "$pass"
+     printf '\n[%s](wazo-webrtc-aor)\n' "$user"
+   done <"$BED_DIR/users.conf" >>"$etc/pjsip.conf")
+  while read -r user pass _; do
+    [[ -z $user || $user == \#* ]] && continue
+    printf 'exten => %s,1,Set(LINE=%s)\n same => n,Return()\n' "$user" "$user"
+  done <"$BED_DIR/users.conf" >>"$etc/extensions.conf"
+  chmod 600 "$etc/pjsip.conf" # holds the (test) passwords
+}
+
+ast() { "$ASTERISK_PREFIX/sbin/asterisk" -C "$AST_CONF" -rx "$@"; }
+
+start_asterisk() {
+  [[ $BED_ASTERISK == 1 ]] || return 0
+  [[ -x $ASTERISK_PREFIX/sbin/asterisk ]] || die "Asterisk not installed in $ASTERISK_PREFIX: run $BED_DIR/install.sh (needs ../shared/asterisk/)"
+  gen_asterisk_conf
+  rm -f "$RUN_DIR/asterisk.log"
+  # -f: foreground (the pid is ours); -g: core dumps; -n: no colours in the log.
+  spawn asterisk "$ASTERISK_PREFIX/sbin/asterisk" -C "$AST_CONF" -f -g -n
+  wait_for asterisk ast 'core waitfullybooted'
+  wait_for asterisk in_bed node "$BED_DIR/bin/probe.mjs" asterisk
 }
 
 wait_for() { # name, command...
@@ -263,7 +352,7 @@ do_start() {
   [[ $(id -u) == 0 ]] || die "run as root (network namespace, sipp play_pcap_audio raw sockets)"
   for b in kamailio rtpengine sipp node ss; do command -v "$b" >/dev/null || die "$b not installed: run $BED_DIR/install.sh"; done
   mkdir -p "$RUN_DIR"
-  if alive "$(pid_of kamailio)" && alive "$(pid_of rtpengine)"; then
+  if alive "$(pid_of kamailio)" && alive "$(pid_of rtpengine)" && { [[ $BED_ASTERISK != 1 ]] || alive "$(pid_of asterisk)"; }; then
     log "already running"; do_status; return 0
   fi
   # A half-started bed (one daemon died) is stopped first.
@@ -274,7 +363,8 @@ do_start() {
   [[ -f $BED_DIR/sipp/media/pcmu-prompt.pcap ]] || "$BED_DIR/bin/make-media.sh" >&2
   [[ -d $BED_DIR/node_modules/ws ]] || die "node_modules missing: run $BED_DIR/install.sh (npm ci)"
   # Logs of the previous run go now (kept until here for post-mortems).
-  rm -f "$RUN_DIR"/{rtpengine,kamailio}.{pid,log} "$RUN_DIR"/sipp-* "$PORTS_ENV"
+  rm -f "$RUN_DIR"/{rtpengine,kamailio,asterisk}.{pid,log} "$RUN_DIR"/sipp-* "$PORTS_ENV"
+  rm -rf "$RUN_DIR/asterisk"
   write_ports_env
 
   # rtpengine first: Kamailio marks an unreachable rtpengine disabled for a while.
@@ -289,10 +379,12 @@ do_start() {
   wait_for rtpengine in_bed node "$BED_DIR/bin/ng.mjs" ping
 
   start_kamailio
+  start_asterisk
 
   local ms=$((($(date +%s%N) - t0) / 1000000))
   echo "BED_START_MS=$ms" >>"$PORTS_ENV"
   log "up in ${ms} ms ($BED_MODE mode): SIP udp:$IP:$BED_SIP_PORT, ws://$IP:$BED_WS_PORT/, ng udp:$IP:$BED_NG_PORT, RTP $BED_MEDIA_IP:$BED_RTP_MIN-$BED_RTP_MAX"
+  [[ $BED_ASTERISK == 1 ]] && log "Asterisk: ws://$IP:$BED_AST_WS_PORT/ws, trunk udp:$IP:$BED_AST_SIP_PORT from $BED_TRUNK_IP, RTP $BED_AST_RTP_MIN-$BED_AST_RTP_MAX"
   [[ $BED_MODE == netns ]] && log "clients must run inside the namespace: $BED_DIR/bed.sh exec <cmd>"
   return 0
 }
@@ -310,12 +402,13 @@ stop_daemons() {
   # Kamailio's children), so in parallel the stop costs the slower of the two.
   signal_group TERM kamailio
   signal_group TERM rtpengine
+  signal_group TERM asterisk
   local i name
   for i in $(seq 100); do
-    group_alive kamailio || group_alive rtpengine || break
+    group_alive kamailio || group_alive rtpengine || group_alive asterisk || break
     sleep 0.05
   done
-  for name in kamailio rtpengine; do
+  for name in kamailio rtpengine asterisk; do
     if group_alive "$name"; then
       log "$name did not stop within 5 s of SIGTERM, killing"
       signal_group KILL "$name"
@@ -344,6 +437,10 @@ do_status() {
   k=$(pid_of kamailio); r=$(pid_of rtpengine)
   if alive "$r"; then echo "rtpengine: running (pid $r)"; else echo "rtpengine: stopped"; rc=3; fi
   if alive "$k"; then echo "kamailio: running (pid $k)"; else echo "kamailio: stopped"; rc=3; fi
+  if [[ $BED_ASTERISK == 1 ]]; then
+    local a; a=$(pid_of asterisk)
+    if alive "$a"; then echo "asterisk: running (pid $a)"; else echo "asterisk: stopped"; rc=3; fi
+  fi
   [[ -f $PORTS_ENV ]] && grep -v '^#' "$PORTS_ENV"
   return $rc
 }
@@ -379,5 +476,17 @@ case $cmd in
     alive "$(pid_of kamailio)" && die "kamailio already running"
     start_kamailio; log "kamailio started" ;;
   kamcmd) exec kamcmd -s "unix:$RUN_DIR/kamailio_ctl" "$@" ;;
+  ast) (($#)) || die "usage: bed.sh ast 'CLI command'"; ast "$*" ;;
+  ast-stop)
+    # Fault injection: Asterisk goes away (its WebSockets and calls drop).
+    signal_group TERM asterisk
+    for i in $(seq 100); do group_alive asterisk || break; sleep 0.05; done
+    group_alive asterisk && signal_group KILL asterisk
+    rm -f "$RUN_DIR/asterisk.pid"; log "asterisk stopped" ;;
+  ast-start)
+    [[ -f $PORTS_ENV ]] || die "bed not started"
+    [[ $BED_ASTERISK == 1 ]] || die "the bed runs without Asterisk (BED_ASTERISK=0)"
+    alive "$(pid_of asterisk)" && die "asterisk already running"
+    start_asterisk; log "asterisk started" ;;
   *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
 esac

@@ -14,6 +14,10 @@
 #                                           path cut (e2e resilience), the firewall in front
 #                                           of the media server (lib/media-firewall.mjs)
 #   nodejs + npm (only if no node >= 18)    the bed's scripts and tests
+#   Asterisk 22.10.1 (Wazo's version)       the second broker kind (BED_ASTERISK): unpacked
+#                                           into /opt/asterisk-bed from ../shared/asterisk/
+#                                           (built from the official sources, see its README),
+#                                           with its runtime packages from Debian
 # Package services are never left running: the bed starts its own daemons on
 # loopback, and Debian's would grab 5060 / 2223 on every interface.
 set -euo pipefail
@@ -24,6 +28,9 @@ BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ -r /etc/debian_version ]] || { echo "install.sh: Debian only" >&2; exit 1; }
 
 PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps nftables)
+# Asterisk's runtime libraries (../shared/asterisk/README.md).
+ASTERISK_PKGS=(libedit2 libjansson4 libsrtp2-1 libxslt1.1 libxml2 libsqlite3-0 libssl3 libnss3 libicu72 libuuid1 libbsd0 xz-utils)
+PKGS+=("${ASTERISK_PKGS[@]}")
 if ! command -v node >/dev/null || (( $(node -p 'process.versions.node.split(".")[0]') < 18 )); then
   PKGS+=(nodejs npm)
 fi
@@ -64,6 +71,27 @@ for s in "${SERVICES[@]}"; do
   fi
 done
 
+# Asterisk from ../shared/asterisk/ (beside the repository), unpacked once into /opt;
+# a different tarball (a rebuild) replaces the tree. Without ../shared the Asterisk
+# broker is unavailable and bed.sh says so when asked for it.
+ASTERISK_PREFIX=${ASTERISK_PREFIX:-/opt/asterisk-bed}
+ASTERISK_TARBALL=${ASTERISK_TARBALL:-$(cd "$BED_DIR/../../.." && pwd)/shared/asterisk/asterisk-22.10.1-bookworm-amd64.tar.xz}
+if [[ -f $ASTERISK_TARBALL ]]; then
+  stamp="$(stat -c '%s %Y' "$ASTERISK_TARBALL") $(basename "$ASTERISK_TARBALL")"
+  if [[ -x $ASTERISK_PREFIX/sbin/asterisk && "$(cat "$ASTERISK_PREFIX/.ttec-installed" 2>/dev/null)" == "$stamp" ]]; then
+    echo "install.sh: Asterisk already installed in $ASTERISK_PREFIX"
+  else
+    echo "install.sh: unpacking Asterisk into $ASTERISK_PREFIX"
+    rm -rf "$ASTERISK_PREFIX"
+    mkdir -p "$(dirname "$ASTERISK_PREFIX")"
+    tar -xJf "$ASTERISK_TARBALL" -C "$(dirname "$ASTERISK_PREFIX")"
+    [[ -x $ASTERISK_PREFIX/sbin/asterisk ]] || { echo "install.sh: $ASTERISK_TARBALL has no asterisk-bed/sbin/asterisk" >&2; exit 1; }
+    echo "$stamp" >"$ASTERISK_PREFIX/.ttec-installed"
+  fi
+else
+  echo "install.sh: no $ASTERISK_TARBALL: the Asterisk broker will be unavailable" >&2
+fi
+
 # The bed's own Node dependencies, exactly as locked.
 cd "$BED_DIR"
 if npm ls --omit=dev >/dev/null 2>&1; then
@@ -79,3 +107,5 @@ for p in kamailio rtpengine-daemon sip-tester; do
   printf '  %-18s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p")"
 done
 printf '  %-18s %s\n' node "$(node --version)"
+[[ -x $ASTERISK_PREFIX/sbin/asterisk ]] && printf '  %-18s %s\n' asterisk "$("$ASTERISK_PREFIX/sbin/asterisk" -V)"
+true

@@ -1,11 +1,10 @@
 // Shared set-up for the e2e suites that run against the SIP test bed: the bed's
-// settings, the mock Finesse, a Chromium that can do WebRTC on loopback, and
-// helpers to open the gadget for an agent and to read the broker's side.
+// settings, the broker under test (E2E_BROKER=kamailio|asterisk, ../bed/lib/brokers.mjs),
+// the mock Finesse, a Chromium that can do WebRTC on loopback, and helpers to open the
+// gadget for an agent and to read the broker's side.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { BED_SH, bedRunning, failureContext, inBedNamespace, loadBedEnv, RUN_DIR, runSipp } from '../bed/lib/bed.mjs';
+import { bedRunning, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
+import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import { expectText, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
 
 /** Chromium flags for WebRTC inside the bed's loopback-only namespace. */
@@ -31,11 +30,13 @@ export async function startSession() {
   assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
   const env = loadBedEnv();
   assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
+  const broker = brokerUnderTest(undefined, env);
   const finesse = await startMockFinesse();
   const browser = await launchBrowser(WEBRTC_ARGS);
   await browser.context.addInitScript(countMicrophoneOpens);
   return {
     env,
+    broker,
     finesse,
     browser,
     async close() {
@@ -44,7 +45,7 @@ export async function startSession() {
     },
     /** The desktop URL for agent `number` (bed user) in `state`, with extra gadget prefs. */
     desktopUrl({ number = '3000', state = 'RESERVED', prefs = '' } = {}) {
-      const all = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}${prefs}`;
+      const all = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}${prefs}`;
       return `${finesse.origin}/desktop/?agent=agent${number}&ext=${Number(number) - 1000}&webrtc=${number}`
         + `&state=${state}&prefs=${encodeURIComponent(all)}`;
     },
@@ -63,9 +64,9 @@ export async function startSession() {
       if (options.expectRegistered !== false) await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
       return { frame, registeredMs: Date.now() - t0 };
     },
-    /** Runs a sipp scenario calling `service` (default 3000). */
+    /** Runs a sipp scenario calling `service` (default 3000) through the broker under test. */
     sipp(scenario, options = {}) {
-      return runSipp(scenario, { service: '3000', env, ...options });
+      return runSipp(scenario, { service: '3000', env, broker: broker.name, ...options });
     },
   };
 }
@@ -87,26 +88,15 @@ export const memory = (frame) => frame.evaluate(() => {
   };
 });
 
-/** Contacts the registrar holds for `number` (from `kamcmd ul.dump`). */
-export function contactsOf(number) {
-  const dump = execFileSync('bash', [BED_SH, 'kamcmd', 'ul.dump'], { stdio: 'pipe' }).toString();
-  const aor = dump.split(/\bAoR: /).slice(1).find((block) => block.split(/\s/)[0] === number);
-  return aor ? (aor.match(/\bContact: \{/g) ?? []).length : 0;
-}
+/** Contacts the broker under test holds for `number`. */
+export const contactsOf = (number) => brokerUnderTest().contactsOf(number);
 
-/** Removes every contact of `number` from the broker's location table (a test that leaves a
- * dead phone's contact behind cleans up, so the suite can run again on the same bed). */
-export function clearContacts(number) {
-  // `s:` keeps kamcmd from reading the number as an integer.
-  execFileSync('bash', [BED_SH, 'kamcmd', 'ul.rm', 'location', `s:${number}`], { stdio: 'pipe' });
-}
+/** Removes every contact of `number` from the broker (a test that leaves a dead phone's
+ * contact behind cleans up, so the suite can run again on the same bed). */
+export const clearContacts = (number) => brokerUnderTest().clearContacts(number);
 
-/** The broker's request log: counts requests of a method Kamailio logged so far. */
-export function brokerRequests(method) {
-  const log = fs.readFileSync(path.join(RUN_DIR, 'kamailio.log'), 'utf8');
-  return (log.match(new RegExp(`<script>: REQ ${method} `, 'g')) ?? []).length;
-}
-
+/** Requests of `method` the broker under test has received so far. */
+export const brokerRequests = (method) => brokerUnderTest().requests(method);
 
 export { expectText, gadgetFrame, failureContext };
 export { inviteTo200Ms, median } from './harness.mjs';

@@ -1,32 +1,34 @@
 // Real calls end to end: the built gadget in headless Chromium, inside the
-// mock Finesse, registered over WebSocket to Kamailio, answering calls that
-// sipp ("CUCM") places through Kamailio + rtpengine (plain RTP <-> DTLS-SRTP).
+// mock Finesse, registered over WebSocket to the broker under test, answering calls
+// that sipp ("CUCM") places through it (plain RTP <-> DTLS-SRTP): Kamailio + rtpengine,
+// or a real Asterisk 22 set up as Wazo sets it up (E2E_BROKER=asterisk).
 // Runs inside the bed's network namespace:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/calls.test.mjs
+//   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/calls.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
-import { countRtp } from '../bed/lib/rtpengine.mjs';
+import { broker } from '../bed/lib/brokers.mjs';
 import {
   expectSippOk, expectText, failureContext, inviteTo200Ms, median, memory, microphoneOpens, startSession,
 } from './bed-session.mjs';
 
 const figures = {};
-let session, env, page;
+let session, page;
 
 const sipp = (scenario, options) => session.sipp(scenario, options);
+const countRtp = (run, seconds) => session.broker.countRtp(run.callId(1), seconds);
 const openGadget = async (state, prefs = '') => session.openPhone(page, { state, prefs });
 
-describe('calls through Kamailio + rtpengine', () => {
+describe(`calls through ${broker().label}`, () => {
   before(async () => {
     session = await startSession();
-    env = session.env;
     page = await session.browser.context.newPage();
   });
 
   after(async () => {
     await session?.close();
-    console.log(`# call figures: ${JSON.stringify(figures)}`);
+    console.log(`# call figures (${session?.broker.name}): ${JSON.stringify(figures)}`);
   });
 
   test('page load -> Registered', async () => {
@@ -40,7 +42,7 @@ describe('calls through Kamailio + rtpengine', () => {
     const run = await sipp('uac_call.xml', { durationMs: 6000 });
     try {
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
-      const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 3);
+      const rtp = await countRtp(run, 3);
       assert.equal(rtp.legs.length, 2, JSON.stringify(rtp));
       for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP from ${leg.protocol} leg: ${JSON.stringify(rtp)}`);
       figures.rtpPacketsIn3s = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
@@ -58,12 +60,12 @@ describe('calls through Kamailio + rtpengine', () => {
     // answer only after the 200 OK, sends its own: the answer must not wait for a
     // working pair, and the call must still get its audio.
     const { frame } = await openGadget('RESERVED');
-    const firewall = closeMediaServer(Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX));
+    const firewall = closeMediaServer(...session.broker.mediaPorts);
     let run;
     try {
       run = await sipp('uac_call.xml', { durationMs: 6000 });
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
-      const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 3);
+      const rtp = await countRtp(run, 3);
       assert.equal(rtp.legs.length, 2, JSON.stringify(rtp));
       for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP from ${leg.protocol} leg: ${JSON.stringify(rtp)}`);
       await expectSippOk(run);
@@ -99,7 +101,7 @@ describe('calls through Kamailio + rtpengine', () => {
     const deadline = Date.now() + 8000;
     while (await frame.$('.ttec-call__held') && Date.now() < deadline) await page.waitForTimeout(50);
     assert.equal(await frame.$('.ttec-call__held'), null, 'still shown as held after resume');
-    const rtp = await countRtp({ port: env.BED_NG_PORT }, run.callId(1), 1.5);
+    const rtp = await countRtp(run, 1.5);
     for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after resume: ${JSON.stringify(rtp)}`);
     await expectSippOk(run);
   });

@@ -110,7 +110,7 @@ describe('start-up socket and the stopped phone', () => {
       assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
     } finally {
       await page.close();
-      clearContacts('3000'); // the dead phone never un-REGISTERed
+      await clearContacts('3000'); // the dead phone never un-REGISTERed
     }
   });
 });

@@ -112,10 +112,15 @@ export async function freeUdpPorts(span = 4, lo = 40000, hi = 59000) {
  *   durationMs default <pause/> length (-d): call length / ring time [3000]
  *   keys       extra -key name value pairs used by the scenario
  *   calls      number of sequential calls (-m) [1]
+ *   broker     'kamailio' (its SIP port) or 'asterisk' (its trunk port, from BED_TRUNK_IP)
  * Returns { child, callId(n), done: Promise<{code, signal, ms, stdout}>, files }.
  */
-export async function runSipp(scenario, { service, caller = '0611223344', durationMs = 3000, keys = {}, calls = 1, timeoutS = 60, extraArgs = [], env = loadBedEnv() } = {}) {
+export async function runSipp(scenario, { service, caller = '0611223344', durationMs = 3000, keys = {}, calls = 1, timeoutS = 60, extraArgs = [], broker = 'kamailio', env = loadBedEnv() } = {}) {
   if (!env) throw new Error('bed not running (no run/ports.env)');
+  // Kamailio takes the "CUCM"'s calls on its SIP port; Asterisk on its trunk port, and
+  // identifies the trunk by the sender's own address (BED_TRUNK_IP).
+  const target = broker === 'asterisk' ? `${env.BED_IP}:${env.BED_AST_SIP_PORT}` : `${env.BED_IP}:${env.BED_SIP_PORT}`;
+  const localIp = broker === 'asterisk' ? env.BED_TRUNK_IP : env.BED_IP;
   const localPort = (await freeUdpPorts(1, 20000, 29998)) | 0;
   const mediaPort = await freeUdpPorts(4);
   const tag = `${scenario.replace(/\.xml$/, '')}-${randomBytes(3).toString('hex')}`;
@@ -127,13 +132,13 @@ export async function runSipp(scenario, { service, caller = '0611223344', durati
     log: join(RUN_DIR, `sipp-${tag}.log`),
   };
   const args = [
-    `${env.BED_IP}:${env.BED_SIP_PORT}`,
+    target,
     '-sf', join(BED_DIR, 'sipp', scenario),
     '-s', String(service),
     '-key', 'caller', caller,
     ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, String(v)]),
-    '-i', env.BED_IP, '-p', String(localPort),
-    '-mi', env.BED_IP, '-mp', String(mediaPort),
+    '-i', localIp, '-p', String(localPort),
+    '-mi', localIp, '-mp', String(mediaPort),
     // -l 1: calls strictly one after another; a high rate so the first starts at once
     // (with -r 1 sipp waits a whole rate period, ~1 s, before the first INVITE).
     '-m', String(calls), '-l', '1', '-r', '50', '-rp', '1000',
@@ -153,7 +158,7 @@ export async function runSipp(scenario, { service, caller = '0611223344', durati
   const done = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal, ms: performance.now() - t0 }));
   });
-  return { child, args, files, localPort, mediaPort, callId: (n = 1) => `${cidPrefix}-${n}@${env.BED_IP}`, done };
+  return { child, args, files, localPort, mediaPort, callId: (n = 1) => `${cidPrefix}-${n}@${localIp}`, done };
 }
 
 /** Everything useful when a call test fails: sipp's own traces plus both daemon logs. */
@@ -164,6 +169,7 @@ export function failureContext(sipp) {
       if (existsSync(f)) parts.push(`----- ${f} -----\n${readFileSync(f, 'utf8').split('\n').slice(-60).join('\n')}`);
     }
   }
-  parts.push(logTail('kamailio'), logTail('rtpengine', 20));
+  if (process.env.E2E_BROKER === 'asterisk') parts.push(logTail('asterisk', 80));
+  else parts.push(logTail('kamailio'), logTail('rtpengine', 20));
   return parts.join('\n');
 }
