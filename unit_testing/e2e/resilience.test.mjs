@@ -1,14 +1,16 @@
-// Resilience and security with faults injected at the real broker (issue 6):
-// Kamailio restarts, a hung broker, a second tab, wrong credentials, and no
-// secret anywhere a person or a log could see it. Runs inside the bed:
+// Resilience and security with faults injected at the real broker (issues 6, 17):
+// broker restarts, the WebSocket cut during a call, the media path cut, a hung broker,
+// a second tab, wrong credentials, and no secret anywhere a person or a log could see
+// it. Against the broker under test (E2E_BROKER=kamailio|asterisk). Runs inside the bed:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/resilience.test.mjs
+//   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/resilience.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BED_SH, RUN_DIR } from '../bed/lib/bed.mjs';
-import { countRtp } from '../bed/lib/rtpengine.mjs';
+import { RUN_DIR } from '../bed/lib/bed.mjs';
+import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import {
   brokerRequests, contactsOf, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
 } from './bed-session.mjs';
@@ -16,12 +18,9 @@ import {
 const PASSWORD = 'test-password-3000';
 const figures = {};
 let session;
+const broker = brokerUnderTest();
+const countRtp = (run, seconds) => broker.countRtp(run.callId(1), seconds);
 
-const bed = (...args) => execFileSync('bash', [BED_SH, ...args], { stdio: 'pipe' }).toString();
-/** The same, without blocking the event loop (the browser's events keep flowing). */
-const bedAsync = (...args) => new Promise((resolve, reject) => {
-  execFile('bash', [BED_SH, ...args], (error, stdout) => (error ? reject(error) : resolve(stdout)));
-});
 const word = (frame) => frame.$eval('.ttec-registration__word', (e) => e.textContent).catch(() => '');
 /** Waits until the restarted registrar (empty location table) holds a contact for `number` again. */
 async function waitRegisteredAtBroker(number, timeoutMs) {
@@ -43,9 +42,9 @@ async function waitForWord(frame, expected, timeoutMs) {
   throw new Error(`registration word: expected ${expected} within ${timeoutMs} ms, last saw ${await word(frame)}`);
 }
 
-/** Drops UDP between rtpengine and the browser inside the bed (sipp's media ports stay open). */
+/** Drops UDP between the media server and the browser inside the bed (sipp's media ports stay open). */
 function cutMedia(run) {
-  const { BED_RTP_MIN: min, BED_RTP_MAX: max } = session.env;
+  const [min, max] = broker.mediaPorts;
   const sipp = `${run.mediaPort}-${run.mediaPort + 3}`;
   execFileSync('nft', ['-f', '-'], {
     input: `table inet ttec_cut {\n chain out {\n  type filter hook output priority 0; policy accept;\n`
@@ -80,23 +79,25 @@ async function withPage(fn) {
   }
 }
 
-describe('resilience against the real broker', () => {
+describe(`resilience against the real broker: ${broker.label}`, () => {
   before(async () => { session = await startSession(); });
   after(async () => {
     // Leave the bed as we found it, whatever failed.
-    try { bed('sip-start'); } catch { /* already running */ }
+    await broker.ensureRunning();
     await session?.close();
     console.log(`# resilience figures: ${JSON.stringify(figures)}`);
   });
 
-  test('Kamailio restarted 20 times while idle: Reconnecting, then Registered within 2 s each time, no retry storm', () => withPage(async (page) => {
+  // Asterisk takes a second or two to boot: fewer rounds keep the suite's time.
+  const restarts = broker.name === 'asterisk' ? 5 : 20;
+  test(`broker restarted ${restarts} times while idle: Reconnecting, then Registered within 2 s each time, no retry storm`, () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
     const recoveries = [];
     const registersBefore = brokerRequests('REGISTER');
-    for (let round = 0; round < 20; round++) {
-      await bedAsync('sip-stop');
+    for (let round = 0; round < restarts; round++) {
+      await broker.stop();
       await waitForWord(frame, 'Reconnecting', 3000);
-      await bedAsync('sip-start'); // returns once Kamailio answers OPTIONS on UDP and WebSocket
+      await broker.start(); // returns once the broker answers OPTIONS on UDP and WebSocket
       try {
         recoveries.push(await waitForWord(frame, 'Registered', 2000)); // from "reachable again"
       } catch (error) {
@@ -108,15 +109,15 @@ describe('resilience against the real broker', () => {
     const registers = brokerRequests('REGISTER') - registersBefore;
     figures.reconnectMsMedian = median(recoveries);
     figures.reconnectMsMax = Math.max(...recoveries);
-    figures.registersPerRecovery = registers / 20;
+    figures.registersPerRecovery = registers / restarts;
     // A challenge and the authenticated REGISTER per recovery; a storm would be many more.
-    assert.ok(registers <= 20 * 3, `${registers} REGISTERs for 20 recoveries`);
+    assert.ok(registers <= restarts * 3, `${registers} REGISTERs for ${restarts} recoveries`);
     assert.equal(contactsOf('3000'), 1, 'one contact, not one per reconnect');
   }));
 
   test('broker gone: the backoff grows and the bar says when the next try is; recovery is automatic', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
-    await bedAsync('sip-stop');
+    await broker.stop();
     try {
     const t0 = Date.now();
     let longest = 0;
@@ -132,7 +133,7 @@ describe('resilience against the real broker', () => {
     assert.ok(longest >= 3, `the retry delay should grow past the quick phase within 15 s, saw ${longest} s`);
     assert.ok(longest <= 12, `no jump past the schedule, saw ${longest} s`);
     } finally {
-      await bedAsync('sip-start');
+      await broker.start();
     }
     figures.recoveryAfterLongOutageMs = await waitForWord(frame, 'Registered', 14000);
   }));
@@ -141,12 +142,11 @@ describe('resilience against the real broker', () => {
     const { frame } = await session.openPhone(page);
     const run = await session.sipp('uac_wait_bye.xml', { durationMs: 30000 });
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
-    await bedAsync('sip-stop');
-    await bedAsync('sip-start');
+    assert.ok(broker.cutWebSockets() >= 1, 'no WebSocket to cut');
     // During a call the call has the row; registration is checked at the broker.
     figures.reRegisteredDuringCallMs = await waitRegisteredAtBroker('3000', 3000);
-    // The media path (browser <-> rtpengine) never depended on the signalling socket.
-    const rtp = await countRtp({ port: session.env.BED_NG_PORT }, run.callId(1), 1.5);
+    // The media path (browser <-> media server) never depended on the signalling socket.
+    const rtp = await countRtp(run, 1.5);
     for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after the reconnect: ${JSON.stringify(rtp)}`);
     figures.rtpAfterReconnect = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
     assert.ok(await frame.$('.ttec-call'), 'the call survived the reconnect');
@@ -155,14 +155,17 @@ describe('resilience against the real broker', () => {
     await expectText(frame, '[aria-live=polite]', 'Call ended: you hung up.', 5000);
   }));
 
-  test('WebSocket lost during a call: the caller can still hang up afterwards', () => withPage(async (page) => {
+  test('WebSocket lost during a call: the caller can still hang up afterwards, and the next call is answered', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
     const run = await session.sipp('uac_call.xml', { durationMs: 6000 });
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
-    await bedAsync('sip-stop');
-    await bedAsync('sip-start');
+    assert.ok(broker.cutWebSockets() >= 1, 'no WebSocket to cut');
     await waitRegisteredAtBroker('3000', 3000);
     await expectSippOk(run); // sipp's BYE reached the phone on its new WebSocket and got a 200
+    await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    // No ghost of the first call makes the phone busy for the next customer.
+    const next = await session.sipp('uac_call.xml', { durationMs: 1000, caller: '0611223399' });
+    await expectSippOk(next);
     await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
   }));
 
@@ -172,14 +175,16 @@ describe('resilience against the real broker', () => {
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
     await new Promise((r) => setTimeout(r, 1500)); // media up
     const t0 = Date.now();
+    const invitesBefore = broker.requests('INVITE');
     cutMedia(run);
     try {
       figures.iceRestartReportedAfterCutMs = await until('"Audio path lost: reconnecting"', () => reconnectingShown(frame), 20000);
       assert.equal(await problemTitle(frame, 'audio-reconnecting'), 'Audio path lost: reconnecting\u2026');
-      // The re-INVITE went through Kamailio and rtpengine to the caller (sipp answers it 200).
-      await until('the re-INVITE at sipp', () => sippSaw(run, /^INVITE sip:/gm) >= 2, 10000);
-      figures.reinviteAtCallerAfterCutMs = Date.now() - t0;
-      await until('the ACK of the re-INVITE at sipp', () => sippSaw(run, /^ACK sip:/gm) >= 1, 10000);
+      // The re-INVITE reached the broker: Kamailio relays it to the caller (sipp answers
+      // it 200), Asterisk, a B2BUA, answers it itself.
+      await until('the re-INVITE at the broker', () => broker.requests('INVITE') > invitesBefore, 10000);
+      figures.reinviteAtBrokerAfterCutMs = Date.now() - t0;
+      if (broker.name === 'kamailio') await until('the ACK of the re-INVITE at sipp', () => sippSaw(run, /^ACK sip:/gm) >= 1, 10000);
     } finally {
       restoreMedia();
     }
@@ -187,7 +192,7 @@ describe('resilience against the real broker', () => {
     await until('ICE connected again (the problem cleared)', async () => !(await reconnectingShown(frame)), 15000);
     figures.restoreToIceConnectedMs = Date.now() - restored;
     assert.ok(await frame.$('.ttec-call'), 'the call survived the media loss');
-    const rtp = await countRtp({ port: session.env.BED_NG_PORT }, run.callId(1), 1.5);
+    const rtp = await countRtp(run, 1.5);
     for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after the ICE restart: ${JSON.stringify(rtp)}`);
     figures.rtpAfterIceRestart = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
     // New ICE credentials in the re-INVITE (the diagnostics trace has every SIP message we sent).
@@ -196,7 +201,7 @@ describe('resilience against the real broker', () => {
       kind: e.dataset.kind, at: Date.parse(e.querySelector('.ttec-trace__meta').textContent.split(' ')[0]), text: e.textContent,
     })));
     const ufrag = (e) => /a=ice-ufrag:(\S+)/.exec(e.text)?.[1];
-    const reinvite = entries.find((e) => e.kind === 'SIP out' && /INVITE sip:0611223344@/.test(e.text));
+    const reinvite = entries.find((e) => e.kind === 'SIP out' && /(^|\s)INVITE sip:/.test(e.text));
     assert.ok(reinvite, 'our re-INVITE is in the trace');
     const answer = entries.find((e) => e.kind === 'SIP out' && /SIP\/2\.0 200/.test(e.text) && /CSeq: \d+ INVITE/.test(e.text));
     assert.ok(ufrag(reinvite) && ufrag(answer), 'both carry ICE credentials');
@@ -231,7 +236,9 @@ describe('resilience against the real broker', () => {
     await waitForWord(frame, 'Registered', 5000);
   }));
 
-  test('media path lost mid-call (media relay frozen): the call ends cleanly with a reason', () => withPage(async (page) => {
+  // A media relay apart from the SIP server exists on the Kamailio bed only (Asterisk
+  // carries signalling and media in one process: the "broker frozen" test covers it).
+  if (broker.name === 'kamailio') test('media path lost mid-call (media relay frozen): the call ends cleanly with a reason', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
     const run = await session.sipp('uac_ice_restart.xml', { durationMs: 90000, timeoutS: 120 });
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
@@ -246,8 +253,8 @@ describe('resilience against the real broker', () => {
     } finally {
       process.kill(-rtpengine, 'SIGCONT');
       // Kamailio marks a silent rtpengine disabled for a while: restart it so later tests have media.
-      await bedAsync('sip-stop');
-      await bedAsync('sip-start');
+      await broker.stop();
+      await broker.start();
     }
     await expectSippOk(run); // the BYE reached the caller
     await waitForWord(frame, 'Registered', 5000);
@@ -255,7 +262,7 @@ describe('resilience against the real broker', () => {
 
   test('dead but open connection (broker frozen): found by keep-alive, reconnected when it thaws', () => withPage(async (page) => {
     const { frame } = await session.openPhone(page, { prefs: '&keepaliveS=2' });
-    const pid = Number(fs.readFileSync(path.join(RUN_DIR, 'kamailio.pid'), 'utf8'));
+    const pid = Number(fs.readFileSync(broker.pidFile, 'utf8'));
     process.kill(-pid, 'SIGSTOP');
     try {
       const detected = await waitForWord(frame, 'Reconnecting', 8000);

@@ -61,7 +61,7 @@ describe('start-up socket and the stopped phone', () => {
       const sockets = await frame.evaluate(() => window.__ttecSockets);
       assert.equal(sockets.length, 1, `one socket, taken over: ${JSON.stringify(sockets)}`);
       assert.equal(sockets[0].wasmStarted, false, 'opened by the page before the wasm started');
-      assert.equal(new URL(sockets[0].url).href, new URL(session.env.BED_WS_URL).href);
+      assert.equal(new URL(sockets[0].url).href, new URL(session.broker.wsUrl).href);
       assert.equal(await frame.evaluate(() => window.TTEC.ws.readyState), 1);
       assert.equal(contactsOf('3000'), 1);
     } finally {

@@ -18,6 +18,14 @@ const bedAsync = (...args) => new Promise((resolve, reject) => {
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Cuts every open TCP connection to `port` in the bed (both ends see it close, as when
+ * a proxy or the network drops the WebSocket); the broker itself keeps running. This
+ * process must run in the bed's namespace. Resolves the number of connections cut. */
+function cutConnectionsTo(port) {
+  const out = execFileSync('ss', ['-K', '-t', 'dst', '127.0.0.1', 'dport', '=', String(port)], { stdio: 'pipe' }).toString();
+  return out.split('\n').filter((l) => /ESTAB/.test(l)).length;
+}
+
 /** Counts SIP requests of `method` a broker received, from the lines of its log. */
 function countIn(file, pattern) {
   try { return (fs.readFileSync(file, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
@@ -44,10 +52,14 @@ function kamailio(env) {
       // `s:` keeps kamcmd from reading the number as an integer.
       bedSync('kamcmd', 'ul.rm', 'location', `s:${number}`);
     },
-    /** Requests of `method` received so far (the bed's script logs each one). */
-    requests: (method) => countIn(path.join(RUN_DIR, 'kamailio.log'), new RegExp(`<script>: REQ ${method} `, 'g')),
+    /** Requests of `method` received so far (the bed's script logs each one), from
+     * the user `from` (From user part) when given. */
+    requests: (method, from) => countIn(path.join(RUN_DIR, 'kamailio.log'),
+      new RegExp(`<script>: REQ ${method} [^\n]*${from ? ` user ${from}$` : ''}`, 'gm')),
     /** WebSocket connections opened so far. */
     webSockets: () => Number((/ws_open\s*=\s*(\d+)/.exec(bedSync('kamcmd', 'htable.dump', 'stats')) ?? [])[1] ?? 0),
+    /** Cuts the phones' WebSockets, the broker stays up. */
+    cutWebSockets: () => cutConnectionsTo(env.BED_WS_PORT),
     stop: () => bedAsync('sip-stop'),
     /** Resolves once the broker answers OPTIONS on its UDP and WebSocket listeners. */
     start: () => bedAsync('sip-start'),
@@ -106,14 +118,23 @@ function asterisk(env) {
     async clearContacts(number) {
       for (let i = 0; i < 100 && this.contactsOf(number) > 0; i++) await sleep(50);
     },
-    /** Requests of `method` received so far (res_pjsip_logger: "<--- Received SIP request"). */
-    requests: (method) => countIn(log, new RegExp(`<--- Received SIP request [^\\n]*--->\\n${method} `, 'g')),
+    /** Requests of `method` received so far (res_pjsip_logger: "<--- Received SIP
+     * request"), from the user `from` (From user part) when given. */
+    requests(method, from) {
+      let text = '';
+      try { text = fs.readFileSync(log, 'utf8'); } catch { return 0; }
+      const fromRe = from && new RegExp(`^(From|f):[^\\n]*sip:${from}@`, 'mi');
+      return text.split('<--- Received SIP request').slice(1)
+        .map((block) => block.slice(block.indexOf('--->') + 5, block.indexOf('\n\n')))
+        .filter((msg) => msg.startsWith(`${method} `) && (!fromRe || fromRe.test(msg))).length;
+    },
     /** WebSocket connections that carried a request so far (distinct source ports). */
     webSockets() {
       let text = '';
       try { text = fs.readFileSync(log, 'utf8'); } catch { return 0; }
       return new Set(text.match(/Received SIP request \(\d+ bytes\) from WS:[\d.]+:\d+/g) ?? []).size;
     },
+    cutWebSockets: () => cutConnectionsTo(env.BED_AST_WS_PORT),
     stop: () => bedAsync('ast-stop'),
     start: () => bedAsync('ast-start'),
     async ensureRunning() { try { await bedAsync('ast-start'); } catch { /* already running */ } },
