@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "webrtcNumberRule",
     "devFeatures",
     "keepaliveS",
+    "keepaliveMode",
     "registerExpiresS",
     "previewMode",
 ];
@@ -63,6 +64,18 @@ pub enum BrokerKind {
     Wazo,
     /// Any SIP-over-WebSocket server; SIP credentials from Finesse/config.
     Sip,
+}
+
+/// How the phone checks that its WebSocket to the broker is alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepaliveMode {
+    /// An OPTIONS request: every SIP server answers it (Asterisk at once, with 401 or
+    /// 200), and any answer proves the connection.
+    Options,
+    /// A CRLFCRLF ping (RFC 5626): cheaper, but only for brokers that answer it with a
+    /// CRLF (Kamailio). Asterisk/pjproject never does, so the phone would reconnect
+    /// after every ping.
+    Crlf,
 }
 
 /// An `RTCIceServer`. The TURN credential is never printed.
@@ -183,6 +196,7 @@ pub struct GadgetConfig {
     pub number_rule: NumberRule,
     pub dev_features: bool,
     pub keepalive_s: u32,
+    pub keepalive_mode: KeepaliveMode,
     pub register_expires_s: u32,
     /// Supervisor preview forced on: never answer, watch the team (a Finesse user with
     /// the supervisor role who is not a mobile agent with a WebRTC number gets it anyway).
@@ -449,6 +463,19 @@ impl ConfigBuilder {
             }),
         };
         let keepalive_s = self.number("keepaliveS", 30, 0..=300);
+        let keepalive_mode = match self
+            .text("keepaliveMode")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("options") => KeepaliveMode::Options,
+            Some("crlf") => KeepaliveMode::Crlf,
+            Some(other) => {
+                let message = format!("must be `options` or `crlf`, not `{other}`");
+                self.problem("keepaliveMode", &message);
+                KeepaliveMode::Options
+            }
+        };
         let register_expires_s = self.number("registerExpiresS", 600, 60..=3600);
 
         match broker_kind {
@@ -468,6 +495,7 @@ impl ConfigBuilder {
                 number_rule,
                 dev_features,
                 keepalive_s,
+                keepalive_mode,
                 register_expires_s,
                 preview_mode,
             }),

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
-use ttecphone_components::config::GadgetConfig;
+use ttecphone_components::config::{GadgetConfig, KeepaliveMode};
 use ttecphone_components::diagnostics::remove_known;
 use ttecphone_components::store::{
     Action, MediaProblem, Registration, TraceEntry, TraceKind, UserCommand,
@@ -263,13 +263,11 @@ fn pump(shared: &Rc<Shared>) {
 }
 
 fn sip_config(config: &GadgetConfig, account: &SipAccount) -> Config {
-    let keepalive = match config.keepalive_s {
-        0 => KeepAlive::Off,
-        s => KeepAlive::Crlf {
-            interval_ms: u64::from(s) * 1000,
-            // A pong takes milliseconds; a dead flow is declared within one interval (≤ 10 s).
-            timeout_ms: (u64::from(s) * 1000).min(10_000),
-        },
+    // OPTIONS by default: Asterisk (Wazo) never answers a client's CRLF ping on a
+    // WebSocket, so CRLF would declare the flow dead after every ping.
+    let keepalive = match config.keepalive_mode {
+        KeepaliveMode::Options => KeepAlive::options_every(config.keepalive_s),
+        KeepaliveMode::Crlf => KeepAlive::crlf_every(config.keepalive_s),
     };
     Config {
         aor_user: account.aor_user.clone(),

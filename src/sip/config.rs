@@ -78,6 +78,41 @@ pub enum KeepAlive {
     Off,
 }
 
+impl KeepAlive {
+    /// An OPTIONS every `interval_s` seconds (0 = off). The flow is declared dead when
+    /// nothing comes back within one interval, at most 10 s: a registrar answers an
+    /// OPTIONS at once (Asterisk with 401 or 200), so a longer wait only delays recovery.
+    #[must_use]
+    pub fn options_every(interval_s: u32) -> KeepAlive {
+        match Self::timing(interval_s) {
+            Some((interval_ms, timeout_ms)) => KeepAlive::Options {
+                interval_ms,
+                timeout_ms,
+            },
+            None => KeepAlive::Off,
+        }
+    }
+
+    /// A CRLFCRLF ping every `interval_s` seconds (0 = off), with the same timeout as
+    /// [`KeepAlive::options_every`]. Only for brokers that answer it (Kamailio, RFC 5626);
+    /// Asterisk/pjproject drops a client's CRLF on a WebSocket without a pong.
+    #[must_use]
+    pub fn crlf_every(interval_s: u32) -> KeepAlive {
+        match Self::timing(interval_s) {
+            Some((interval_ms, timeout_ms)) => KeepAlive::Crlf {
+                interval_ms,
+                timeout_ms,
+            },
+            None => KeepAlive::Off,
+        }
+    }
+
+    fn timing(interval_s: u32) -> Option<(u64, u64)> {
+        let interval_ms = u64::from(interval_s) * 1000;
+        (interval_ms > 0).then_some((interval_ms, interval_ms.min(10_000)))
+    }
+}
+
 impl Default for KeepAlive {
     /// OPTIONS by default: every registrar answers it (even with 404/405, which still
     /// proves the flow), whereas not every WebSocket server answers a CRLF ping.

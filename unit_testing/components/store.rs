@@ -1,7 +1,7 @@
 //! Native tests of the store's reducer and derived views, and of the config layers.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ttecphone_components::config::{BrokerKind, ConfigBuilder, NumberRule};
+use ttecphone_components::config::{BrokerKind, ConfigBuilder, KeepaliveMode, NumberRule};
 use ttecphone_components::store::*;
 
 fn reduce_all(actions: impl IntoIterator<Item = Action>) -> PhoneState {
@@ -223,6 +223,41 @@ fn env_defaults_give_a_wazo_config() {
     assert_eq!(config.number_rule.apply("1000").as_deref(), Some("3000"));
     assert_eq!(config.keepalive_s, 30);
     assert_eq!(config.register_expires_s, 600);
+}
+
+/// OPTIONS by default (Asterisk never answers a CRLF ping on a WebSocket); `crlf` stays
+/// available for brokers that answer it, from every layer; anything else names the key.
+#[test]
+fn keepalive_mode_defaults_to_options_and_accepts_crlf() {
+    let mode = |json: &str| {
+        ConfigBuilder::default()
+            .with_env_defaults(ENV.iter().copied())
+            .with_config_json(json)
+            .finish()
+            .map(|c| c.keepalive_mode)
+    };
+    assert_eq!(mode("{}"), Ok(KeepaliveMode::Options));
+    assert_eq!(
+        mode(r#"{"keepaliveMode": "CRLF"}"#),
+        Ok(KeepaliveMode::Crlf)
+    );
+    assert_eq!(
+        mode(r#"{"keepaliveMode": "options"}"#),
+        Ok(KeepaliveMode::Options)
+    );
+    let from_env = ConfigBuilder::default()
+        .with_env_defaults(ENV.iter().copied().chain([("TTEC_KEEPALIVE_MODE", "crlf")]))
+        .with_url_parameters([("keepaliveS", "20")])
+        .finish()
+        .unwrap();
+    assert_eq!(
+        (from_env.keepalive_mode, from_env.keepalive_s),
+        (KeepaliveMode::Crlf, 20)
+    );
+    assert_eq!(
+        problem_keys(r#"{"keepaliveMode": "ping"}"#),
+        vec!["keepaliveMode"]
+    );
 }
 
 #[test]
