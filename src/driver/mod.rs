@@ -313,6 +313,9 @@ fn end_reason(reason: &EndReason) -> String {
         EndReason::TransportLost => {
             "Call ended: the connection to the phone system was lost.".into()
         }
+        EndReason::DialogLost => {
+            "Call ended: the connection to the phone system was lost during the call.".into()
+        }
         EndReason::SessionExpired => {
             "Call ended: the phone system stopped refreshing the call.".into()
         }

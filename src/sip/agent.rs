@@ -192,8 +192,9 @@ impl UserAgent {
         self.watch.on_connected(now, &mut ctx);
     }
 
-    /// WebSocket closed: the flow is gone. Confirmed calls are kept (RFC 5626 flow
-    /// recovery); registration resumes on reconnect.
+    /// WebSocket closed: the flow is gone. Answered calls are kept (their audio does not go
+    /// through the WebSocket) and refreshed from the new one once re-registered;
+    /// registration resumes on reconnect.
     pub fn handle_disconnected(&mut self, now: Instant) {
         self.out.connected = false;
         self.out.transmit.clear();
@@ -346,7 +347,15 @@ impl UserAgent {
         };
         let mut ctx = ctx!(self);
         if self.registration.owns(call_id) {
+            let was_registered = self.registration.is_registered();
             self.registration.on_response(msg, status, now, &mut ctx);
+            if !was_registered && self.registration.is_registered() {
+                // Registered on this WebSocket (the first 2xx since it opened: a lost
+                // connection unregisters): calls kept from the old one refresh their target.
+                for call in &mut self.calls {
+                    call.on_registered(now, &mut ctx);
+                }
+            }
         } else if self.watch.owns(call_id) {
             self.watch.on_response(msg, status, now, &mut ctx);
         } else if self.keepalive.owns(call_id) {
@@ -548,7 +557,14 @@ impl UserAgent {
                 return;
             }
         };
-        let busy = self.calls.iter().any(Call::is_active);
+        // Busy (486) only for a call known to be up: one kept across a lost WebSocket and
+        // not yet refreshed from the new one may have been ended by a BYE that never
+        // reached us (Asterisk sends it to the old socket), and must not turn the next
+        // customer away.
+        let busy = self
+            .calls
+            .iter()
+            .any(|c| c.is_active() && !c.is_ghost_candidate());
         let decision = policy::decide(
             &ctx.config.auto_answer,
             ctx.agent_state,
@@ -557,6 +573,12 @@ impl UserAgent {
         );
         let caller = crate::caller::caller_of(msg);
         let id = CallId::new(parts.call_id);
+        if !matches!(decision, Decision::Reject { .. }) {
+            // The new call is taken: the ghosts end first (BYE with a Reason).
+            for ghost in self.calls.iter_mut().filter(|c| c.is_ghost_candidate()) {
+                ghost.end_ghost(now, &mut ctx);
+            }
+        }
         if let Decision::Reject { status } = decision {
             // Reported as a call that ended at once, so the driver can log it; the media
             // edge is never involved.

@@ -178,6 +178,11 @@ pub enum EndReason {
     /// header was sent.
     MediaLost,
     TransportLost,
+    /// The WebSocket to the broker was lost during the call and the dialog could not be
+    /// refreshed from the new one: the target refresh got 481/408 or no answer, or a new
+    /// call arrived before it succeeded. A BYE with a `Reason` header was sent where the
+    /// dialog may still exist at the broker.
+    DialogLost,
     /// RFC 4028: no session refresh before the session interval expired.
     SessionExpired,
     /// A request of ours got no response (Timer B/F) or a 408/481.

@@ -20,6 +20,9 @@ pub(crate) const MEDIA_TIMEOUT_MS: u64 = 30_000;
 
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
 pub(crate) const ACCEPT: &str = "application/sdp, application/dtmf-relay, application/dtmf";
+/// `Supported` on the in-dialog requests we send. Never `100rel`: as a UAC we do not
+/// acknowledge reliable provisional responses (we send no PRACK).
+pub(crate) const SUPPORTED_AS_UAC: &str = "timer, outbound";
 /// Option tags we implement; a Require outside this list gets 420.
 pub(crate) const SUPPORTED_OPTIONS: &[&str] = &["timer", "outbound", "path"];
 

@@ -14,13 +14,17 @@
 //!
 //! The whole restart is bounded by [`RESTART_BOUND_MS`]: if ICE is not back by then, the
 //! call ends the same clean way (the caller is not left in silence). At most one restart
-//! is in flight, with at most [`MAX_OFFERS`] re-INVITEs per loss.
+//! is in flight, with at most [`MAX_OFFERS`] re-INVITEs per loss. While the WebSocket is
+//! down (and until the phone is registered again on the new one) no offer is sent: it
+//! could not be answered; the first re-INVITE after that is also the dialog's target
+//! refresh (`target_refresh`).
 
 use super::{Call, MediaWait, Phase, Purpose};
 use crate::api::{EndReason, Event, MediaRequest};
 use crate::context::Ctx;
+use crate::context::SUPPORTED_AS_UAC;
 use crate::session_timer;
-use crate::time::{Instant, RandomExt};
+use crate::time::Instant;
 use crate::wire::{name, Message, Method};
 
 /// From the loss to the end of the call when ICE does not come back.
@@ -57,8 +61,23 @@ impl IceRestart {
         [(!self.recovered).then_some(self.deadline), self.retry_at]
     }
 
+    pub(super) fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    pub(super) fn is_recovered(&self) -> bool {
+        self.recovered
+    }
+
     fn in_flight(&self) -> bool {
         self.awaiting_offer || self.invite_pending
+    }
+
+    /// The WebSocket closed: a re-INVITE sent on it will never be answered. Look again
+    /// soon; `try_restart` waits until the dialog can be reached.
+    pub(super) fn on_flow_lost(&mut self, now: Instant) {
+        self.invite_pending = false;
+        self.retry_at = Some(now.plus(BUSY_RETRY_MS));
     }
 }
 
@@ -118,17 +137,14 @@ impl Call {
         });
     }
 
-    /// Asks the edge for the restart offer, unless another offer/answer is open.
-    fn try_restart(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+    /// Asks the edge for the restart offer, unless another offer/answer is open or the
+    /// dialog cannot be reached (WebSocket down, or not yet registered on the new one).
+    pub(super) fn try_restart(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         let busy = self.server_invite.is_some()
             || self.server_update.is_some()
             || self.media_wait != MediaWait::None
-            || self.pending.iter().any(|p| {
-                matches!(
-                    p.purpose,
-                    Purpose::Refresh | Purpose::Invite | Purpose::IceRestart
-                )
-            });
+            || self.has_pending_offer()
+            || self.awaiting_flow();
         let Some(restart) = self.restart.as_mut() else {
             return;
         };
@@ -157,10 +173,16 @@ impl Call {
 
     /// The edge produced the restart offer (`local_sdp`): is it ours to send?
     pub(super) fn restart_offer_ready(&mut self, now: Instant, ctx: &mut Ctx<'_>) -> bool {
+        let unreachable = self.awaiting_flow();
         let Some(restart) = self.restart.as_mut().filter(|r| r.awaiting_offer) else {
             return false;
         };
         restart.awaiting_offer = false;
+        if unreachable {
+            // The WebSocket closed while the edge made the offer: ask again once it is back.
+            restart.retry_at = Some(now.plus(BUSY_RETRY_MS));
+            return true;
+        }
         restart.invite_pending = true;
         restart.offers += 1;
         let Some(sdp) = self.local_sdp.clone() else {
@@ -168,16 +190,12 @@ impl Call {
         };
         let (mut b, branch, cseq) = self.dialog.request(Method::Invite, ctx);
         if let Some(restart) = self.restart.as_mut() {
-            restart.branch = branch;
+            restart.branch.clone_from(&branch);
         }
-        if let Some(timer) = self.session {
-            // Any re-INVITE refreshes the session (RFC 4028 §7.4): keep the refresher.
-            let refresher = if timer.we_refresh { "uac" } else { "uas" };
-            super::session_refresh_headers(&mut b, timer.interval_s, refresher, ctx);
-        }
-        b.header(name::SUPPORTED, "timer, outbound");
+        self.write_session_headers(&mut b, ctx);
+        b.header(name::SUPPORTED, SUPPORTED_AS_UAC);
         ctx.send(b.finish(Some(("application/sdp", &sdp))));
-        self.track_request(Method::Invite, cseq, Purpose::IceRestart, now);
+        self.track_request(Method::Invite, cseq, branch, Purpose::IceRestart, now);
         true
     }
 
@@ -226,11 +244,7 @@ impl Call {
             }
             // Glare (RFC 3261 §14.1), or the peer is busy with its own INVITE.
             491 | 500 if !recovered => {
-                let wait = if self.uac.is_some() {
-                    2_100 + ctx.random.below(191) * 10 // we own the Call-ID: 2.1–4 s
-                } else {
-                    ctx.random.below(201) * 10 // 0–2 s
-                };
+                let wait = self.glare_wait_ms(ctx);
                 if let Some(restart) = self.restart.as_mut() {
                     restart.retry_at = Some(now.plus(wait));
                 }
@@ -241,7 +255,8 @@ impl Call {
                     self.send_bye(now, ctx);
                 }
                 self.restart = None;
-                self.end(EndReason::Timeout, now, ctx);
+                let reason = self.dialog_gone_reason();
+                self.end(reason, now, ctx);
             }
             _ if recovered => {
                 // ICE came back by itself: the call goes on without the new offer.

@@ -3,9 +3,9 @@
 //! and the driver's hang-up and DTMF commands.
 
 use super::incoming::write_dialog_headers;
-use super::{Call, MediaWait, Phase, Purpose, ServerInvite, ServerUpdate};
+use super::{Call, ClientRequest, MediaWait, Phase, Purpose, ServerInvite, ServerUpdate};
 use crate::api::{EndReason, Event, MediaRequest};
-use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_OPTIONS, T1_MS};
+use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_AS_UAC, SUPPORTED_OPTIONS, T1_MS};
 use crate::session_timer::{self, UasNegotiation};
 use crate::time::{Instant, RandomExt};
 use crate::transaction::TxnKey;
@@ -241,11 +241,12 @@ impl Call {
         }
     }
 
-    fn has_pending_offer(&self) -> bool {
+    /// A re-INVITE or UPDATE of ours is out (glare: no second one until it is answered).
+    pub(super) fn has_pending_offer(&self) -> bool {
         self.pending.iter().any(|p| {
             matches!(
                 p.purpose,
-                Purpose::Refresh | Purpose::Invite | Purpose::IceRestart
+                Purpose::Refresh | Purpose::Invite | Purpose::IceRestart | Purpose::TargetRefresh
             )
         })
     }
@@ -324,31 +325,44 @@ impl Call {
         if self.dialog.remote_tag.is_none() {
             return; // no dialog to end
         }
-        let (mut b, _, cseq) = self.dialog.request(Method::Bye, ctx);
+        let (mut b, branch, cseq) = self.dialog.request(Method::Bye, ctx);
         if let Some(reason) = reason {
             b.header(name::REASON, reason);
         }
         ctx.send(b.finish(None));
-        self.track_request(Method::Bye, cseq, Purpose::Bye, now);
+        self.track_request(Method::Bye, cseq, branch, Purpose::Bye, now);
     }
 
-    /// RFC 4028 refresh when we are the refresher: UPDATE without a body if the peer
-    /// allows it (no media round trip), else a re-INVITE repeating our last SDP unchanged
-    /// (same o= version, so the peer's answer changes nothing and is not re-applied).
+    /// RFC 4028 refresh when we are the refresher. Not while another offer of ours is
+    /// out, nor while the dialog waits for its target refresh (which carries
+    /// Session-Expires and so refreshes the session too): the timer is re-armed instead.
     pub(super) fn send_session_refresh(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        if self.phase != Phase::Confirmed || self.has_pending_offer() {
+        if self.phase != Phase::Confirmed
+            || self.has_pending_offer()
+            || self.target_refresh.is_some()
+        {
             self.restart_session_timer(now);
             return;
         }
-        let Some(timer) = self.session else { return };
+        if self.session.is_some() {
+            self.send_refresh(Purpose::Refresh, now, ctx);
+        }
+    }
+
+    /// The one refresh request, for the session refresh and the target refresh: UPDATE
+    /// without a body if the peer allows it (no media round trip), else a re-INVITE
+    /// repeating our last SDP unchanged (same o= version, so the peer's answer changes
+    /// nothing and is not re-applied). Contact, Route set and the next CSeq come from the
+    /// dialog; Session-Expires keeps the refresher role.
+    pub(super) fn send_refresh(&mut self, purpose: Purpose, now: Instant, ctx: &mut Ctx<'_>) {
         let method = if self.peer_allows_update || self.local_sdp.is_none() {
             Method::Update
         } else {
             Method::Invite
         };
-        let (mut b, _, cseq) = self.dialog.request(method, ctx);
-        super::session_refresh_headers(&mut b, timer.interval_s, "uac", ctx);
-        b.header(name::SUPPORTED, "timer, outbound");
+        let (mut b, branch, cseq) = self.dialog.request(method, ctx);
+        self.write_session_headers(&mut b, ctx);
+        b.header(name::SUPPORTED, SUPPORTED_AS_UAC);
         let body = match method {
             Method::Invite => self
                 .local_sdp
@@ -357,7 +371,7 @@ impl Call {
             _ => None,
         };
         ctx.send(b.finish(body));
-        self.track_request(method, cseq, Purpose::Refresh, now);
+        self.track_request(method, cseq, branch, purpose, now);
     }
 
     /// `Command::HangUp`, whatever the phase.
@@ -395,10 +409,10 @@ impl Call {
             .chars()
             .filter(|d| d.is_ascii_digit() || "*#ABCDabcd".contains(*d))
         {
-            let (b, _, cseq) = self.dialog.request(Method::Info, ctx);
+            let (b, branch, cseq) = self.dialog.request(Method::Info, ctx);
             let body = format!("Signal={}\r\nDuration=160\r\n", digit.to_ascii_uppercase());
             ctx.send(b.finish(Some(("application/dtmf-relay", &body))));
-            self.track_request(Method::Info, cseq, Purpose::Dtmf, now);
+            self.track_request(Method::Info, cseq, branch, Purpose::Dtmf, now);
         }
     }
 
@@ -425,8 +439,11 @@ impl Call {
             return;
         };
         let request = self.pending.remove(i);
+        self.note_target_refresh_response(method, status);
         match request.purpose {
-            Purpose::Refresh => self.on_refresh_response(msg, method, status, cseq.seq, now, ctx),
+            Purpose::Refresh | Purpose::TargetRefresh => {
+                self.on_refresh_response(msg, &request, status, now, ctx);
+            }
             Purpose::IceRestart => self.on_restart_response(msg, status, cseq.seq, now, ctx),
             Purpose::Dtmf if status >= 300 => {
                 ctx.emit(Event::Warning(format!(
@@ -438,19 +455,31 @@ impl Call {
         }
     }
 
+    /// The final response to a session refresh or a target refresh (`send_refresh`).
     fn on_refresh_response(
         &mut self,
         msg: &Message<'_>,
-        method: Method,
+        request: &ClientRequest,
         status: u16,
-        cseq: u32,
         now: Instant,
         ctx: &mut Ctx<'_>,
     ) {
-        if method == Method::Invite && (200..300).contains(&status) {
-            let (ack, _) = self.dialog.request_with_cseq(Method::Ack, cseq, ctx);
+        if request.method == Method::Invite {
+            let ack = if (200..300).contains(&status) {
+                self.dialog
+                    .request_with_cseq(Method::Ack, request.cseq, ctx)
+                    .0
+            } else {
+                let to = msg.get(name::TO);
+                self.dialog
+                    .non_2xx_ack(request.cseq, &request.branch, to, ctx)
+            };
             ctx.send(ack.finish(None));
         }
+        if self.phase != Phase::Confirmed {
+            return; // ended meanwhile (hang-up, a new call ending this one)
+        }
+        let target = request.purpose == Purpose::TargetRefresh;
         match status {
             200..=299 => match session_timer::from_uac_response(msg) {
                 Some(timer) => self.start_session_timer(timer, now),
@@ -462,16 +491,28 @@ impl Call {
                 {
                     timer.interval_s = timer.interval_s.max(min);
                 }
-                self.send_session_refresh(now, ctx);
+                if target {
+                    self.try_target_refresh(now, ctx);
+                } else {
+                    self.send_session_refresh(now, ctx);
+                }
             }
+            // The dialog is gone at the broker (RFC 3261 §12.2.1.2, RFC 4028 §10).
+            408 | 481 if target => self.end_dialog_lost(status == 408, now, ctx),
             408 | 481 => {
-                // RFC 4028 §10: the session is gone.
                 if status == 408 {
                     self.send_bye(now, ctx);
                 }
                 self.end(EndReason::Timeout, now, ctx);
             }
-            _ => self.restart_session_timer(now),
+            // Glare, or the peer is busy with an INVITE of its own (RFC 3261 §14.1, §14.2).
+            491 | 500 if target => self.retry_target_refresh(now, ctx),
+            _ => {
+                self.restart_session_timer(now);
+                if target {
+                    self.target_refresh_refused(status, ctx);
+                }
+            }
         }
     }
 }

@@ -207,6 +207,8 @@ impl Call {
                 self.report_hold(Some(held), ctx);
             }
         }
+        // Answered across a lost WebSocket: the dialog's target refresh may go now.
+        self.try_target_refresh(now, ctx);
     }
 
     /// CANCEL before our final response: 487 to the INVITE (the 200 to the CANCEL is sent

@@ -3,18 +3,20 @@
 //!
 //! Split by concern: `incoming` (the initial INVITE we answer: ring, auto-answer, 2xx
 //! retransmission, ACK, CANCEL), `in_dialog` (BYE, re-INVITE, UPDATE, INFO, OPTIONS, session
-//! refresh, hang-up, DTMF), `outgoing` (the development-only UAC call).
+//! refresh, hang-up, DTMF), `ice_restart` (a lost audio path), `target_refresh` (the dialog
+//! after a new WebSocket), `outgoing` (the development-only UAC call).
 
 mod ice_restart;
 mod in_dialog;
 mod incoming;
 mod outgoing;
+mod target_refresh;
 
 use crate::api::{CallId, EndReason, Event, MediaRequest};
 use crate::context::{Ctx, MEDIA_TIMEOUT_MS, TRANSACTION_TIMEOUT_MS};
 use crate::dialog::Dialog;
 use crate::session_timer::SessionTimer;
-use crate::time::Instant;
+use crate::time::{Instant, RandomExt};
 use crate::transaction::TxnKey;
 use crate::wire::{name, MessageBuilder, Method, ResponseContext};
 
@@ -80,6 +82,8 @@ enum Purpose {
     Cancel,
     /// Our re-INVITE with an ICE-restart offer.
     IceRestart,
+    /// Our UPDATE or re-INVITE from a new WebSocket, so the broker reaches the dialog again.
+    TargetRefresh,
 }
 
 /// A request we sent, waiting for its final response.
@@ -87,6 +91,8 @@ enum Purpose {
 struct ClientRequest {
     method: Method,
     cseq: u32,
+    /// Its Via branch: the ACK of a non-2xx final response to an INVITE reuses it.
+    branch: String,
     deadline: Instant,
     purpose: Purpose,
 }
@@ -125,15 +131,26 @@ pub(crate) struct Call {
     uac: Option<outgoing::Uac>,
     /// The audio path was lost: the ICE restart under way.
     restart: Option<ice_restart::IceRestart>,
+    /// The WebSocket was lost while the call was up: the dialog must be refreshed from
+    /// the new one before the broker can reach it again.
+    target_refresh: Option<target_refresh::TargetRefresh>,
 }
 
 impl Call {
     /// Remembers a request we sent in this dialog, with the one deadline every client
     /// transaction gets (64*T1), so its response (or its absence) reaches the call.
-    fn track_request(&mut self, method: Method, cseq: u32, purpose: Purpose, now: Instant) {
+    fn track_request(
+        &mut self,
+        method: Method,
+        cseq: u32,
+        branch: String,
+        purpose: Purpose,
+        now: Instant,
+    ) {
         self.pending.push(ClientRequest {
             method,
             cseq,
+            branch,
             deadline: now.plus(TRANSACTION_TIMEOUT_MS),
             purpose,
         });
@@ -158,6 +175,7 @@ impl Call {
             timers: Timers::default(),
             uac: None,
             restart: None,
+            target_refresh: None,
         }
     }
 
@@ -192,6 +210,7 @@ impl Call {
         ]
         .into_iter()
         .chain(self.restart.iter().flat_map(|r| r.deadlines()))
+        .chain(self.target_refresh.as_ref().map(|t| t.retry_at()))
         .flatten()
         .min()
     }
@@ -225,6 +244,7 @@ impl Call {
         self.phase = Phase::Terminated;
         self.media_wait = MediaWait::None;
         self.restart = None;
+        self.target_refresh = None;
         self.answer_wanted = false;
         self.server_update = None;
         let keep_ack_wait = self.bye_after_ack;
@@ -250,8 +270,9 @@ impl Call {
         });
     }
 
-    /// Flow lost (RFC 5626): confirmed calls survive (in-dialog requests reach us over the
-    /// new flow once re-registered); transactions bound to the old flow cannot complete.
+    /// Flow lost: answered calls survive (the audio does not go through the WebSocket);
+    /// transactions bound to the old flow cannot complete, and the dialog is refreshed
+    /// from the new flow once re-registered (`target_refresh`).
     pub fn on_disconnected(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         match self.phase {
             Phase::Offering | Phase::Calling | Phase::Proceeding | Phase::Ringing => {
@@ -259,6 +280,7 @@ impl Call {
             }
             Phase::Answered | Phase::Confirmed | Phase::Terminated => {}
         }
+        self.on_flow_lost(now);
     }
 
     pub fn on_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
@@ -290,6 +312,7 @@ impl Call {
             self.send_session_refresh(now, ctx);
         }
         self.on_restart_timeout(now, ctx);
+        self.on_target_refresh_timeout(now, ctx);
         self.expire_pending(now, ctx);
         if due(self.timers.linger_until) {
             // Pending requests keep their own deadlines; `is_finished` waits for them.
@@ -310,11 +333,13 @@ impl Call {
         for purpose in expired {
             match purpose {
                 Purpose::Bye | Purpose::Cancel | Purpose::Dtmf => {}
+                Purpose::TargetRefresh => self.end_dialog_lost(true, now, ctx),
                 Purpose::Refresh | Purpose::Invite | Purpose::IceRestart => {
                     if purpose != Purpose::Invite {
                         self.send_bye(now, ctx);
                     }
-                    self.end(EndReason::Timeout, now, ctx);
+                    let reason = self.dialog_gone_reason();
+                    self.end(reason, now, ctx);
                 }
             }
         }
@@ -328,6 +353,26 @@ impl Call {
         } else {
             self.timers.session_expiry = Some(now.plus(timer.expiry_after_ms()));
             self.timers.session_refresh = None;
+        }
+    }
+
+    /// `Session-Expires` and `Min-SE` on a re-INVITE or UPDATE of ours: any of them
+    /// refreshes the session (RFC 4028 §7.4), and it keeps the refresher role: `uac` when
+    /// we refresh, `uas` when the peer does.
+    fn write_session_headers(&self, b: &mut MessageBuilder, ctx: &Ctx<'_>) {
+        if let Some(timer) = self.session {
+            let refresher = if timer.we_refresh { "uac" } else { "uas" };
+            session_refresh_headers(b, timer.interval_s, refresher, ctx);
+        }
+    }
+
+    /// RFC 3261 §14.1: after a 491, retry after 2.1–4 s when we own the Call-ID (we
+    /// placed the call), else after 0–2 s, in 10 ms steps (randomness injected).
+    fn glare_wait_ms(&self, ctx: &mut Ctx<'_>) -> u64 {
+        if self.uac.is_some() {
+            2_100 + ctx.random.below(191) * 10
+        } else {
+            ctx.random.below(201) * 10
         }
     }
 

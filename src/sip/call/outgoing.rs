@@ -100,11 +100,11 @@ impl Call {
         }
         ctx.send(b.finish(Some(("application/sdp", &sdp))));
         uac.invite_cseq = cseq;
-        uac.invite_branch = branch;
+        uac.invite_branch.clone_from(&branch);
         self.phase = Phase::Calling;
         self.pending.retain(|p| p.purpose != Purpose::Invite);
         // Timer B only until a provisional response; after that the callee may ring forever.
-        self.track_request(Method::Invite, cseq, Purpose::Invite, now);
+        self.track_request(Method::Invite, cseq, branch, Purpose::Invite, now);
     }
 
     pub(super) fn on_invite_response(
@@ -232,9 +232,10 @@ impl Call {
         let Some(uac) = self.uac.as_mut() else { return };
         uac.cancel_pending = false;
         let cseq = uac.invite_cseq;
+        let branch = uac.invite_branch.clone();
         let b = self.invite_copy(Method::Cancel, None, ctx);
         ctx.send(b.finish(None));
-        self.track_request(Method::Cancel, cseq, Purpose::Cancel, now);
+        self.track_request(Method::Cancel, cseq, branch, Purpose::Cancel, now);
     }
 
     /// ACK for a non-2xx final response: part of the INVITE transaction, same branch.
