@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use crate::api::{CallId, Command, EndReason, Event, MediaResult, Stats};
 use crate::call::{Call, InDialogRequest, IncomingInvite};
 use crate::config::{AgentState, Config};
-use crate::context::{Ctx, Local, Outbox, ACCEPT, ALLOW};
+use crate::context::{Ctx, Local, Outbox, ACCEPT, ALLOW, SUPPORTED_AS_UAS};
 use crate::keepalive::KeepAliveState;
 use crate::policy::{self, Decision, Hints};
 use crate::registration::Registration;
@@ -486,7 +486,7 @@ impl UserAgent {
                 let mut b = rctx.response(200, None, false);
                 b.header(name::ALLOW, ALLOW)
                     .header(name::ACCEPT, ACCEPT)
-                    .header(name::SUPPORTED, "timer, outbound");
+                    .header(name::SUPPORTED, SUPPORTED_AS_UAS);
                 ctx.reply(&parts.key, b.finish(None), now);
             }
             Method::Bye | Method::Update | Method::Prack => reply(&mut ctx, 481),

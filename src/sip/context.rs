@@ -18,13 +18,16 @@ pub(crate) const TRANSACTION_TIMEOUT_MS: u64 = 64 * T1_MS;
 /// because it covers a first-time microphone permission prompt.
 pub(crate) const MEDIA_TIMEOUT_MS: u64 = 30_000;
 
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK";
 pub(crate) const ACCEPT: &str = "application/sdp, application/dtmf-relay, application/dtmf";
 /// `Supported` on the in-dialog requests we send. Never `100rel`: as a UAC we do not
 /// acknowledge reliable provisional responses (we send no PRACK).
 pub(crate) const SUPPORTED_AS_UAC: &str = "timer, outbound";
+/// `Supported` on our responses (2xx, OPTIONS): as the answering side we send reliable
+/// provisional responses when an INVITE requires them (RFC 3262, `call/prack.rs`).
+pub(crate) const SUPPORTED_AS_UAS: &str = "100rel, timer, outbound";
 /// Option tags we implement; a Require outside this list gets 420.
-pub(crate) const SUPPORTED_OPTIONS: &[&str] = &["timer", "outbound", "path"];
+pub(crate) const SUPPORTED_OPTIONS: &[&str] = &["100rel", "timer", "outbound", "path"];
 
 /// Our identity on the WebSocket flow (RFC 7118 §5: a random `.invalid` host).
 #[derive(Clone, Debug)]

@@ -482,14 +482,17 @@ fn session_interval_below_min_se_gets_422() {
 
 #[test]
 fn unsupported_require_gets_420() {
+    // 100rel is supported now (unit_testing/sip/prack.rs); preconditions (RFC 3312) are not.
     let mut p = Phone::new(config());
     p.register();
-    let msg = invite("wazo_invite.sip", "req-1", "z9hG4bK-r")
-        .replace("Min-SE: 90\r\n", "Min-SE: 90\r\nRequire: 100rel\r\n");
+    let msg = invite("wazo_invite.sip", "req-1", "z9hG4bK-r").replace(
+        "Min-SE: 90\r\n",
+        "Min-SE: 90\r\nRequire: 100rel, precondition\r\n",
+    );
     p.recv(&msg);
     let r = p.sent.last().unwrap();
     assert_eq!(status(r), Some(420));
-    assert_eq!(header(r, "Unsupported").as_deref(), Some("100rel"));
+    assert_eq!(header(r, "Unsupported").as_deref(), Some("precondition"));
 }
 
 #[test]

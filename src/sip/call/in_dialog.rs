@@ -5,7 +5,9 @@
 use super::incoming::write_dialog_headers;
 use super::{Call, ClientRequest, MediaWait, Phase, Purpose, ServerInvite, ServerUpdate};
 use crate::api::{EndReason, Event, MediaRequest};
-use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_AS_UAC, SUPPORTED_OPTIONS, T1_MS};
+use crate::context::{
+    Ctx, ACCEPT, ALLOW, SUPPORTED_AS_UAC, SUPPORTED_AS_UAS, SUPPORTED_OPTIONS, T1_MS,
+};
 use crate::session_timer::{self, UasNegotiation};
 use crate::time::{Instant, RandomExt};
 use crate::transaction::TxnKey;
@@ -81,9 +83,10 @@ impl Call {
                 let mut b = rctx.response(200, None, false);
                 b.header(name::ALLOW, ALLOW)
                     .header(name::ACCEPT, ACCEPT)
-                    .header(name::SUPPORTED, "timer, outbound");
+                    .header(name::SUPPORTED, SUPPORTED_AS_UAS);
                 ctx.reply(&key, b.finish(None), now);
             }
+            Method::Prack => self.on_prack(msg, &key, &rctx, now, ctx),
             Method::Unknown => reply(ctx, 501),
             _ => {
                 let mut b = rctx.response(405, None, false);

@@ -1,9 +1,9 @@
 //! The initial INVITE we answer: 100/180 at once, the policy's answer time, the media
 //! edge's answer SDP, the 2xx (retransmitted until ACK), CANCEL, and media failures.
 
-use super::{Call, MediaWait, Phase, ServerInvite};
+use super::{prack, Call, MediaWait, Phase, ServerInvite};
 use crate::api::{CallId, Caller, EndReason, Event, MediaFailure, MediaRequest, MediaResult};
-use crate::context::{Ctx, ACCEPT, ALLOW, T1_MS, T2_MS, TRANSACTION_TIMEOUT_MS};
+use crate::context::{Ctx, ACCEPT, ALLOW, SUPPORTED_AS_UAS, T1_MS, T2_MS, TRANSACTION_TIMEOUT_MS};
 use crate::dialog::{without_tag, Dialog};
 use crate::policy::Decision;
 use crate::session_timer::SessionTimer;
@@ -61,7 +61,11 @@ impl Call {
         ringing
             .header(name::ALLOW, ALLOW)
             .header(name::SERVER, &ctx.config.user_agent);
-        ctx.reply(&inv.key, ringing.finish(None), now);
+        if prack::required(msg) {
+            call.send_reliable_provisional(ringing, inv.cseq, &inv.key, now, ctx);
+        } else {
+            ctx.reply(&inv.key, ringing.finish(None), now);
+        }
         call.server_invite = Some(ServerInvite {
             key: inv.key,
             rctx: inv.rctx,
@@ -137,6 +141,7 @@ impl Call {
         now: Instant,
         ctx: &mut Ctx<'_>,
     ) -> Option<Option<bool>> {
+        self.stop_provisional_retransmission();
         let si = self.server_invite.as_mut()?;
         let mut b = si.rctx.response(200, Some(&self.dialog.local_tag), true);
         write_dialog_headers(&mut b, si.session, ctx);
@@ -223,6 +228,7 @@ impl Call {
 
     /// A final non-2xx to the INVITE being answered.
     pub(super) fn reject_invite(&mut self, status: u16, now: Instant, ctx: &mut Ctx<'_>) {
+        self.stop_provisional_retransmission();
         if let Some(si) = self.server_invite.take() {
             let response = si
                 .rctx
@@ -356,7 +362,7 @@ pub(super) fn write_dialog_headers(
     b.header_fmt(name::CONTACT, format_args!("<{}>", ctx.local.contact_uri));
     b.header(name::ALLOW, ALLOW)
         .header(name::ACCEPT, ACCEPT)
-        .header(name::SUPPORTED, "timer, outbound");
+        .header(name::SUPPORTED, SUPPORTED_AS_UAS);
     if let Some((timer, require)) = session {
         b.header_fmt(
             name::SESSION_EXPIRES,

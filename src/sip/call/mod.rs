@@ -2,14 +2,16 @@
 //! the media edge, and its timers. The agent routes messages to it by Call-ID and tags.
 //!
 //! Split by concern: `incoming` (the initial INVITE we answer: ring, auto-answer, 2xx
-//! retransmission, ACK, CANCEL), `in_dialog` (BYE, re-INVITE, UPDATE, INFO, OPTIONS, session
-//! refresh, hang-up, DTMF), `ice_restart` (a lost audio path), `target_refresh` (the dialog
-//! after a new WebSocket), `outgoing` (the development-only UAC call).
+//! retransmission, ACK, CANCEL), `prack` (its reliable 180, RFC 3262), `in_dialog` (BYE,
+//! re-INVITE, UPDATE, INFO, OPTIONS, session refresh, hang-up, DTMF), `ice_restart` (a lost
+//! audio path), `target_refresh` (the dialog after a new WebSocket), `outgoing` (the
+//! development-only UAC call).
 
 mod ice_restart;
 mod in_dialog;
 mod incoming;
 mod outgoing;
+mod prack;
 mod target_refresh;
 
 use crate::api::{CallId, EndReason, Event, MediaRequest};
@@ -134,6 +136,8 @@ pub(crate) struct Call {
     /// The WebSocket was lost while the call was up: the dialog must be refreshed from
     /// the new one before the broker can reach it again.
     target_refresh: Option<target_refresh::TargetRefresh>,
+    /// Our reliable 180 (the INVITE required 100rel) and its PRACK.
+    reliable: Option<prack::Reliable>,
 }
 
 impl Call {
@@ -176,6 +180,7 @@ impl Call {
             uac: None,
             restart: None,
             target_refresh: None,
+            reliable: None,
         }
     }
 
@@ -211,6 +216,7 @@ impl Call {
         .into_iter()
         .chain(self.restart.iter().flat_map(|r| r.deadlines()))
         .chain(self.target_refresh.as_ref().map(|t| t.retry_at()))
+        .chain(self.reliable.as_ref().map(|r| r.deadline()))
         .flatten()
         .min()
     }
@@ -245,6 +251,7 @@ impl Call {
         self.media_wait = MediaWait::None;
         self.restart = None;
         self.target_refresh = None;
+        self.reliable = None;
         self.answer_wanted = false;
         self.server_update = None;
         let keep_ack_wait = self.bye_after_ack;
@@ -297,6 +304,7 @@ impl Call {
         if due(self.timers.retransmit) {
             self.retransmit_2xx(now, ctx);
         }
+        self.on_reliable_timeout(now, ctx);
         if due(self.timers.ack_deadline) {
             self.on_ack_timeout(now, ctx);
         }

@@ -530,6 +530,40 @@ impl SessionExpires {
     }
 }
 
+/// `RAck: 776656 102 INVITE` (RFC 3262 §7.2): the RSeq and the CSeq of the reliable
+/// provisional response a PRACK acknowledges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RAck<'a> {
+    pub rseq: u32,
+    pub cseq: u32,
+    pub method: &'a str,
+}
+
+impl<'a> RAck<'a> {
+    pub fn parse(value: &'a str) -> Result<RAck<'a>, ParseError> {
+        let bad = || ParseError::Header("RAck");
+        let mut parts = value.split_ascii_whitespace();
+        let (Some(rseq), Some(cseq), Some(method), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        // Both numbers are 1..2**31-1 (RFC 3262 §7.1, RFC 3261 §8.1.1.5).
+        let number = |text: &str| {
+            text.parse::<u32>()
+                .ok()
+                .filter(|n| (1..1 << 31).contains(n))
+        };
+        let (Some(rseq), Some(cseq)) = (number(rseq), number(cseq)) else {
+            return Err(bad());
+        };
+        if !super::parse::is_token(method) {
+            return Err(bad());
+        }
+        Ok(RAck { rseq, cseq, method })
+    }
+}
+
 /// A delta-seconds header value (Expires, Min-Expires, Min-SE), parameters ignored.
 #[must_use]
 pub fn delta_seconds(value: &str) -> Option<u32> {

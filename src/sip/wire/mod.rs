@@ -70,4 +70,6 @@ pub mod name {
     pub const RETRY_AFTER: &str = "Retry-After";
     pub const REASON: &str = "Reason";
     pub const PROXY_REQUIRE: &str = "Proxy-Require";
+    pub const RSEQ: &str = "RSeq";
+    pub const RACK: &str = "RAck";
 }
