@@ -18,7 +18,8 @@
 //!    again; on 481/408 or no answer it is gone at the broker: BYE with a `Reason` where it
 //!    may still exist, and [`EndReason::DialogLost`]; on 491/500 it tries again after
 //!    RFC 3261 §14.1's random wait; any other answer came over the new socket, so the
-//!    broker has the new target (pjsip updates it whatever the status).
+//!    broker has the new target (pjproject's `pjsip_dlg_on_rx_request` takes the Contact
+//!    of any INVITE or UPDATE in the dialog as its target, whatever it then answers).
 //!
 //! Until then the call is a "ghost candidate": the caller may have hung up meanwhile with
 //! a BYE that never reached us. A new INVITE does not get 486 Busy because of it; the
@@ -158,7 +159,7 @@ impl Call {
     }
 
     /// Another failure status: it came back over the new WebSocket, so the broker got our
-    /// Contact (pjsip updates a dialog's target whatever it answers); the call goes on.
+    /// Contact (pjproject updates a dialog's target whatever it answers); the call goes on.
     pub(super) fn target_refresh_refused(&mut self, status: u16, ctx: &mut Ctx<'_>) {
         if self.target_refresh.take().is_some() {
             ctx.emit(Event::Warning(format!(
