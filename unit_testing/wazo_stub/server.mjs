@@ -2,7 +2,9 @@
 // Runs the Wazo stub (see stub.mjs and README.md) until Ctrl-C.
 //   node unit_testing/wazo_stub/server.mjs [--port 0] [--host 127.0.0.1] [--users FILE]
 //        [--token-lifetime-s N] [--engine current|legacy] [--ws-target ws://127.0.0.1:8080/]
+//        [--max-sessions 100] [--ws-read-timeout-s 188]
 // Without --ws-target, the running bed's Kamailio WebSocket (bed/run/ports.env) is used.
+// The SIP accounts of its lines: node unit_testing/wazo_stub/accounts.mjs
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +16,7 @@ const opt = (name, fallback) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
 if (args.includes('--help')) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 6).join('\n'));
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n'));
   process.exit(0);
 }
 function bedWsUrl() {
@@ -30,6 +32,8 @@ const stub = await startWazoStub({
   tokenLifetimeS: opt('token-lifetime-s', undefined) ? Number(opt('token-lifetime-s')) : undefined,
   engine: opt('engine', 'current'),
   wsTarget: opt('ws-target', undefined) ?? bedWsUrl(),
+  maxUserConcurrentSessions: opt('max-sessions', undefined) ? Number(opt('max-sessions')) : undefined,
+  wsReadTimeoutS: opt('ws-read-timeout-s', undefined) ? Number(opt('ws-read-timeout-s')) : undefined,
 });
 console.log(`wazo stub: ${stub.origin} (brokerKind=wazo&brokerHost=${stub.host}); users: ${stub.users.map((u) => u.login).join(', ')}`);
 const stop = () => stub.close().then(() => process.exit(0));
