@@ -3,12 +3,15 @@
 //   asterisk  a real Asterisk 22.10.1 configured as Wazo configures it (the production
 //             broker's SIP and media engine; ../asterisk/, ../../../../shared/asterisk/)
 // A suite picks one with E2E_BROKER (default kamailio); unit_testing/run.sh runs the call
-// suites once per broker. Everything a test needs from "the broker" is here: where the
-// phone connects, how the "CUCM" reaches it, its registrations, its request log, RTP per
-// call leg, its media ports (for cutting the path) and stopping/starting it.
+// suites once per broker; the benchmark (unit_testing/bench) picks one with BENCH_BROKER.
+// Everything a test needs from "the broker" is here: where the phone connects, how the
+// "CUCM" reaches it (sippTarget, sippLocalIp: bed.mjs runSipp), its registrations (and
+// when it answered one: registeredAt), its request log, RTP per call leg, its media ports
+// (for cutting the path) and stopping/starting it.
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { BED_SH, RUN_DIR, loadBedEnv } from './bed.mjs';
 import { countRtp as rtpengineCount } from './rtpengine.mjs';
 
@@ -31,14 +34,135 @@ function countIn(file, pattern) {
   try { return (fs.readFileSync(file, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
 }
 
+/** Follows a growing log: each call returns { text, restarted }, the text appended since
+ * the previous call (all of it the first time, and again from the start when the file
+ * was replaced or truncated, as when bed.sh restarts the daemon). */
+function follow(file) {
+  let offset = 0;
+  let ino;
+  let decoder = new StringDecoder('utf8');
+  return () => {
+    let fd;
+    try { fd = fs.openSync(file, 'r'); } catch { return { text: '', restarted: false }; }
+    try {
+      const st = fs.fstatSync(fd);
+      let restarted = false;
+      if (st.ino !== ino || st.size < offset) {
+        restarted = ino !== undefined;
+        ino = st.ino;
+        offset = 0;
+        decoder = new StringDecoder('utf8');
+      }
+      if (st.size === offset) return { text: '', restarted };
+      const buf = Buffer.alloc(st.size - offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      offset += n;
+      return { text: decoder.write(buf.subarray(0, n)), restarted };
+    } finally { fs.closeSync(fd); }
+  };
+}
+
+/**
+ * `registeredAt(user, sinceMs, timeoutMs)` for a broker whose log `file` says when it
+ * sent each REGISTER 200 OK: resolves the epoch ms of the first one for `user` at or
+ * after `sinceMs` (waiting up to `timeoutMs` for it to be logged), read by the
+ * broker's own clock. `parse(text)` returns { found: [{ user, at }], rest }, `rest`
+ * being the incomplete tail to parse again with the next text. The log is read
+ * incrementally: the benchmark's Asterisk log grows by megabytes.
+ */
+function registrationTimes(file, parse, brokerLabel) {
+  const read = follow(file);
+  const times = new Map();
+  let pending = '';
+  const update = () => {
+    const { text, restarted } = read();
+    if (restarted) pending = '';
+    if (!text) return;
+    const { found, rest } = parse(pending + text);
+    pending = rest;
+    for (const { user, at } of found) {
+      if (!times.has(user)) times.set(user, []);
+      times.get(user).push(at);
+    }
+  };
+  return async (user, sinceMs, timeoutMs = 15000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      update();
+      const at = (times.get(String(user)) ?? []).find((t) => t >= sinceMs);
+      if (at !== undefined) return at;
+      if (Date.now() >= deadline) throw new Error(`no REGISTER 200 OK for ${user} at ${brokerLabel} within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  };
+}
+
+/** Kamailio's "REGISTER-OK user=<user> at=<$TV(Sn)>" lines (the bed's script logs one
+ * as it sends the 200 OK; seconds.microseconds since the epoch). */
+function parseKamailioRegisterOk(text) {
+  const end = text.lastIndexOf('\n') + 1;
+  const found = [];
+  for (const m of text.slice(0, end).matchAll(/REGISTER-OK user=(\S+) at=(\d+)\.(\d{6})/g)) {
+    found.push({ user: m[1], at: Number(m[2]) * 1000 + Number(m[3]) / 1000 });
+  }
+  return { found, rest: text.slice(end) };
+}
+
+/**
+ * The 200 OKs to REGISTERs in Asterisk's full log (res_pjsip_logger, `debug = yes` in
+ * pjsip.conf), one entry per message:
+ *   [2026-12-07 01:23:26.135] VERBOSE[11728] res_pjsip_logger.c: <--- Transmitting SIP response (464 bytes) to WS:127.0.0.1:39602 --->
+ *   SIP/2.0 200 OK
+ *   ...
+ *   To: <sip:3000@127.0.0.1>;tag=…
+ *   CSeq: 318 REGISTER
+ * The user is the To user (the AOR registered). logger.conf's dateformat is
+ * "%F %T.%3q": local time with milliseconds, read here in this process's time zone
+ * (the same as Asterisk's: bed.sh starts it with this environment).
+ */
+function parseAsteriskRegisterOk(text) {
+  // Whole lines only: the last line may still be being written.
+  const end = text.lastIndexOf('\n') + 1;
+  const lines = text.slice(0, end);
+  const starts = [...lines.matchAll(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] /gm)].map((m) => m.index);
+  const found = [];
+  // Nothing but a piece of an entry yet: keep it (its last 64 KiB) for the next read.
+  let rest = starts.length ? text.slice(end) : text.slice(-65536);
+  for (const [i, start] of starts.entries()) {
+    const entry = lines.slice(start, starts[i + 1] ?? lines.length);
+    // The last entry may still be being written: a SIP message is complete once the
+    // blank line after its headers is there (a REGISTER's 200 OK has no body).
+    if (i === starts.length - 1 && !entry.includes('\n\n')) { rest = entry + text.slice(end); break; }
+    const nl = entry.indexOf('\n');
+    if (!entry.slice(0, nl).includes('Transmitting SIP response')) continue;
+    const msg = entry.slice(nl + 1);
+    if (!msg.startsWith('SIP/2.0 200 ') || !/^CSeq:\s*\d+\s+REGISTER\s*$/mi.test(msg)) continue;
+    const user = /^(?:To|t):[^\n]*?<?sips?:([^@;>\s]+)@/mi.exec(msg)?.[1];
+    const t = /^\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\]/.exec(entry);
+    if (!user || !t) continue;
+    const [y, mo, d, h, mi, s, ms] = t.slice(1).map(Number);
+    found.push({ user, at: new Date(y, mo - 1, d, h, mi, s, ms).getTime() });
+  }
+  return { found, rest };
+}
+
 function kamailio(env) {
   return {
     name: 'kamailio',
     label: 'Kamailio + rtpengine',
     wsUrl: env.BED_WS_URL,
     sipDomain: env.BED_DOMAIN,
+    /** Where the "CUCM" (sipp) sends its calls, and the address it sends them from. */
+    sippTarget: `${env.BED_IP}:${env.BED_SIP_PORT}`,
+    sippLocalIp: env.BED_IP,
+    /** Seconds the broker lets a phone ring before it gives the call up, or null: Kamailio
+     * forwards the INVITE until the caller (sipp's -timeout) gives up. */
+    ringTimeoutS: null,
     mediaPorts: [Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX)],
     pidFile: path.join(RUN_DIR, 'kamailio.pid'),
+    /** Epoch ms (Kamailio's clock, µs) of its first REGISTER 200 OK to `user` at or after
+     * `sinceMs`, waiting up to `timeoutMs` for it. */
+    registeredAt: registrationTimes(path.join(RUN_DIR, 'kamailio.log'), parseKamailioRegisterOk, 'Kamailio'),
     /** RTP per leg of the call the "CUCM" placed with `callId`, over `seconds`. */
     countRtp: (callId, seconds) => rtpengineCount({ port: env.BED_NG_PORT }, callId, seconds),
     /** Contacts the registrar holds for `number`. */
@@ -72,11 +196,28 @@ function channelStats() {
   const out = bedSync('ast', 'pjsip show channelstats');
   const rows = [];
   for (const line of out.split('\n')) {
-    // " 00:00:05 PJSIP/3000-00000001  ulaw  266  0  0.000  0.000  265  0  0.000  0.000  0.000"
-    const m = /^\s*(\d\d:\d\d:\d\d)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+(\d+)\s+(\d+)/.exec(line);
-    if (m) rows.push({ channel: m[2], rxPackets: Number(m[4]), txPackets: Number(m[6]) });
+    // " BridgeId ChannelId ........ UpTime.. Codec.   Count    Lost Pct  Jitter   Count    Lost Pct  Jitter RTT...."
+    // " 987265b2 3000-00000036      00:00:03 ulaw      150       0    0   0.001    159       0    0   0.000   0.000"
+    // (the bridge id is blank for a channel not in a bridge)
+    const m = /^\s*(?:\S+\s+)?(\S+-[0-9a-f]{8})\s+\d\d:\d\d:\d\d\s+\S+\s+(\d+)\s+-?\d+\s+\S+\s+\S+\s+(\d+)/.exec(line);
+    if (m) rows.push({ channel: m[1], rxPackets: Number(m[2]), txPackets: Number(m[3]) });
   }
   return rows;
+}
+
+/** The channels (without "PJSIP/") of the call the "CUCM" placed with `callId`: the bed's
+ * dialplan gives both legs the trunk's Call-ID as their account code. */
+function callChannels(callId) {
+  const out = bedSync('ast', 'core show channels concise');
+  // Channel!Context!Exten!Priority!State!Application!Data!CallerID!AccountCode!...
+  return new Set(out.split('\n').map((l) => l.split('!')).filter((f) => f[8] === callId).map((f) => f[0].replace(/^PJSIP\//, '')));
+}
+
+function asteriskRingTimeoutS() {
+  try {
+    const conf = fs.readFileSync(path.join(RUN_DIR, 'asterisk', 'etc', 'extensions.conf'), 'utf8');
+    return Number(/^\s*same => n,Dial\(\$\{CONTACTS\},(\d+)/m.exec(conf)?.[1] ?? 30);
+  } catch { return 30; }
 }
 
 function asterisk(env) {
@@ -86,23 +227,34 @@ function asterisk(env) {
     label: 'Asterisk 22.10.1 (Wazo templates)',
     wsUrl: env.BED_AST_WS_URL,
     sipDomain: env.BED_DOMAIN,
+    /** The trunk's port; Asterisk identifies the trunk by the sender's address. */
+    sippTarget: `${env.BED_IP}:${env.BED_AST_SIP_PORT}`,
+    sippLocalIp: env.BED_TRUNK_IP,
+    /** The agent's ring time: [from-cucm]'s Dial(${CONTACTS},<s>,…) in the generated
+     * extensions.conf (30 s, as a Wazo user rings by default); then the "CUCM" gets a
+     * final error response, the phone a CANCEL. */
+    ringTimeoutS: asteriskRingTimeoutS(),
     mediaPorts: [Number(env.BED_AST_RTP_MIN), Number(env.BED_AST_RTP_MAX)],
     pidFile: path.join(RUN_DIR, 'asterisk.pid'),
+    /** Epoch ms (Asterisk's clock, ms) of its first REGISTER 200 OK to `user` at or after
+     * `sinceMs`, from the pjsip logger's messages in the full log. */
+    registeredAt: registrationTimes(path.join(RUN_DIR, 'asterisk', 'log', 'full'), parseAsteriskRegisterOk, 'Asterisk'),
     /**
      * RTP per leg over `seconds`, from Asterisk's own counters: the phone's leg
-     * (PJSIP/<line>-…, DTLS-SRTP) and the trunk's (PJSIP/cucm-…). One call at a time on
-     * this bed, so the legs up now are that call's. Same shape as rtpengine's:
+     * (<line>-…, DTLS-SRTP) and the trunk's (cucm-…), found by the call's Call-ID:
+     * the bed's dialplan tags both legs with it. Same shape as rtpengine's:
      * { seconds, legs: [{ protocol, rtpPackets }] } where rtpPackets counts what the
      * broker received from that side.
      */
-    async countRtp(_callId, seconds) {
-      const before = new Map(channelStats().map((r) => [r.channel, r]));
+    async countRtp(callId, seconds) {
+      const legsOf = () => channelStats().filter((r) => callChannels(callId).has(r.channel));
+      const before = new Map(legsOf().map((r) => [r.channel, r]));
       await sleep(seconds * 1000);
-      const legs = channelStats().map((r) => {
+      const legs = legsOf().map((r) => {
         const b = before.get(r.channel) ?? { rxPackets: 0, txPackets: 0 };
         return {
           tag: r.channel,
-          protocol: /^PJSIP\/cucm-/.test(r.channel) ? 'RTP/AVP' : 'UDP/TLS/RTP/SAVPF',
+          protocol: /^cucm-/.test(r.channel) ? 'RTP/AVP' : 'UDP/TLS/RTP/SAVPF',
           rtpPackets: r.rxPackets - b.rxPackets,
           sentPackets: r.txPackets - b.txPackets,
         };
