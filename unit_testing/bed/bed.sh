@@ -290,7 +290,6 @@ start_asterisk() {
   [[ $BED_ASTERISK == 1 ]] || return 0
   [[ -x $ASTERISK_PREFIX/sbin/asterisk ]] || die "Asterisk not installed in $ASTERISK_PREFIX: run $BED_DIR/install.sh (needs ../shared/asterisk/)"
   gen_asterisk_conf
-  rm -f "$RUN_DIR/asterisk.log"
   # -f: foreground (the pid is ours); -g: core dumps; -n: no colours in the log.
   spawn asterisk "$ASTERISK_PREFIX/sbin/asterisk" -C "$AST_CONF" -f -g -n
   wait_for asterisk ast 'core waitfullybooted'

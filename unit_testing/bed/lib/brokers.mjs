@@ -272,13 +272,15 @@ function asterisk(env) {
     },
     /** Requests of `method` received so far (res_pjsip_logger: "<--- Received SIP
      * request"), from the user `from` (From user part) when given. */
-    requests(method, from) {
+    requests(method, from) { return this.requestTexts(method, from).length; },
+    /** The text of those requests (start line and headers). */
+    requestTexts(method, from) {
       let text = '';
-      try { text = fs.readFileSync(log, 'utf8'); } catch { return 0; }
+      try { text = fs.readFileSync(log, 'utf8'); } catch { return []; }
       const fromRe = from && new RegExp(`^(From|f):[^\\n]*sip:${from}@`, 'mi');
       return text.split('<--- Received SIP request').slice(1)
         .map((block) => block.slice(block.indexOf('--->') + 5, block.indexOf('\n\n')))
-        .filter((msg) => msg.startsWith(`${method} `) && (!fromRe || fromRe.test(msg))).length;
+        .filter((msg) => msg.startsWith(`${method} `) && (!fromRe || fromRe.test(msg)));
     },
     /** WebSocket connections that carried a request so far (distinct source ports). */
     webSockets() {
