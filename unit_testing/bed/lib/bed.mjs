@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+// brokers.mjs imports this module too; neither uses the other's exports at load time.
+import { broker as brokerNamed } from './brokers.mjs';
 
 export const BED_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RUN_DIR = process.env.BED_RUN_DIR ?? join(BED_DIR, 'run');
@@ -112,15 +114,15 @@ export async function freeUdpPorts(span = 4, lo = 40000, hi = 59000) {
  *   durationMs default <pause/> length (-d): call length / ring time [3000]
  *   keys       extra -key name value pairs used by the scenario
  *   calls      number of sequential calls (-m) [1]
- *   broker     'kamailio' (its SIP port) or 'asterisk' (its trunk port, from BED_TRUNK_IP)
+ *   broker     'kamailio' (its SIP port) or 'asterisk' (its trunk port, from BED_TRUNK_IP),
+ *              or a broker object from brokers.mjs (its sippTarget and sippLocalIp)
  * Returns { child, callId(n), done: Promise<{code, signal, ms, stdout}>, files }.
  */
 export async function runSipp(scenario, { service, caller = '0611223344', durationMs = 3000, keys = {}, calls = 1, timeoutS = 60, extraArgs = [], broker = 'kamailio', env = loadBedEnv() } = {}) {
   if (!env) throw new Error('bed not running (no run/ports.env)');
   // Kamailio takes the "CUCM"'s calls on its SIP port; Asterisk on its trunk port, and
-  // identifies the trunk by the sender's own address (BED_TRUNK_IP).
-  const target = broker === 'asterisk' ? `${env.BED_IP}:${env.BED_AST_SIP_PORT}` : `${env.BED_IP}:${env.BED_SIP_PORT}`;
-  const localIp = broker === 'asterisk' ? env.BED_TRUNK_IP : env.BED_IP;
+  // identifies the trunk by the sender's own address (BED_TRUNK_IP): brokers.mjs.
+  const { sippTarget: target, sippLocalIp: localIp } = typeof broker === 'string' ? brokerNamed(broker, env) : broker;
   const localPort = (await freeUdpPorts(1, 20000, 29998)) | 0;
   const mediaPort = await freeUdpPorts(4);
   const tag = `${scenario.replace(/\.xml$/, '')}-${randomBytes(3).toString('hex')}`;
@@ -144,6 +146,9 @@ export async function runSipp(scenario, { service, caller = '0611223344', durati
     '-m', String(calls), '-l', '1', '-r', '50', '-rp', '1000',
     '-d', String(durationMs),
     '-cid_str', `${cidPrefix}-%u@%s`,
+    // -aa: an UPDATE, INFO, NOTIFY or OPTIONS inside the call gets 200 OK, as CUCM answers
+    // them (the phone's target refresh after a reconnect reaches the caller through Kamailio).
+    '-aa',
     '-nostdin', '-timeout', `${timeoutS}s`, '-timeout_error',
     '-trace_msg', '-message_file', files.messages,
     '-trace_err', '-error_file', files.errors,
