@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "keepaliveMode",
     "registerExpiresS",
     "previewMode",
+    "domainName",
 ];
 
 /// `TTEC_AUTO_ANSWER_DELAY_MS` → `autoAnswerDelayMs`; None for keys that are not ours.
@@ -201,6 +202,9 @@ pub struct GadgetConfig {
     /// Supervisor preview forced on: never answer, watch the team (a Finesse user with
     /// the supervisor role who is not a mobile agent with a WebRTC number gets it anyway).
     pub preview_mode: bool,
+    /// `wazo`: the tenant's domain name, sent as `domain_name` in the login so wazo-auth
+    /// checks the password against the tenant's LDAP directory (None: Wazo's own users).
+    pub domain_name: Option<String>,
 }
 
 /// Where a layer came from, for messages.
@@ -477,6 +481,15 @@ impl ConfigBuilder {
             }
         };
         let register_expires_s = self.number("registerExpiresS", 600, 60..=3600);
+        let domain_name = self.text("domainName").map(str::to_string);
+        if let Some(name) = &domain_name {
+            if !is_domain_name(name) {
+                let message = format!(
+                    "`{name}` is not a domain name (the Wazo tenant's, e.g. example.com; no scheme, port or path)"
+                );
+                self.problem("domainName", &message);
+            }
+        }
 
         match broker_kind {
             Some(broker_kind) if self.problems.is_empty() => Ok(GadgetConfig {
@@ -498,6 +511,7 @@ impl ConfigBuilder {
                 keepalive_mode,
                 register_expires_s,
                 preview_mode,
+                domain_name,
             }),
             _ => Err(self.problems),
         }
@@ -509,6 +523,20 @@ fn is_host(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// A DNS name of two or more labels (wazo-auth's tenant `domain_names`), e.g. `example.com`.
+fn is_domain_name(text: &str) -> bool {
+    text.len() <= 253
+        && text.split('.').count() >= 2
+        && text.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        })
 }
 
 /// `host:port` / `[v6]:port` → host.

@@ -260,6 +260,48 @@ fn keepalive_mode_defaults_to_options_and_accepts_crlf() {
     );
 }
 
+/// `domainName` (wazo: sent as `domain_name` for LDAP-backed tenants): none by default,
+/// from every layer, and a value that is no domain name names the key.
+#[test]
+fn domain_name_is_optional_and_must_be_a_domain() {
+    let domain = |json: &str| {
+        ConfigBuilder::default()
+            .with_env_defaults(ENV.iter().copied())
+            .with_config_json(json)
+            .finish()
+            .map(|c| c.domain_name)
+    };
+    assert_eq!(domain("{}"), Ok(None));
+    assert_eq!(
+        domain(r#"{"domainName": "ttec.example"}"#),
+        Ok(Some("ttec.example".into()))
+    );
+    assert_eq!(domain(r#"{"domainName": " "}"#), Ok(None));
+    let from_env = ConfigBuilder::default()
+        .with_env_defaults(
+            ENV.iter()
+                .copied()
+                .chain([("TTEC_DOMAIN_NAME", "corp.example.com")]),
+        )
+        .with_url_parameters([("domainName", "ldap.example.org")])
+        .finish()
+        .unwrap();
+    assert_eq!(from_env.domain_name.as_deref(), Some("ldap.example.org"));
+    for bad in [
+        "https://ttec.example",
+        "ttec.example:443",
+        "ttec",
+        "ttec.example/x",
+        "-a.example",
+    ] {
+        assert_eq!(
+            problem_keys(&format!(r#"{{"domainName": "{bad}"}}"#)),
+            vec!["domainName"],
+            "{bad}"
+        );
+    }
+}
+
 #[test]
 fn config_json_then_url_parameters_override_defaults() {
     let config = ConfigBuilder::default()
