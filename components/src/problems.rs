@@ -6,7 +6,7 @@
 use yew::prelude::*;
 
 use crate::store::{
-    MediaProblem, Millis, PhoneState, Playback, Registration, SessionTrouble, UserCommand,
+    MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble, UserCommand,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +20,12 @@ pub enum Problem {
     NotWebrtcAgent,
     /// The broker refused the credentials.
     BrokerCredentials {
+        detail: String,
+    },
+    /// The phone system said why it refused the phone (no WebRTC line, too
+    /// many sessions, too many devices); `detail` is for support.
+    Refused {
+        refusal: Refusal,
         detail: String,
     },
     /// The broker was never reached since the page loaded.
@@ -78,6 +84,10 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     match &state.registration {
         Registration::AuthFailed { reason } => out.push(Problem::BrokerCredentials {
             detail: reason.clone(),
+        }),
+        Registration::Refused { refusal, detail } => out.push(Problem::Refused {
+            refusal: *refusal,
+            detail: detail.clone(),
         }),
         Registration::Reconnecting { retry_at, reason } => {
             let retry_in_s = retry_in(*retry_at, state.now);
@@ -142,10 +152,23 @@ fn seconds(retry_in_s: Option<u64>) -> String {
 }
 
 impl Problem {
+    /// The problem for `refusal`, without a detail (for its words).
+    pub fn refused(refusal: Refusal) -> Self {
+        Self::Refused {
+            refusal,
+            detail: String::new(),
+        }
+    }
+
     /// A stable name for tests and styling (`data-problem`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::ConfigInvalid { .. } => "config-invalid",
+            Self::Refused { refusal, .. } => match refusal {
+                Refusal::NoWebrtcLine => "no-webrtc-line",
+                Refusal::TooManySessions => "too-many-sessions",
+                Refusal::TooManyDevices => "too-many-devices",
+            },
             Self::NotWebrtcAgent => "not-webrtc-agent",
             Self::BrokerCredentials { .. } => "broker-credentials",
             Self::BrokerUnreachable { .. } => "broker-unreachable",
@@ -172,6 +195,12 @@ impl Problem {
             Self::BrokerCredentials { detail } => {
                 format!("The phone system refused your sign-in ({detail}).")
             }
+            Self::Refused { refusal, .. } => match refusal {
+                Refusal::NoWebrtcLine => "Your Wazo user has no WebRTC line, so the phone cannot sign in.",
+                Refusal::TooManySessions => "Too many open sessions for your Wazo user, so the phone cannot sign in.",
+                Refusal::TooManyDevices => "The phone system refused this device: too many devices on your line.",
+            }
+            .into(),
             Self::BrokerUnreachable { .. } => "Cannot reach the phone system.".into(),
             Self::ConnectionLost { retry_in_s, .. } => format!(
                 "Connection to the phone system lost. Reconnecting {}.",
@@ -205,6 +234,12 @@ impl Problem {
             Self::BrokerCredentials { .. } => {
                 "Ask your supervisor to check the user and password of your WebRTC line.".into()
             }
+            Self::Refused { refusal, .. } => match refusal {
+                Refusal::NoWebrtcLine => "Ask your administrator to add a WebRTC line to your Wazo user.",
+                Refusal::TooManySessions => "Close the phone in other tabs, then reload Finesse; if it happens again, ask your administrator.",
+                Refusal::TooManyDevices => "Close the phone in other tabs or browsers: it signs in again by itself. If this lasts, ask your administrator.",
+            }
+            .into(),
             Self::BrokerUnreachable { retry_in_s, .. } => format!(
                 "Retrying {}. If this lasts, check your network or VPN, then tell your supervisor.",
                 seconds(*retry_in_s)
@@ -254,7 +289,9 @@ impl Problem {
     /// The technical detail for support (shown as a tooltip; the trace has it too).
     pub fn detail(&self) -> Option<&str> {
         match self {
+            Self::Refused { detail, .. } if detail.is_empty() => None,
             Self::BrokerUnreachable { detail, .. }
+            | Self::Refused { detail, .. }
             | Self::ConnectionLost { detail, .. }
             | Self::SessionUnreachable { detail, .. } => Some(detail),
             _ => None,

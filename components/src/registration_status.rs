@@ -35,6 +35,11 @@ pub fn describe(registration: &Registration, now: Millis) -> (&'static str, &'st
             "error",
             format!("The phone system refused the sign-in ({reason}). Ask your supervisor to check your WebRTC line."),
         ),
+        Registration::Refused { refusal, .. } => (
+            "Error",
+            "error",
+            crate::problems::Problem::refused(*refusal).title(),
+        ),
         Registration::Failed { reason } => ("Error", "error", reason.clone()),
     }
 }

@@ -144,10 +144,47 @@ pub enum Registration {
     AuthFailed {
         reason: String,
     },
+    /// The phone system refused the phone for a reason it named, with its own
+    /// words and next step ([`crate::problems`]); `detail` is for support.
+    Refused {
+        refusal: Refusal,
+        detail: String,
+    },
     /// Any other failure that needs the agent or support to act.
     Failed {
         reason: String,
     },
+}
+
+/// Why the phone system refused the phone, when it said why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `wazo`: the user's lines include no WebRTC line (`webrtc` `yes`).
+    NoWebrtcLine,
+    /// `wazo`: wazo-auth answered 429, the user already has its maximum of sessions.
+    TooManySessions,
+    /// `wazo`: REGISTER answered 403, Asterisk's line already has its maximum of
+    /// devices (`max_contacts`, with `remove_existing=false`).
+    TooManyDevices,
+}
+
+impl Registration {
+    /// The SIP core's refused registration (`AuthFailed { status }`) as the bar shows it.
+    /// On Wazo, a REGISTER's `403` is the line refusing one more device (Asterisk's
+    /// `max_contacts`), while a wrong password is a second `401`; other SIP servers
+    /// (FreeSWITCH) answer a wrong password with `403`, so the `sip` kind keeps the
+    /// credentials words.
+    pub fn sip_auth_failed(status: u16, broker: crate::config::BrokerKind) -> Self {
+        match (status, broker) {
+            (403, crate::config::BrokerKind::Wazo) => Self::Refused {
+                refusal: Refusal::TooManyDevices,
+                detail: "SIP 403 to REGISTER".into(),
+            },
+            _ => Self::AuthFailed {
+                reason: format!("SIP {status}: wrong SIP user or password"),
+            },
+        }
+    }
 }
 
 /// Where an incoming or active call stands.

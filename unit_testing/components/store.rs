@@ -650,6 +650,78 @@ fn every_problem_is_derived_from_the_state_with_one_next_step() {
     assert!(p[0].next_step().contains("wsUrl"));
 }
 
+/// What the phone system said when it refused the phone: each its own words and one
+/// next step, and the detail for support.
+#[test]
+fn refusals_have_their_own_words_and_one_next_step() {
+    let base = registered_agent();
+    let refused = |refusal: Refusal| {
+        problems(&reduce(
+            &base,
+            Action::Registration(Registration::Refused {
+                refusal,
+                detail: "for support".into(),
+            }),
+        ))
+    };
+    let cases = [
+        (
+            Refusal::NoWebrtcLine,
+            "no-webrtc-line",
+            "Your Wazo user has no WebRTC line, so the phone cannot sign in.",
+            "Ask your administrator to add a WebRTC line to your Wazo user.",
+        ),
+        (
+            Refusal::TooManySessions,
+            "too-many-sessions",
+            "Too many open sessions for your Wazo user, so the phone cannot sign in.",
+            "Close the phone in other tabs, then reload Finesse; if it happens again, ask your administrator.",
+        ),
+        (
+            Refusal::TooManyDevices,
+            "too-many-devices",
+            "The phone system refused this device: too many devices on your line.",
+            "Close the phone in other tabs or browsers: it signs in again by itself. If this lasts, ask your administrator.",
+        ),
+    ];
+    for (refusal, code, title, next) in cases {
+        let p = refused(refusal);
+        assert_eq!(p.len(), 1, "{code}");
+        assert_eq!(p[0].code(), code);
+        assert_eq!(p[0].title(), title);
+        assert_eq!(p[0].next_step(), next);
+        assert_eq!(p[0].severity(), "error");
+        assert_eq!(p[0].detail(), Some("for support"));
+        assert!(p[0].explains_registration());
+        assert_eq!(Problem::refused(refusal).detail(), None);
+    }
+}
+
+/// A REGISTER's 403 from Wazo's Asterisk is a line with its maximum of devices; from
+/// another SIP server (FreeSWITCH answers a wrong password with 403) the credentials.
+#[test]
+fn a_sip_403_is_too_many_devices_on_wazo_and_wrong_credentials_elsewhere() {
+    assert_eq!(
+        Registration::sip_auth_failed(403, BrokerKind::Wazo),
+        Registration::Refused {
+            refusal: Refusal::TooManyDevices,
+            detail: "SIP 403 to REGISTER".into()
+        }
+    );
+    assert_eq!(
+        Registration::sip_auth_failed(403, BrokerKind::Sip),
+        Registration::AuthFailed {
+            reason: "SIP 403: wrong SIP user or password".into()
+        }
+    );
+    assert_eq!(
+        Registration::sip_auth_failed(401, BrokerKind::Wazo),
+        Registration::AuthFailed {
+            reason: "SIP 401: wrong SIP user or password".into()
+        }
+    );
+}
+
 #[test]
 fn session_renewal_trouble_is_shown_while_registered_and_cleared_on_success() {
     let base = registered_agent();
