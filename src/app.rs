@@ -435,7 +435,6 @@ async fn start_phone(
             return;
         }
         let registration = match error {
-            broker::BrokerError::AuthFailed(reason) => Registration::AuthFailed { reason },
             error if error.retryable() => {
                 let delay = backoff::delay_ms(attempt, random::u32());
                 attempt += 1;
@@ -450,9 +449,7 @@ async fn start_phone(
                 report(Action::Registration(Registration::Connecting));
                 continue;
             }
-            error => Registration::Failed {
-                reason: error.to_string(),
-            },
+            error => error.into_registration(),
         };
         report(Action::Registration(registration));
         return;

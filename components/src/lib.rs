@@ -4,7 +4,8 @@
 //! * [`config`]: the gadget configuration: build-time defaults, `config.json`
 //!   and gadget URL parameters merged and validated, errors naming the key.
 //! * [`diagnostics`]: trace redaction and export; [`problems`]: errors in
-//!   plain words; [`tone`]: the answer tone as a small WAV (pure code).
+//!   plain words; [`tone`]: the answer tone as a small WAV (pure code);
+//!   [`wazo`]: the `wazo` broker kind's login bodies and line choice.
 //! * one file per component; each takes props and callbacks, so it renders
 //!   the same in the app and in tests. [`PhoneBar`] wires them to the store.
 //!
@@ -47,6 +48,7 @@ pub mod store;
 pub mod team;
 pub mod team_board;
 pub mod tone;
+pub mod wazo;
 
 pub use auto_answer::AutoAnswerControls;
 pub use call_controls::CallControls;

@@ -13,6 +13,7 @@ pub mod wazo;
 use std::fmt;
 
 use ttecphone_components::config::{BrokerKind, GadgetConfig};
+use ttecphone_components::store::{Refusal, Registration};
 
 use crate::finesse::FinesseCredentials;
 
@@ -46,8 +47,11 @@ pub enum BrokerError {
     AuthFailed(String),
     /// The broker did not answer, or answered 5xx: retried with backoff.
     Unreachable(String),
-    /// The broker user has no usable SIP line.
-    NoLine,
+    /// The broker user has no WebRTC line (none whose options say `webrtc` `yes`).
+    NoWebrtcLine,
+    /// wazo-auth 429: the user already has its maximum of sessions. Not retried
+    /// at sign-in; a renewal retries slowly.
+    TooManySessions,
     /// The broker answered something this build does not understand.
     Unexpected(String),
     /// A cached or refreshed token the broker no longer accepts (handled inside `wazo`).
@@ -59,6 +63,24 @@ impl BrokerError {
     pub fn retryable(&self) -> bool {
         matches!(self, Self::Unreachable(_))
     }
+
+    /// How a sign-in that gave up shows in the bar (retryable errors are retried instead).
+    pub fn into_registration(self) -> Registration {
+        match self {
+            Self::AuthFailed(reason) => Registration::AuthFailed { reason },
+            Self::NoWebrtcLine => Registration::Refused {
+                refusal: Refusal::NoWebrtcLine,
+                detail: "no line of the Wazo user has webrtc=yes".into(),
+            },
+            Self::TooManySessions => Registration::Refused {
+                refusal: Refusal::TooManySessions,
+                detail: "wazo-auth answered 429: max_user_concurrent_sessions reached".into(),
+            },
+            other => Registration::Failed {
+                reason: other.to_string(),
+            },
+        }
+    }
 }
 
 impl fmt::Display for BrokerError {
@@ -68,9 +90,8 @@ impl fmt::Display for BrokerError {
                 "Finesse gave the phone no password (single sign-on?): the broker login needs one. Ask your administrator.",
             ),
             Self::AuthFailed(why) | Self::Unreachable(why) => f.write_str(why),
-            Self::NoLine => f.write_str(
-                "Your Wazo user has no SIP line: ask your administrator to give it a WebRTC line.",
-            ),
+            Self::NoWebrtcLine => f.write_str("your Wazo user has no WebRTC line"),
+            Self::TooManySessions => f.write_str("too many open sessions for your Wazo user"),
             Self::Unexpected(why) => write!(f, "Cannot sign in to the phone system: {why}."),
             Self::TokenRejected => f.write_str("the Wazo broker no longer accepts the session"),
         }

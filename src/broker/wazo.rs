@@ -5,12 +5,16 @@
 //!    (so a reload does not log in again); otherwise
 //!    `POST /api/auth/0.1/token` with the Finesse-provided credentials (HTTP
 //!    Basic from `finesse.gadget.Config.authorization`, never the login name as
-//!    a password), asking for an offline session so a refresh token comes back.
-//! 2. `GET /api/confd/1.1/users/{uuid}` lists the user's lines; the one whose
-//!    extension is the agent's WebRTC number (else the first) gives
-//!    `GET …/users/{uuid}/lines/{id}/associated/endpoints/sip?view=merged`: the
-//!    SIP credentials are in `auth_section_options` (engine ≥ 20.13) or, before,
-//!    top-level `username`/`secret`.
+//!    a password), asking for an offline session so a refresh token comes back,
+//!    with the tenant's `domain_name` when `domainName` is set (LDAP users).
+//! 2. `GET /api/confd/1.1/users/{uuid}` lists the user's lines; the line to
+//!    register is a WebRTC line (merged endpoint options `webrtc` `yes`, as the
+//!    Wazo SDK checks), the one on the agent's WebRTC number first, never a desk
+//!    phone's ([`ttecphone_components::wazo::choose_line`]: lines without a SIP
+//!    endpoint cost no request, and the usual agent one
+//!    `GET …/users/{uuid}/lines/{id}/associated/endpoints/sip?view=merged`). The
+//!    SIP username (`auth_section_options`, engine ≥ 20.13, or the older
+//!    top-level `username`/`secret`) is the AOR and digest user, not the extension.
 //! 3. While the phone runs, [`Keeper`] refreshes the token before it expires
 //!    (refresh-token flow, falling back to one Basic login when the refresh is
 //!    refused), so a reload always finds a live token. When that login is
@@ -32,15 +36,12 @@ use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::json::Json;
 use ttecphone_components::store::{Action, SessionTrouble};
+use ttecphone_components::wazo::{self as pure, EXPIRATION_S};
 
 use super::{BrokerError, SipAccount};
 use crate::storage::{self, WazoSession};
 use ttecphone_sip::backoff;
 
-/// Our `client_id` for offline (refreshable) sessions.
-const CLIENT_ID: &str = "ttecphone";
-/// The session length we ask for; the broker may grant less.
-const EXPIRATION_S: u32 = 3600;
 /// A request that has not answered by then counts as "broker unreachable".
 const HTTP_TIMEOUT_MS: u32 = 10_000;
 /// After a refused renewal, the next sign-in waits this long (plus up to 5 s
@@ -70,8 +71,9 @@ fn refresh_margin_ms(lifetime_ms: f64) -> f64 {
     (lifetime_ms / 5.0).min(60_000.0)
 }
 
-/// Sends `request` (with a JSON `body`) under a timeout; transport failures and
-/// 5xx are "unreachable" (retried with backoff by the caller).
+/// Sends `request` (with a JSON `body`) under a timeout; transport failures,
+/// 408 and 5xx are "unreachable" (retried with backoff by the caller). A 429 is
+/// the caller's: wazo-auth answers it to a user at its maximum of sessions.
 async fn send(
     request: RequestBuilder,
     body: Option<String>,
@@ -91,7 +93,7 @@ async fn send(
         BrokerError::Unreachable(format!("the Wazo broker did not answer ({what})"))
     })?;
     match response.status() {
-        408 | 429 | 500..=599 => Err(BrokerError::Unreachable(format!(
+        408 | 500..=599 => Err(BrokerError::Unreachable(format!(
             "the Wazo broker is unavailable ({what}: HTTP {})",
             response.status()
         ))),
@@ -159,18 +161,20 @@ fn session_from(
     })
 }
 
-/// `POST /token` with the Finesse credentials (Basic).
+fn too_busy(what: &str, status: u16) -> BrokerError {
+    BrokerError::Unreachable(format!(
+        "the Wazo broker is too busy ({what}: HTTP {status})"
+    ))
+}
+
+/// `POST /token` with the Finesse credentials (Basic), and `domain_name` for LDAP users.
 async fn log_in(
     api_base: &str,
     login: &str,
     authorization: &str,
+    domain_name: Option<&str>,
 ) -> Result<WazoSession, BrokerError> {
-    let body = Json::object([
-        ("backend", Json::string("wazo_user")),
-        ("expiration", Json::number(EXPIRATION_S.into())),
-        ("access_type", Json::string("offline")),
-        ("client_id", Json::string(CLIENT_ID)),
-    ]);
+    let body = pure::login_body(domain_name);
     let request = Request::post(&format!("{api_base}/api/auth/0.1/token"))
         .header("Authorization", &format!("Basic {authorization}"))
         .header("Accept", "application/json");
@@ -180,6 +184,7 @@ async fn log_in(
         401 | 403 => Err(BrokerError::AuthFailed(
             "the Wazo broker refused your Finesse user name and password".into(),
         )),
+        429 => Err(BrokerError::TooManySessions),
         status => Err(BrokerError::Unexpected(format!(
             "the Wazo broker refused the login (HTTP {status})"
         ))),
@@ -191,12 +196,7 @@ async fn refresh(session: &WazoSession) -> Result<WazoSession, BrokerError> {
     let Some(refresh_token) = session.refresh_token.as_deref() else {
         return Err(BrokerError::TokenRejected);
     };
-    let body = Json::object([
-        ("backend", Json::string("wazo_user")),
-        ("expiration", Json::number(EXPIRATION_S.into())),
-        ("refresh_token", Json::string(refresh_token)),
-        ("client_id", Json::string(CLIENT_ID)),
-    ]);
+    let body = pure::refresh_body(refresh_token);
     let request = Request::post(&format!("{}/api/auth/0.1/token", session.api_base))
         .header("Accept", "application/json");
     let response = send(request, Some(body.to_string()), "token refresh").await?;
@@ -208,6 +208,7 @@ async fn refresh(session: &WazoSession) -> Result<WazoSession, BrokerError> {
             session.refresh_token.clone(),
         ),
         400 | 401 | 403 | 404 => Err(BrokerError::TokenRejected),
+        429 => Err(BrokerError::TooManySessions),
         status => Err(BrokerError::Unexpected(format!(
             "the Wazo broker refused the token refresh (HTTP {status})"
         ))),
@@ -223,81 +224,54 @@ async fn still_valid(session: &WazoSession) -> Result<bool, BrokerError> {
         "token check",
     )
     .await?;
-    Ok(matches!(response.status(), 200 | 204))
+    match response.status() {
+        429 => Err(too_busy("token check", 429)),
+        status => Ok(matches!(status, 200 | 204)),
+    }
 }
 
-/// `GET` a confd resource with the token.
-async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Json, BrokerError> {
+/// `GET` a confd resource with the token; `Ok(None)` for a 404.
+async fn confd(session: &WazoSession, path: &str, what: &str) -> Result<Option<Json>, BrokerError> {
     let url = format!("{}/api/confd/1.1/{path}", session.api_base);
     let request = Request::get(&url)
         .header("X-Auth-Token", &session.token)
         .header("Accept", "application/json");
     let response = send(request, None, what).await?;
     match response.status() {
-        200 => json_body(response, what).await,
+        200 => json_body(response, what).await.map(Some),
         401 => Err(BrokerError::TokenRejected),
         403 => Err(BrokerError::Unexpected(format!(
             "your Wazo user may not read its own {what}: ask your administrator"
         ))),
-        404 => Err(BrokerError::NoLine),
+        404 => Ok(None),
+        429 => Err(too_busy(what, 429)),
         status => Err(BrokerError::Unexpected(format!(
             "the Wazo broker refused the {what} lookup (HTTP {status})"
         ))),
     }
 }
 
-/// The line to register: the one whose extension is the WebRTC number, else the first.
-fn pick_line(user: &Json, webrtc_number: &str) -> Option<u64> {
-    let lines = user.get("lines")?.as_array()?;
-    let id = |line: &Json| line.get("id").and_then(Json::as_u64);
-    let has_number = |line: &Json| {
-        line.get("extensions")
-            .and_then(Json::as_array)
-            .is_some_and(|exts| {
-                exts.iter()
-                    .any(|e| e.get("exten").and_then(Json::as_str) == Some(webrtc_number))
-            })
-    };
-    lines
-        .iter()
-        .find(|l| has_number(l) && id(l).is_some())
-        .or_else(|| lines.iter().find(|l| id(l).is_some()))
-        .and_then(id)
-}
-
-/// `auth_section_options` (`[["username","…"],["password","…"]]`) or the older top-level fields.
-fn sip_credentials(endpoint: &Json) -> Option<(String, String)> {
-    let option = |name: &str| {
-        endpoint
-            .get("auth_section_options")?
-            .as_array()?
-            .iter()
-            .filter_map(Json::as_array)
-            .find(|pair| pair.first().and_then(Json::as_str) == Some(name))
-            .and_then(|pair| pair.get(1)?.as_str())
-            .map(str::to_string)
-    };
-    let field = |name: &str| endpoint.get(name)?.as_str().map(str::to_string);
-    let username = option("username").or_else(|| field("username"))?;
-    let password = option("password").or_else(|| field("secret"))?;
-    (!username.is_empty() && !password.is_empty()).then_some((username, password))
-}
-
+/// The user's WebRTC line from confd: one request for the user, then one per
+/// line asked for (see [`pure::choose_line`]; usually one).
 async fn sip_line(
     config: &GadgetConfig,
     session: &WazoSession,
     webrtc_number: &str,
 ) -> Result<SipAccount, BrokerError> {
     let uuid = &session.user_uuid;
-    let user = confd(session, &format!("users/{uuid}"), "user").await?;
-    let line = pick_line(&user, webrtc_number).ok_or(BrokerError::NoLine)?;
-    let endpoint = confd(
-        session,
-        &format!("users/{uuid}/lines/{line}/associated/endpoints/sip?view=merged"),
-        "SIP line",
-    )
-    .await?;
-    let (username, password) = sip_credentials(&endpoint).ok_or(BrokerError::NoLine)?;
+    let user = confd(session, &format!("users/{uuid}"), "user")
+        .await?
+        .ok_or_else(|| BrokerError::Unexpected("confd does not know your Wazo user".into()))?;
+    let merged_endpoint = |line: u64| {
+        let path = format!("users/{uuid}/lines/{line}/associated/endpoints/sip?view=merged");
+        async move { confd(session, &path, "SIP line").await }
+    };
+    let chosen = pure::choose_line(&user, webrtc_number, merged_endpoint)
+        .await?
+        .ok_or(BrokerError::NoWebrtcLine)?;
+    // The line's SIP username is the AOR user and the digest user (as the Wazo SDK
+    // registers); the WebRTC number stays what the agent sees.
+    let pure::SipCredentials { username, password } = chosen.credentials;
     Ok(SipAccount {
         ws_url: config.ws_url.clone(),
         aor_user: username.clone(),
@@ -305,6 +279,20 @@ async fn sip_line(
         password,
         domain: config.sip_domain.clone(),
     })
+}
+
+/// A refused first sign-in may be a directory (LDAP) user's: say what `domainName` is.
+fn with_domain_hint(error: BrokerError, domain_name: Option<&str>) -> BrokerError {
+    match (error, domain_name) {
+        (BrokerError::AuthFailed(why), None) => BrokerError::AuthFailed(format!(
+            "{why}; if Wazo checks them against a directory (LDAP), \
+             the gadget needs the domainName setting"
+        )),
+        (BrokerError::AuthFailed(why), Some(domain)) => {
+            BrokerError::AuthFailed(format!("{why} for the domain {domain} (domainName)"))
+        }
+        (error, _) => error,
+    }
 }
 
 /// A cached session for this broker and login that is not about to expire and
@@ -341,18 +329,24 @@ pub async fn sign_in(
         .broker_api
         .as_deref()
         .ok_or_else(|| BrokerError::Unexpected("brokerHost is not set".into()))?;
+    let domain_name = config.domain_name.as_deref();
+    let first_log_in = || async {
+        log_in(api_base, login, authorization, domain_name)
+            .await
+            .map_err(|error| with_domain_hint(error, domain_name))
+    };
     let reused = reusable(api_base, login).await?;
     let was_reused = reused.is_some();
     let mut session = match reused {
         Some(session) => session,
-        None => log_in(api_base, login, authorization).await?,
+        None => first_log_in().await?,
     };
     storage::save_wazo_session(&session);
     let account = match sip_line(config, &session, webrtc_number).await {
         // The broker forgot a reused token between the check and now: log in once more.
         Err(BrokerError::TokenRejected) if was_reused => {
             storage::clear_wazo_session();
-            session = log_in(api_base, login, authorization).await?;
+            session = first_log_in().await?;
             storage::save_wazo_session(&session);
             sip_line(config, &session, webrtc_number).await
         }
@@ -364,7 +358,11 @@ pub async fn sign_in(
         }
         e => e,
     })?;
-    Ok((account, Keeper::start(session, authorization.to_string())))
+    let domain_name = domain_name.map(str::to_string);
+    Ok((
+        account,
+        Keeper::start(session, authorization.to_string(), domain_name),
+    ))
 }
 
 /// Keeps the session's token fresh while the phone runs. Dropping it stops the
@@ -373,6 +371,8 @@ pub struct Keeper(Rc<KeeperState>);
 
 struct KeeperState {
     authorization: String,
+    /// `domainName`: sent again with every fresh sign-in.
+    domain_name: Option<String>,
     session: RefCell<WazoSession>,
     timer: RefCell<Option<Timeout>>,
     /// Failed renewals in a row (backoff for an unreachable broker).
@@ -392,9 +392,10 @@ impl KeeperState {
 }
 
 impl Keeper {
-    fn start(session: WazoSession, authorization: String) -> Self {
+    fn start(session: WazoSession, authorization: String, domain_name: Option<String>) -> Self {
         let state = Rc::new(KeeperState {
             authorization,
+            domain_name,
             session: RefCell::new(session),
             timer: RefCell::new(None),
             attempt: Cell::new(0),
@@ -439,13 +440,22 @@ async fn refresh_now(weak: Weak<KeeperState>) {
     let current = state.session.borrow().clone();
     drop(state); // the phone may stop while we wait for the broker
     let result = match refresh(&current).await {
-        Err(BrokerError::TokenRejected) => {
+        // A refused refresh, or one over the user's session limit: one fresh sign-in
+        // (its answer is what the agent is told). Later tries go straight to a
+        // sign-in, which brings the refresh token back (one per user and client).
+        Err(BrokerError::TokenRejected | BrokerError::TooManySessions) => {
             let Some(state) = weak.upgrade() else { return };
-            // The refresh token is dead: later tries go straight to a sign-in.
             state.session.borrow_mut().refresh_token = None;
             let authorization = state.authorization.clone();
+            let domain_name = state.domain_name.clone();
             drop(state);
-            log_in(&current.api_base, &current.login, &authorization).await
+            log_in(
+                &current.api_base,
+                &current.login,
+                &authorization,
+                domain_name.as_deref(),
+            )
+            .await
         }
         other => other,
     };
