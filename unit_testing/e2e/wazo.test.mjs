@@ -1,13 +1,18 @@
 // The `wazo` broker kind end to end: the built gadget in headless Chromium,
 // inside the mock Finesse, logging into the Wazo stub (wazo-auth + confd) with
 // the Finesse credentials, registering over the stub's /api/asterisk/ws (proxied
-// to the bed's Kamailio, as Wazo's nginx proxies it to Asterisk), token reuse on
-// reload, LOGOUT, wrong password, and microphone failures. Runs inside the bed:
+// to the bed's broker, as Wazo's nginx proxies it to Asterisk) on the line's SIP
+// username, token reuse on reload, LOGOUT, wrong password, microphone failures, and
+// the users unlike the simple case: a desk phone listed before the WebRTC line, no
+// WebRTC line, an LDAP user (domainName), too many sessions (429). The bed must have
+// the stub's SIP accounts (unit_testing/wazo_stub/accounts.mjs). Runs inside the bed:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/wazo.test.mjs
+//   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/wazo.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bedRunning, bedSh, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
-import { startWazoStub } from '../wazo_stub/stub.mjs';
+import { bedRunning, failureContext, inBedNamespace, loadBedEnv, runSipp } from '../bed/lib/bed.mjs';
+import { broker } from '../bed/lib/brokers.mjs';
+import { LDAP_DOMAIN, startWazoStub } from '../wazo_stub/stub.mjs';
 import { expectText, gadgetFrame, inviteTo200Ms, launchBrowser, median, startMockFinesse } from './harness.mjs';
 
 const SESSION_KEY = 'ttecphone.wazo-session';
@@ -17,17 +22,30 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 const figures = {};
-let env, stub, finesse, browser, page;
+let env, b, stub, finesse, browser, page;
 
-function desktopUrl(state = 'READY') {
-  const prefs = `brokerKind=wazo&brokerHost=${stub.host}`;
-  return `${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=${state}&prefs=${encodeURIComponent(prefs)}`;
+/** The mock desktop for agent<number> (WebRTC number <number>), with extra gadget prefs. */
+function desktopUrl(state = 'READY', { number = '3000', ext = '2000', prefs = '' } = {}) {
+  const all = `brokerKind=wazo&brokerHost=${stub.host}${prefs ? `&${prefs}` : ''}`;
+  return `${finesse.origin}/desktop/?agent=agent${number}&ext=${ext}&webrtc=${number}&state=${state}&prefs=${encodeURIComponent(all)}`;
 }
 
-async function openGadget(onPage = page, state = 'READY') {
+/** A new tab (its own sessionStorage) whose mock Finesse signs in as agent<number>. */
+async function agentPage(number) {
+  const p = await browser.context.newPage();
+  await p.addInitScript((password) => { window.mockFinesseInit = { password }; }, `test-password-${number}`);
+  return p;
+}
+
+/** Loads the desktop; resolves with the gadget's frame once its bar rendered. */
+async function loadGadget(onPage, state, options) {
+  await onPage.goto(desktopUrl(state, options));
+  return gadgetFrame(onPage);
+}
+
+async function openGadget(onPage = page, state = 'READY', options = {}) {
   const t0 = Date.now();
-  await onPage.goto(desktopUrl(state));
-  const frame = await gadgetFrame(onPage);
+  const frame = await loadGadget(onPage, state, options);
   await expectText(frame, '.ttec-registration__word', 'Registered', 15000)
     .catch(async (e) => {
       e.message += `\ndetail: ${await frame.$eval('.ttec-registration__detail', (el) => el.textContent).catch(() => '?')}`;
@@ -36,10 +54,11 @@ async function openGadget(onPage = page, state = 'READY') {
   return { frame, registeredMs: Date.now() - t0 };
 }
 
+/** The stub's line of `login` of that kind (`webrtc`, `desk`): its SIP username names its AOR. */
+const lineOf = (login, kind = 'webrtc') => stub.users.find((u) => u.login === login).lines.find((l) => l.kind === kind);
+const problemText = (frame, code, part) => frame.$eval(`.ttec-problem[data-problem=${code}] .ttec-problem__${part}`, (e) => e.textContent);
 const cachedSession = (frame) => frame.evaluate((key) => sessionStorage.getItem(key), SESSION_KEY);
 const localStorageText = (frame) => frame.evaluate(() => JSON.stringify({ ...localStorage }));
-const instanceId = (frame) => frame.evaluate(() => localStorage.getItem('ttecphone.instance-id'));
-const registrations = async () => (await bedSh(['kamcmd', 'ul.dump'])).stdout;
 const microphoneOpens = (frame) => frame.evaluate(() => window.__ttecGetUserMediaCalls ?? 0);
 
 async function countGetUserMedia(context) {
@@ -67,9 +86,10 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
     env = loadBedEnv();
     assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
-    // Contacts other suites may have left for 3000 would take (or fail) our calls.
-    await bedSh(['kamcmd', 'ul.rm', 'location', '3000']);
-    stub = await startWazoStub({ port: 0, wsTarget: env.BED_WS_URL });
+    b = broker(undefined, env);
+    stub = await startWazoStub({ port: 0, wsTarget: b.wsUrl });
+    // Contacts other suites may have left for the lines would take (or fail) our calls.
+    for (const login of ['agent3000', 'agent3004']) await b.clearContacts(lineOf(login).sipUsername);
     finesse = await startMockFinesse();
     browser = await launchBrowser(CHROMIUM_ARGS);
     await countGetUserMedia(browser.context);
@@ -85,6 +105,7 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
 
   test('page load -> Registered: one login with the Finesse credentials, the SIP line from confd', async () => {
     stub.reset();
+    const registersAs3000 = b.requests('REGISTER', '3000'); // other suites register 3000 with the `sip` kind
     const { frame, registeredMs } = await openGadget();
     figures.loadToRegisteredMsFirstLogin = registeredMs;
     const s = stub.stats();
@@ -95,6 +116,13 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     assert.equal(s.confdEndpoints, 1);
     assert.ok(s.preflights >= 1, 'the broker is another origin: CORS preflight expected');
     assert.ok(s.wsUpgrades >= 1, 'registered over the stub /api/asterisk/ws');
+    assert.equal(s.wsRefused, 0, 'the gadget asks for the `sip` subprotocol, as Wazo\'s nginx requires');
+    // The AOR is the line's SIP username (random, like Wazo's), not the WebRTC number.
+    const { sipUsername } = lineOf('agent3000');
+    assert.notEqual(sipUsername, '3000');
+    assert.ok(b.contactsOf(sipUsername) >= 1, `no contact for ${sipUsername} at the broker`);
+    assert.equal(b.requests('REGISTER', '3000'), registersAs3000, 'a REGISTER from the extension');
+    assert.match(await frame.$eval('.ttec-registration__number', (e) => e.textContent), /3000/, 'the bar shows the WebRTC number');
     const cached = JSON.parse(await cachedSession(frame));
     assert.equal(cached.login, 'agent3000');
     assert.equal(cached.userUuid, stub.users.find((u) => u.login === 'agent3000').uuid);
@@ -122,7 +150,7 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     const { frame } = await openGadget(page, 'READY');
     const times = [];
     for (let i = 0; i < 5; i++) {
-      const run = await runSipp('uac_call.xml', { service: '3000', env, durationMs: 600, caller: `06998877${String(i).padStart(2, '0')}` });
+      const run = await runSipp('uac_call.xml', { service: '3000', env, broker: b, durationMs: 600, caller: `06998877${String(i).padStart(2, '0')}` });
       const result = await run.done;
       assert.equal(result.code, 0, `sipp exited ${result.code}\n${failureContext(run)}`);
       const ms = inviteTo200Ms(run);
@@ -135,16 +163,15 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
 
   test('Finesse LOGOUT: un-REGISTER, token DELETEd at the broker and gone from sessionStorage', async () => {
     const { frame } = await openGadget();
-    const instance = await instanceId(frame);
-    assert.ok(instance, 'the phone has an instance id');
-    assert.ok((await registrations()).includes(instance), 'registered at Kamailio before LOGOUT');
+    const { sipUsername } = lineOf('agent3000');
+    assert.ok(b.contactsOf(sipUsername) >= 1, 'registered at the broker before LOGOUT');
     stub.reset();
     await page.evaluate(() => window.mockFinesse.setState('LOGOUT'));
     await expectText(frame, '.ttec-registration__detail', 'Logged out of Finesse.', 5000);
     await waitFor('DELETE at the stub', () => stub.stats().deletes === 1);
     assert.equal(await cachedSession(frame), null, 'token still cached after LOGOUT');
     assert.deepEqual(stub.liveTokenUsers(), [], 'a token is still live at the broker');
-    await waitFor('the contact to leave Kamailio', async () => !(await registrations()).includes(instance));
+    await waitFor('the contact to leave the broker', async () => b.contactsOf(sipUsername) === 0);
   });
 
   test('wrong password: AuthFailed in plain words, no retry storm', async () => {
@@ -207,7 +234,7 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
     const fresh = await browser.context.newPage();
     try {
       const { frame } = await openGadget(fresh);
-      const instance = await instanceId(frame);
+      const { sipUsername } = lineOf('agent3000');
       // The password changed at the broker (and the refresh token died with the old session).
       stub.configure({ rejectRefresh: true, rejectLogin: true });
       stub.reset();
@@ -223,13 +250,13 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
       assert.deepEqual([s.refreshFailures, s.loginFailures, s.logins], [1, 1, 0], `one refused refresh, then one refused login: ${JSON.stringify(s)}`);
       // The SIP registration does not hang on the token: still registered, at the gadget and the broker.
       await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
-      assert.ok((await registrations()).includes(instance), 'the contact left Kamailio');
+      assert.ok(b.contactsOf(sipUsername) >= 1, 'the contact left the broker');
       // No hammering: nothing more for the next 20 s (the retry waits 30-35 s).
       await new Promise((r) => setTimeout(r, 20000));
       s = stub.stats();
       assert.equal(s.tokenPosts, 2, `POST /token while refused: ${JSON.stringify(s)}`);
       await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
-      assert.ok((await registrations()).includes(instance), 'the contact left Kamailio while the session was refused');
+      assert.ok(b.contactsOf(sipUsername) >= 1, 'the contact left the broker while the session was refused');
       // The password is fixed at the broker: the next try signs in and the problem goes.
       stub.configure({ rejectRefresh: false, rejectLogin: false, tokenLifetimeS: null });
       await waitFor('the problem to clear', async () => !(await frame.$(problem)), 20000);
@@ -262,7 +289,7 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
         const consoleLines = [];
         otherPage.on('console', (m) => consoleLines.push(m.text()));
         const { frame } = await openGadget(otherPage);
-        const run = await runSipp('uac_expect_reject.xml', { service: '3000', env, durationMs: 1000 });
+        const run = await runSipp('uac_expect_reject.xml', { service: '3000', env, broker: b, durationMs: 1000 });
         const result = await run.done;
         assert.equal(result.code, 0, `expected a 480: sipp exited ${result.code}\n${failureContext(run)}`);
         assert.equal(await microphoneOpens(frame), 1, 'the microphone was tried once');
@@ -281,4 +308,108 @@ describe('wazo broker kind (Wazo stub + Kamailio + rtpengine)', () => {
       }
     });
   }
+  test('a desk phone line listed before the WebRTC line: the phone registers on the WebRTC line, one endpoint request, and answers calls', async () => {
+    // agent3004: an SCCP line, a desk phone's SIP line on 3004, then the WebRTC line on 3004.
+    const desk = lineOf('agent3004', 'desk');
+    const webrtc = lineOf('agent3004');
+    const tab = await agentPage('3004');
+    try {
+      stub.reset();
+      const { frame } = await openGadget(tab, 'READY', { number: '3004', ext: '2004' });
+      let s = stub.stats();
+      assert.deepEqual(s.confdEndpointLines, [String(webrtc.id)], 'confd marks is_webrtc: only the WebRTC line is read');
+      assert.ok(b.contactsOf(webrtc.sipUsername) >= 1, 'registered on the WebRTC line');
+      assert.equal(b.contactsOf(desk.sipUsername), 0, 'never on the desk phone\'s line');
+      assert.equal(b.requests('REGISTER', desk.sipUsername), 0);
+      const run = await runSipp('uac_call.xml', { service: '3004', env, broker: b, durationMs: 600 });
+      const result = await run.done;
+      assert.equal(result.code, 0, `sipp exited ${result.code}\n${failureContext(run)}`);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+
+      // An older confd (no is_webrtc): the desk phone on the number is read first, then passed over.
+      stub.configure({ lineIsWebrtc: false });
+      stub.reset();
+      await openGadget(tab, 'READY', { number: '3004', ext: '2004' }); // every sign-in reads the lines again
+      s = stub.stats();
+      assert.deepEqual(s.confdEndpointLines, [String(desk.id), String(webrtc.id)], 'the SCCP line is never asked for');
+      assert.equal(b.contactsOf(desk.sipUsername), 0, 'never on the desk phone\'s line');
+      assert.ok(b.contactsOf(webrtc.sipUsername) >= 1);
+      await tab.goto('about:blank');
+    } finally {
+      stub.configure({ lineIsWebrtc: true });
+      await tab.close();
+    }
+  });
+
+  test('a user without a WebRTC line: plain words with one next step, nothing registered, no retry', async () => {
+    // agent3005: a desk phone's SIP line and a custom line, both on 3005.
+    const tab = await agentPage('3005');
+    try {
+      stub.reset();
+      const frame = await loadGadget(tab, 'READY', { number: '3005', ext: '2005' });
+      await expectText(frame, '.ttec-problem[data-problem=no-webrtc-line] .ttec-problem__title',
+        'Your Wazo user has no WebRTC line, so the phone cannot sign in.', 10000);
+      assert.equal(await problemText(frame, 'no-webrtc-line', 'next'), 'Ask your administrator to add a WebRTC line to your Wazo user.');
+      await expectText(frame, '.ttec-registration__word', 'Error', 1000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const s = stub.stats();
+      assert.deepEqual([s.logins, s.confdUsers, s.confdEndpoints], [1, 1, 1], `one login, one user, one endpoint (the desk line): ${JSON.stringify(s)}`);
+      const desk = lineOf('agent3005', 'desk');
+      assert.equal(b.contactsOf(desk.sipUsername), 0);
+      assert.equal(b.requests('REGISTER', desk.sipUsername), 0, 'never registers on a desk phone\'s line');
+      await tab.goto('about:blank');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('an LDAP-backed user: refused without domainName (the words name the setting), registered with it', async () => {
+    const tab = await agentPage('3006');
+    try {
+      stub.reset();
+      const refused = await loadGadget(tab, 'READY', { number: '3006', ext: '2006' });
+      await expectText(refused, '.ttec-problem[data-problem=broker-credentials] .ttec-problem__title', /domainName/, 10000);
+      let s = stub.stats();
+      assert.deepEqual([s.loginFailures, s.logins], [1, 0], JSON.stringify(s));
+      stub.reset();
+      const { frame } = await openGadget(tab, 'READY', { number: '3006', ext: '2006', prefs: `domainName=${LDAP_DOMAIN}` });
+      s = stub.stats();
+      assert.deepEqual([s.logins, s.ldapLogins, s.loginFailures], [1, 1, 0], JSON.stringify(s));
+      assert.ok(b.contactsOf(lineOf('agent3006').sipUsername) >= 1);
+      assert.ok(JSON.parse(await cachedSession(frame)).refreshToken, 'an offline session, refreshed without domain_name');
+      await tab.goto('about:blank');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('wazo-auth 429 (the user already has max_user_concurrent_sessions): its own words, not retried', async () => {
+    stub.configure({ maxUserConcurrentSessions: 1 });
+    const tab = await agentPage('3001');
+    let otherToken;
+    try {
+      // Another application holds the user's only session.
+      const other = await fetch(`${stub.origin}/api/auth/0.1/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from('agent3001:test-password-3001').toString('base64')}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ backend: 'wazo_user', expiration: 600 }),
+      });
+      assert.equal(other.status, 200);
+      otherToken = (await other.json()).data.token;
+      stub.reset();
+      const frame = await loadGadget(tab, 'READY', { number: '3001', ext: '2001' });
+      await expectText(frame, '.ttec-problem[data-problem=too-many-sessions] .ttec-problem__title',
+        'Too many open sessions for your Wazo user, so the phone cannot sign in.', 10000);
+      assert.equal(await problemText(frame, 'too-many-sessions', 'next'),
+        'Close the phone in other tabs, then reload Finesse; if it happens again, ask your administrator.');
+      await new Promise((r) => setTimeout(r, 2000));
+      const s = stub.stats();
+      assert.deepEqual([s.tokenPosts, s.tooManySessions, s.logins], [1, 1, 0], `no retry storm: ${JSON.stringify(s)}`);
+      await tab.goto('about:blank');
+    } finally {
+      stub.configure({ maxUserConcurrentSessions: null });
+      if (otherToken) await fetch(`${stub.origin}/api/auth/0.1/token/${otherToken}`, { method: 'DELETE' });
+      await tab.close();
+    }
+  });
 });
