@@ -83,6 +83,30 @@ describe(`calls through ${broker().label}`, () => {
     }
   });
 
+  // Asterisk with 100rel=required sends Require: 100rel: a phone without RFC 3262 answers
+  // 420 and the customer never reaches the agent.
+  if (broker().require100relHeader) test('a broker that requires reliable provisional responses: 180 with RSeq, PRACK answered, call answered', async () => {
+    const { frame } = await openGadget('RESERVED');
+    const run = await sipp('uac_call.xml', { durationMs: 3000, header: session.broker.require100relHeader });
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      await expectSippOk(run);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
+    } catch (e) {
+      e.message += `\n${failureContext(run)}`;
+      throw e;
+    }
+    await frame.click('.ttec-tool--diagnostics');
+    const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({ kind: e.dataset.kind, text: e.textContent })));
+    await frame.click('.ttec-tool--diagnostics');
+    const last = (kind, re) => entries.filter((e) => e.kind === kind && re.test(e.text)).at(-1);
+    assert.ok(last('SIP in', /INVITE sip:\S+ SIP\/2\.0/)?.text.match(/Require:\s*100rel/i), 'the INVITE requires 100rel');
+    const ringing = last('SIP out', /SIP\/2\.0 180 /);
+    assert.match(ringing?.text ?? '', /RSeq: \d+/, 'the 180 is reliable');
+    assert.ok(last('SIP in', /PRACK sip:\S+ SIP\/2\.0/), 'the broker PRACKed it');
+    assert.ok(last('SIP out', /SIP\/2\.0 200 [\s\S]*CSeq: \d+ PRACK/), 'the PRACK was answered 200');
+  });
+
   test('hang-up in the gadget sends BYE', async () => {
     const { frame } = await openGadget('RESERVED');
     const run = await sipp('uac_wait_bye.xml', { durationMs: 20000 });

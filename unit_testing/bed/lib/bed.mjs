@@ -111,6 +111,7 @@ export async function freeUdpPorts(span = 4, lo = 40000, hi = 59000) {
  *   scenario   file name in sipp/ (uac_call.xml ...)
  *   service    number called (the agent's WebRTC number), e.g. "3000"
  *   caller     caller id (user part of From) [0611223344]
+ *   header     one more header line in scenarios that carry [header] [X-TTEC-Bed: 1]
  *   durationMs default <pause/> length (-d): call length / ring time [3000]
  *   keys       extra -key name value pairs used by the scenario
  *   calls      number of sequential calls (-m) [1]
@@ -118,7 +119,7 @@ export async function freeUdpPorts(span = 4, lo = 40000, hi = 59000) {
  *              or a broker object from brokers.mjs (its sippTarget and sippLocalIp)
  * Returns { child, callId(n), done: Promise<{code, signal, ms, stdout}>, files }.
  */
-export async function runSipp(scenario, { service, caller = '0611223344', durationMs = 3000, keys = {}, calls = 1, timeoutS = 60, extraArgs = [], broker = 'kamailio', env = loadBedEnv() } = {}) {
+export async function runSipp(scenario, { service, caller = '0611223344', header = 'X-TTEC-Bed: 1', durationMs = 3000, keys = {}, calls = 1, timeoutS = 60, extraArgs = [], broker = 'kamailio', env = loadBedEnv() } = {}) {
   if (!env) throw new Error('bed not running (no run/ports.env)');
   // Kamailio takes the "CUCM"'s calls on its SIP port; Asterisk on its trunk port, and
   // identifies the trunk by the sender's own address (BED_TRUNK_IP): brokers.mjs.
@@ -138,6 +139,9 @@ export async function runSipp(scenario, { service, caller = '0611223344', durati
     '-sf', join(BED_DIR, 'sipp', scenario),
     '-s', String(service),
     '-key', 'caller', caller,
+    // One more header line for the scenarios that carry [header] (uac_call.xml), e.g. the
+    // bed's Asterisk requiring 100rel of the phone: X-TTEC-100rel: required.
+    '-key', 'header', header,
     ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, String(v)]),
     '-i', localIp, '-p', String(localPort),
     '-mi', localIp, '-mp', String(mediaPort),

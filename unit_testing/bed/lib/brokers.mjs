@@ -150,6 +150,8 @@ function kamailio(env) {
   return {
     name: 'kamailio',
     label: 'Kamailio + rtpengine',
+    /** A proxy never requires 100rel itself (the caller would: sipp does not PRACK). */
+    require100relHeader: null,
     wsUrl: env.BED_WS_URL,
     sipDomain: env.BED_DOMAIN,
     /** Where the "CUCM" (sipp) sends its calls, and the address it sends them from. */
@@ -225,6 +227,9 @@ function asterisk(env) {
   return {
     name: 'asterisk',
     label: 'Asterisk 22.10.1 (Wazo templates)',
+    /** The header line that makes the broker require 100rel (RFC 3262) of the phone for
+     * one call (the bed's dialplan dials through a 100rel=required endpoint). */
+    require100relHeader: 'X-TTEC-100rel: required',
     wsUrl: env.BED_AST_WS_URL,
     sipDomain: env.BED_DOMAIN,
     /** The trunk's port; Asterisk identifies the trunk by the sender's address. */
