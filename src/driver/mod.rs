@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo::timers::callback::Timeout;
-use ttecphone_components::config::{GadgetConfig, KeepaliveMode};
+use ttecphone_components::config::{BrokerKind, GadgetConfig, KeepaliveMode};
 use ttecphone_components::diagnostics::remove_known;
 use ttecphone_components::store::{
     Action, MediaProblem, Registration, TraceEntry, TraceKind, UserCommand,
@@ -109,6 +109,8 @@ struct State {
     answered: Vec<CallId>,
     /// QA builds: auto-answer may be switched and the dialpad may call.
     dev_features: bool,
+    /// How a refused REGISTER reads: a 403 is "too many devices" on Wazo.
+    broker_kind: BrokerKind,
     /// The number of a dialpad call whose id the core has not named yet.
     dialing: Option<String>,
     /// Removed from every diagnostics line (the SIP password).
@@ -174,6 +176,7 @@ impl Driver {
             microphone_failed: None,
             answered: Vec::new(),
             dev_features: config.dev_features,
+            broker_kind: config.broker_kind,
             dialing: None,
             secrets,
             outbox: Outbox::default(),
@@ -623,9 +626,9 @@ impl State {
                     Registration::Registered { expires_s }
                 }
                 RegistrationState::Unregistered { reason } => Registration::Unregistered { reason },
-                RegistrationState::AuthFailed { status } => Registration::AuthFailed {
-                    reason: format!("SIP {status}: wrong SIP user or password"),
-                },
+                RegistrationState::AuthFailed { status } => {
+                    Registration::sip_auth_failed(status, self.broker_kind)
+                }
                 RegistrationState::Failed { reason, retry_at } => Registration::Reconnecting {
                     retry_at: retry_at.map(|i| i.0),
                     reason,
