@@ -98,6 +98,7 @@ suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: calls on asterisk"      env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: resilience on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: long run on asterisk (10 min idle, 6 min call)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/longrun.test.mjs
+suite "e2e: supervisor board on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # Benchmark and load generator smoke runs: they must produce figures without failures;
 # no speed is asserted (the real runs: unit_testing/bench/run.sh, unit_testing/loadgen/run.sh).
 suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.mjs && BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_FW_CALLS=1 BENCH_SOAK=3 BENCH_MIC_LOADS=1 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'

@@ -16,6 +16,15 @@ pub enum PeerPhone {
     Ringing,
     InCall,
     OnHold,
+    /// The phone system does not report this phone's state: it refused the presence
+    /// subscriptions for good (e.g. Asterisk without `res_pjsip_exten_state`: 489).
+    /// Says nothing about the phone; never shown as offline.
+    NotReported,
+    /// Calls are reported but registration is not (Wazo: `dialog` served, `reg`
+    /// refused) and there is no call: idle, or possibly offline.
+    NoCall,
+    /// Registration is reported but calls are not (`reg` served, `dialog` refused).
+    Registered,
 }
 
 impl PeerPhone {
@@ -28,6 +37,39 @@ impl PeerPhone {
             Self::Ringing => "ringing",
             Self::InCall => "in call",
             Self::OnHold => "on hold",
+            Self::NotReported => "state unavailable",
+            Self::NoCall => "no call",
+            Self::Registered => "registered",
+        }
+    }
+
+    /// A glyph drawn in the dot (a hollow circle) when the phone system does not report
+    /// the state, so it differs from the others by shape as well as by colour; the
+    /// word beside it is the cue that counts (the dot is `aria-hidden`). The partly
+    /// reported states are hollow rings without a glyph (static/gadget.css).
+    pub fn icon(self) -> Option<&'static str> {
+        match self {
+            Self::NotReported => Some("?"),
+            _ => None,
+        }
+    }
+
+    /// What the board tells the supervisor once, when any row is in this state.
+    pub fn board_notice(self) -> Option<&'static str> {
+        match self {
+            Self::NotReported => Some(
+                "This phone system does not report agents' phone states (presence); \
+                 ask your administrator to enable it.",
+            ),
+            Self::NoCall => Some(
+                "This phone system reports agents' calls but not whether their phones are \
+                 registered: \"no call\" can also mean the phone is offline.",
+            ),
+            Self::Registered => Some(
+                "This phone system reports whether agents' phones are registered but not \
+                 their calls: \"registered\" can also mean in a call.",
+            ),
+            _ => None,
         }
     }
 
@@ -40,6 +82,9 @@ impl PeerPhone {
             Self::Ringing => "ringing",
             Self::InCall => "in-call",
             Self::OnHold => "on-hold",
+            Self::NotReported => "not-reported",
+            Self::NoCall => "no-call",
+            Self::Registered => "registered",
         }
     }
 
@@ -51,6 +96,9 @@ impl PeerPhone {
             "ringing" => Self::Ringing,
             "in call" => Self::InCall,
             "on hold" => Self::OnHold,
+            "not reported" => Self::NotReported,
+            "no call" => Self::NoCall,
+            "registered" => Self::Registered,
             _ => Self::Unknown,
         }
     }

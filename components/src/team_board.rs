@@ -1,5 +1,10 @@
 //! The supervisor's team board: one row per agent with the name, the Finesse state,
-//! and the phone state as a dot *and* a word (never colour alone). A toggle opens a
+//! and the phone state as a dot *and* a word (never colour alone). When the phone
+//! system does not report phone states (the SIP core's `NotReported`: it refused the
+//! presence subscriptions, as an Asterisk without exten_state does), rows say "state
+//! unavailable" beside a "?" icon, and the board says why once, above the table; the
+//! partly reported states ("no call", "registered") get their own one-line notice.
+//! A toggle opens a
 //! read-only view of what agents see, passed in as `children` (the gallery of the
 //! agent's bar in each state), so the board does not depend on how that is built.
 
@@ -23,9 +28,25 @@ pub fn team_board(props: &TeamBoardProps) -> Html {
         Callback::from(move |_: MouseEvent| gallery_open.set(!*gallery_open))
     };
     let has_gallery = props.children != Html::default();
+    // One notice per kind of missing information, in a fixed order, however many rows.
+    let notices: Vec<&'static str> = [
+        PeerPhone::NotReported,
+        PeerPhone::NoCall,
+        PeerPhone::Registered,
+    ]
+    .into_iter()
+    .filter(|kind| props.rows.iter().any(|r| r.phone == *kind))
+    .filter_map(PeerPhone::board_notice)
+    .collect();
     html! {
         <section class="ttec-board" aria-label="Team phones">
             <h2 class="ttec-board__title">{ "Team phones (preview: this phone takes no calls)" }</h2>
+            { for notices.into_iter().map(|text| html! {
+                <p class="ttec-notice ttec-board__notice" role="status">
+                    <span class="ttec-board__notice-icon" aria-hidden="true">{ "i" }</span>
+                    <span class="ttec-notice__text">{ text }</span>
+                </p>
+            }) }
             if props.rows.is_empty() {
                 <p class="ttec-board__empty">{ "No agents in your teams yet." }</p>
             } else {
@@ -69,7 +90,7 @@ fn row(r: &BoardRow) -> Html {
             </th>
             <td class="ttec-board__finesse">{ r.member.state.label() }</td>
             <td class="ttec-board__phone">
-                <span ~className={format!("ttec-dot ttec-dot--peer-{}", phone.css())} aria-hidden="true"></span>
+                <span ~className={format!("ttec-dot ttec-dot--peer-{}", phone.css())} aria-hidden="true">{ phone.icon().unwrap_or_default() }</span>
                 <span class="ttec-board__word">{ phone.label() }</span>
             </td>
         </tr>

@@ -1,6 +1,7 @@
 //! Busy-lamp bodies for the supervisor board: RFC 4235 `application/dialog-info+xml`
 //! (the "dialog" event package) and RFC 3680 `application/reginfo+xml` (the "reg"
-//! package), reduced to one [`PhoneStatus`] per agent.
+//! package), reduced to one [`PhoneStatus`] per agent, also when the phone system
+//! refuses one or both packages for good ([`PeerKnowledge`], [`PhoneStatus::from_knowledge`]).
 //!
 //! Not a general XML parser: a small, bounded scanner over the elements these two
 //! documents use. Namespace prefixes are ignored, names and state words compared
@@ -177,12 +178,25 @@ pub fn parse_reginfo(body: &str) -> Result<Option<bool>, PresenceError> {
 /// The agent's phone as a supervisor sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhoneStatus {
-    /// Not registered (or nothing known yet).
+    /// Not registered (or nothing known yet while the phone system serves both packages).
     Offline,
     Idle,
     Ringing,
     InCall,
     OnHold,
+    /// Phone state not available from this phone system: it refused both the `dialog`
+    /// and the `reg` subscription for good (e.g. 489 Bad Event: Asterisk without
+    /// `res_pjsip_exten_state`). Says nothing about the phone: never read as offline.
+    NotReported,
+    /// The phone system serves `dialog` but refused `reg` (Wazo: `res_pjsip_exten_state`
+    /// and no RFC 3680 package), and the last dialog-info shows no call. Asterisk writes
+    /// the same `<state>terminated</state>` for an idle device and for an unregistered
+    /// one (`ast_sip_presence_exten_state_to_str`, res/res_pjsip/presence_xml.c:
+    /// `AST_EXTENSION_NOT_INUSE` and `AST_EXTENSION_UNAVAILABLE`), so this is "not in a
+    /// call", registered or not: not "idle", which would claim the phone is up.
+    NoCall,
+    /// The phone system serves `reg` but refused `dialog`: registered, calls not reported.
+    Registered,
 }
 
 impl PhoneStatus {
@@ -194,27 +208,19 @@ impl PhoneStatus {
             PhoneStatus::Ringing => "ringing",
             PhoneStatus::InCall => "in call",
             PhoneStatus::OnHold => "on hold",
+            PhoneStatus::NotReported => "not reported",
+            PhoneStatus::NoCall => "no call",
+            PhoneStatus::Registered => "registered",
         }
     }
 
-    /// One status from what is known: registration (`None` = unknown) and the
-    /// dialogs of the last full dialog-info. A call in progress wins over a missing
-    /// registration (the reg NOTIFY may simply come later).
+    /// One status when the phone system serves both packages: registration (`None` =
+    /// unknown) and the dialogs of the last full dialog-info. A call in progress wins
+    /// over a missing registration (the reg NOTIFY may simply come later).
     #[must_use]
     pub fn derive(registered: Option<bool>, dialogs: &[DialogEntry]) -> PhoneStatus {
-        let live = || {
-            dialogs
-                .iter()
-                .filter(|d| d.state != DialogState::Terminated)
-        };
-        if live().any(|d| d.state == DialogState::Confirmed && d.held) {
-            return PhoneStatus::OnHold;
-        }
-        if live().any(|d| d.state == DialogState::Confirmed) {
-            return PhoneStatus::InCall;
-        }
-        if live().next().is_some() {
-            return PhoneStatus::Ringing;
+        if let Some(call) = PhoneStatus::call(dialogs) {
+            return call;
         }
         if registered == Some(true) {
             PhoneStatus::Idle
@@ -222,6 +228,72 @@ impl PhoneStatus {
             PhoneStatus::Offline
         }
     }
+
+    /// Ringing, in call or on hold when a dialog is live.
+    fn call(dialogs: &[DialogEntry]) -> Option<PhoneStatus> {
+        let live = || {
+            dialogs
+                .iter()
+                .filter(|d| d.state != DialogState::Terminated)
+        };
+        if live().any(|d| d.state == DialogState::Confirmed && d.held) {
+            return Some(PhoneStatus::OnHold);
+        }
+        if live().any(|d| d.state == DialogState::Confirmed) {
+            return Some(PhoneStatus::InCall);
+        }
+        live().next().map(|_| PhoneStatus::Ringing)
+    }
+
+    /// One status from what each package told so far, refusals included; `None` while
+    /// there is nothing honest to say yet (e.g. `reg` refused, `dialog` not answered).
+    ///
+    /// | `reg` \ `dialog` | served (no live call)     | refused        | not yet known |
+    /// |-------------------|---------------------------|----------------|---------------|
+    /// | registered        | idle                      | registered     | idle          |
+    /// | not registered    | offline                   | offline        | offline       |
+    /// | refused           | no call                   | not reported   | —             |
+    /// | not yet known     | offline                   | —              | —             |
+    ///
+    /// A live dialog always gives ringing / in call / on hold (a phone in a call is up).
+    /// Without refusals this is exactly [`PhoneStatus::derive`].
+    #[must_use]
+    pub fn from_knowledge(k: &PeerKnowledge<'_>) -> Option<PhoneStatus> {
+        let dialogs = k.dialogs.unwrap_or(&[]);
+        if let Some(call) = PhoneStatus::call(dialogs) {
+            return Some(call);
+        }
+        match (k.reg_refused, k.dialog_refused) {
+            (true, true) => Some(PhoneStatus::NotReported),
+            (true, false) => k.dialogs.map(|_| PhoneStatus::NoCall),
+            (false, true) => match k.registered {
+                Some(true) => Some(PhoneStatus::Registered),
+                Some(false) => Some(PhoneStatus::Offline),
+                None => None,
+            },
+            (false, false) => {
+                if k.registered.is_none() && k.dialogs.is_none() {
+                    None
+                } else {
+                    Some(PhoneStatus::derive(k.registered, dialogs))
+                }
+            }
+        }
+    }
+}
+
+/// What the watcher knows of one agent, per package: the last state it reported, or
+/// that the phone system refused that package for good.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerKnowledge<'a> {
+    /// From the last reginfo; `None` before any.
+    pub registered: Option<bool>,
+    /// The `reg` SUBSCRIBE was refused for good (see `subscription::is_permanent_refusal`).
+    pub reg_refused: bool,
+    /// From the last full dialog-info; `None` before any.
+    pub dialogs: Option<&'a [DialogEntry]>,
+    /// The `dialog` SUBSCRIBE was refused for good.
+    pub dialog_refused: bool,
 }
 
 /// One tag of the document: `<name a="v">`, `</name>` or `<name/>`.

@@ -7,6 +7,11 @@
 //! 2xx (Expires) → NOTIFYs → `refresh_at` → `request` (in-dialog refresh) … →
 //! `request` with expires 0 (unsubscribe) → NOTIFY `terminated`. A terminated or
 //! failed subscription reports `retry_at`, so the board re-subscribes with backoff.
+//!
+//! A final response that refuses the subscription for good ([`is_permanent_refusal`],
+//! e.g. Asterisk's 489 Bad Event for a package it has no handler for) is
+//! [`ResponseOutcome::Refused`]: retried only at the backoff's maximum (60 s), so a
+//! phone system that gains the package later is picked up without hammering it.
 
 use crate::presence::{self, DialogEntry, PresenceError};
 use crate::time::Instant;
@@ -66,7 +71,13 @@ pub enum ResponseOutcome {
     IntervalTooBrief {
         min_expires_s: u32,
     },
+    /// Failed for now (timeout, 5xx, 480, 481, …): retried with the growing backoff.
     Failed {
+        status: u16,
+    },
+    /// Refused for good ([`is_permanent_refusal`]): the phone system will not serve this
+    /// package for this target; retried at the backoff's maximum only.
+    Refused {
         status: u16,
     },
     /// Provisional, or not a response to this subscription.
@@ -94,7 +105,37 @@ pub struct NotifyOutcome {
 const REFRESH_MARGIN_MS: u64 = 10_000;
 /// Re-subscribe after a failure: 2 s, 4 s, … capped at 60 s.
 const RETRY_BASE_MS: u64 = 2_000;
-const RETRY_MAX_MS: u64 = 60_000;
+/// Also the wait after a permanent refusal ([`is_permanent_refusal`]).
+pub const RETRY_MAX_MS: u64 = 60_000;
+/// `failures` at which the backoff reaches [`RETRY_MAX_MS`] (2 s << 5 = 64 s, capped).
+const FAILURES_AT_MAX: u32 = 5;
+
+/// Whether a final response to an initial SUBSCRIBE means "this phone system will not
+/// serve this subscription", as opposed to "not now". Per RFC 6665 and RFC 3261:
+///
+/// - **489 Bad Event**: the notifier does not understand the event package (RFC 6665
+///   §4.2.1.1, §8.3.2; §4.1.2.1 keeps 489 apart from the ordinary RFC 3261 handling).
+///   Asterisk answers it when no module handles the package (res_pjsip_pubsub
+///   `subscription_get_handler_from_rdata`) or none generates the body type asked for;
+///   Asterisk has no `reg` (RFC 3680) package at all, and `dialog` only with
+///   res_pjsip_exten_state and the dialog-info body generator loaded.
+/// - **406 Not Acceptable**: the notifier cannot produce the Accept type (§4.1.2.1).
+/// - **405 / 501**: SUBSCRIBE is not allowed or not implemented there (RFC 3261
+///   §21.4.6, §21.5.2).
+/// - **403 / 603**: the notifier's authorization policy refuses this subscriber
+///   (RFC 6665 §4.2.1.3; RFC 3261 §21.4.4: "the request SHOULD NOT be repeated");
+///   Asterisk answers 603 to an endpoint with `allow_subscribe = no`.
+/// - **404 / 410 / 604**: no such resource (RFC 3261 §21.4.5, §21.4.11, §21.6.3):
+///   e.g. Asterisk with exten_state but no hint for the agent's extension.
+///
+/// RFC 6665 §4.1.2.2's list for refreshes also has 416 and 480–485: they end the
+/// dialog usage and a new SUBSCRIBE may succeed (481: the notifier forgot us; 480: not
+/// now), so they stay transient, like 408, 5xx and transport failures, and keep the
+/// growing backoff. A second challenge on fresh credentials stays transient too.
+#[must_use]
+pub fn is_permanent_refusal(status: u16) -> bool {
+    matches!(status, 403 | 404 | 405 | 406 | 410 | 489 | 501 | 603 | 604)
+}
 
 #[derive(Clone, Debug)]
 pub struct Subscription {
@@ -306,6 +347,7 @@ impl Subscription {
                 Some(min_expires_s) => ResponseOutcome::IntervalTooBrief { min_expires_s },
                 None => self.fail(now, status),
             },
+            s if is_permanent_refusal(s) => self.refuse(now, s),
             _ => {
                 // 481 on a refresh: the notifier forgot us; start over (RFC 6665 4.1.2.2).
                 self.fail(now, status)
@@ -413,7 +455,7 @@ impl Subscription {
     }
 
     fn backoff(&self) -> u64 {
-        let shift = self.failures.min(5);
+        let shift = self.failures.min(FAILURES_AT_MAX);
         (RETRY_BASE_MS << shift).min(RETRY_MAX_MS)
     }
 
@@ -428,5 +470,14 @@ impl Subscription {
         self.retry_at = Some(now.plus(self.backoff()));
         self.failures = self.failures.saturating_add(1);
         ResponseOutcome::Failed { status }
+    }
+
+    /// Refused for good: terminated, retried after the backoff's maximum only (and any
+    /// later failure waits that long too, until a 2xx resets the count).
+    fn refuse(&mut self, now: Instant, status: u16) -> ResponseOutcome {
+        let _ = self.fail(now, status);
+        self.failures = self.failures.max(FAILURES_AT_MAX);
+        self.retry_at = Some(now.plus(RETRY_MAX_MS));
+        ResponseOutcome::Refused { status }
     }
 }

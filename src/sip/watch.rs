@@ -9,11 +9,20 @@
 //! the account's credentials (a second challenge on fresh credentials means refused);
 //! refreshes, timeouts and re-subscription after a termination all run on the agent's
 //! one timer table (`next_deadline` / `on_timeout`).
+//!
+//! A package the phone system refuses for good (`subscription::is_permanent_refusal`:
+//! 489 Bad Event from an Asterisk without `res_pjsip_exten_state`, which never serves
+//! `reg`) is remembered per agent and folded into the status
+//! ([`PhoneStatus::from_knowledge`]): both refused is [`PhoneStatus::NotReported`],
+//! never offline; `reg` refused with `dialog` served reads calls from dialog-info and
+//! says [`PhoneStatus::NoCall`] rather than idle or offline. Such a refusal is retried
+//! every 60 s (the backoff's maximum); transient failures keep the growing backoff and
+//! leave the last reported status as it was.
 
 use crate::api::Event;
 use crate::context::{Ctx, TRANSACTION_TIMEOUT_MS};
 use crate::digest::DigestSession;
-use crate::presence::{DialogEntry, PhoneStatus};
+use crate::presence::{DialogEntry, PeerKnowledge, PhoneStatus};
 use crate::subscription::{EventPackage, ResponseOutcome, Subscription, Update};
 use crate::time::{Instant, RandomExt};
 use crate::wire::header::{CSeq, Challenge, Via};
@@ -42,6 +51,9 @@ struct Slot {
     in_flight: Option<InFlight>,
     /// Sent at least one SUBSCRIBE since the flow came up.
     started: bool,
+    /// The last final response refused this package for good; cleared by a 2xx or a
+    /// NOTIFY of this package.
+    refused: bool,
 }
 
 impl Slot {
@@ -72,14 +84,35 @@ struct Peer {
     target: String,
     dialog: Slot,
     reg: Slot,
+    /// From the last reginfo; `None` before any (or since `reg` was refused).
     registered: Option<bool>,
-    dialogs: Vec<DialogEntry>,
+    /// From the last full dialog-info; `None` before any (or since `dialog` was refused).
+    dialogs: Option<Vec<DialogEntry>>,
     reported: Option<PhoneStatus>,
 }
 
 impl Peer {
     fn slots(&mut self) -> [&mut Slot; 2] {
         [&mut self.dialog, &mut self.reg]
+    }
+
+    /// Emits `PeerState` when what is known now gives a status other than the last one.
+    fn report(&mut self, ctx: &mut Ctx<'_>) {
+        let status = PhoneStatus::from_knowledge(&PeerKnowledge {
+            registered: self.registered,
+            reg_refused: self.reg.refused,
+            dialogs: self.dialogs.as_deref(),
+            dialog_refused: self.dialog.refused,
+        });
+        if let Some(status) = status {
+            if self.reported != Some(status) {
+                self.reported = Some(status);
+                ctx.emit(Event::PeerState {
+                    target: self.target.clone(),
+                    status,
+                });
+            }
+        }
     }
 }
 
@@ -160,13 +193,14 @@ impl Watch {
                 digest: None,
                 in_flight: None,
                 started: false,
+                refused: false,
             };
             let mut peer = Peer {
                 target,
                 dialog: new_slot(EventPackage::Dialog),
                 reg: new_slot(EventPackage::Reg),
                 registered: None,
-                dialogs: Vec::new(),
+                dialogs: None,
                 reported: None,
             };
             if ctx.out.connected {
@@ -233,18 +267,23 @@ impl Watch {
             .and_then(|c| CSeq::parse(c).ok())
             .map(|c| c.seq);
         let found = self.peers.iter_mut().find_map(|p| {
-            let which = if p.dialog.sub.call_id() == call_id {
-                &mut p.dialog
+            let is_dialog = if p.dialog.sub.call_id() == call_id {
+                true
             } else if p.reg.sub.call_id() == call_id {
-                &mut p.reg
+                false
             } else {
                 return None;
             };
-            Some(which)
+            Some((p, is_dialog))
         });
-        let Some(slot) = found else {
+        let Some((peer, is_dialog)) = found else {
             ctx.out.stats.stray_responses += 1;
             return;
+        };
+        let slot = if is_dialog {
+            &mut peer.dialog
+        } else {
+            &mut peer.reg
         };
         let matches = slot
             .in_flight
@@ -290,9 +329,30 @@ impl Watch {
                 }
                 send(slot, min_expires_s.min(86_400), false, now, ctx);
             }
-            ResponseOutcome::Active { .. }
-            | ResponseOutcome::Failed { .. }
-            | ResponseOutcome::Ignored => {}
+            ResponseOutcome::Refused { status } => {
+                if flight.ending {
+                    return;
+                }
+                let first = !slot.refused;
+                slot.refused = true;
+                slot.digest = None;
+                let event = slot.sub.event.event();
+                if is_dialog {
+                    peer.dialogs = None;
+                } else {
+                    peer.registered = None;
+                }
+                if first {
+                    ctx.emit(Event::Warning(format!(
+                        "the phone system refused the {event} subscription for {} ({status}): \
+                         that state is not reported; retrying every 60 s",
+                        peer.target
+                    )));
+                }
+                peer.report(ctx);
+            }
+            ResponseOutcome::Active { .. } => slot.refused = false,
+            ResponseOutcome::Failed { .. } | ResponseOutcome::Ignored => {}
         }
     }
 
@@ -321,18 +381,17 @@ impl Watch {
             // A refresh in flight belongs to the dead dialog; the retry starts afresh.
             slot.in_flight = None;
         }
+        if outcome.status == 200 {
+            // The package is served after all (a NOTIFY may precede its 2xx).
+            slot.refused = false;
+        }
         match outcome.update {
-            Some(Update::Dialogs(d)) => peer.dialogs = d,
+            Some(Update::Dialogs(d)) => peer.dialogs = Some(d),
             Some(Update::Registered(r)) => peer.registered = Some(r == Some(true)),
             None => {}
         }
-        let status = PhoneStatus::derive(peer.registered, &peer.dialogs);
-        if peer.reported != Some(status) && outcome.status == 200 {
-            peer.reported = Some(status);
-            ctx.emit(Event::PeerState {
-                target: peer.target.clone(),
-                status,
-            });
+        if outcome.status == 200 {
+            peer.report(ctx);
         }
         Some(outcome.status)
     }

@@ -1374,6 +1374,9 @@ async fn team_board_shows_each_phone_state_as_a_word_and_a_dot() {
         (PeerPhone::Ringing, "ringing", "ringing"),
         (PeerPhone::InCall, "in call", "in-call"),
         (PeerPhone::OnHold, "on hold", "on-hold"),
+        (PeerPhone::NotReported, "state unavailable", "not-reported"),
+        (PeerPhone::NoCall, "no call", "no-call"),
+        (PeerPhone::Registered, "registered", "registered"),
     ] {
         let root = render::<TeamBoardView>(TeamBoardProps {
             rows: vec![
@@ -1445,4 +1448,166 @@ async fn team_board_toggle_opens_the_child_view() {
         Some("true")
     );
     assert_eq!(text(&root, ".gallery-stub").as_deref(), Some("bars"));
+}
+
+#[wasm_bindgen_test]
+async fn team_board_says_state_unavailable_with_an_icon_and_one_notice_never_offline() {
+    // The bed's Asterisk refused both packages (489) for every agent.
+    let root = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![
+            board_row("agent01", "Alice", PeerPhone::NotReported),
+            board_row("agent02", "Bob", PeerPhone::NotReported),
+            board_row("agent03", "Carol", PeerPhone::NotReported),
+        ],
+        children: Html::default(),
+    })
+    .await;
+    for id in ["agent01", "agent02", "agent03"] {
+        let row = format!("tr[data-agent='{id}']");
+        assert_eq!(
+            text(&root, &format!("{row} .ttec-board__word")).as_deref(),
+            Some("state unavailable"),
+            "the state in words"
+        );
+        assert_eq!(
+            attr(&root, &row, "data-phone").as_deref(),
+            Some("not-reported")
+        );
+        // An icon (a "?" in the dot: shape, not colour only), hidden from screen readers,
+        // which read the words.
+        let dot = format!("{row} .ttec-dot");
+        assert_eq!(text(&root, &dot).as_deref(), Some("?"));
+        assert_eq!(attr(&root, &dot, "aria-hidden").as_deref(), Some("true"));
+        assert!(attr(&root, &dot, "class")
+            .unwrap()
+            .contains("ttec-dot--peer-not-reported"));
+    }
+    let board = text(&root, ".ttec-board").unwrap();
+    assert!(!board.contains("offline"), "{board}");
+    // The notice once for the board, not per row.
+    let notices = root.query_selector_all(".ttec-board__notice").unwrap();
+    assert_eq!(notices.length(), 1);
+    assert_eq!(
+        text(&root, ".ttec-board__notice .ttec-notice__text").as_deref(),
+        Some(
+            "This phone system does not report agents' phone states (presence); \
+             ask your administrator to enable it."
+        )
+    );
+    assert_eq!(
+        attr(&root, ".ttec-board__notice", "role").as_deref(),
+        Some("status")
+    );
+    assert_eq!(
+        attr(&root, ".ttec-board__notice-icon", "aria-hidden").as_deref(),
+        Some("true")
+    );
+    // The notice comes before the table (read first).
+    let html = root.inner_html();
+    assert!(html.find("ttec-board__notice").unwrap() < html.find("ttec-board__table").unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn team_board_notices_only_what_is_missing() {
+    // Both packages served (Kamailio): no notice at all, whatever the states.
+    let full = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![
+            board_row("agent01", "Alice", PeerPhone::Offline),
+            board_row("agent02", "Bob", PeerPhone::InCall),
+            board_row("agent03", "Carol", PeerPhone::Unknown),
+        ],
+        children: Html::default(),
+    })
+    .await;
+    assert!(full
+        .query_selector(".ttec-board__notice")
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        text(&full, "tr[data-agent='agent01'] .ttec-dot").as_deref(),
+        Some("")
+    );
+    // Wazo with exten_state (dialog served, reg refused): calls shown, one notice that
+    // "no call" may be offline; the in-call agent reads "in call".
+    let wazo = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![
+            board_row("agent01", "Alice", PeerPhone::NoCall),
+            board_row("agent02", "Bob", PeerPhone::InCall),
+            board_row("agent03", "Carol", PeerPhone::NoCall),
+        ],
+        children: Html::default(),
+    })
+    .await;
+    assert_eq!(
+        wazo.query_selector_all(".ttec-board__notice")
+            .unwrap()
+            .length(),
+        1
+    );
+    let notice = text(&wazo, ".ttec-board__notice").unwrap();
+    assert!(
+        notice.contains("not whether their phones are registered"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("\"no call\" can also mean the phone is offline"),
+        "{notice}"
+    );
+    assert_eq!(
+        text(&wazo, "tr[data-agent='agent01'] .ttec-board__word").as_deref(),
+        Some("no call")
+    );
+    assert_eq!(
+        text(&wazo, "tr[data-agent='agent02'] .ttec-board__word").as_deref(),
+        Some("in call")
+    );
+    // A mixed board (one agent's number refused, another's partly): each notice once.
+    let mixed = render::<TeamBoardView>(TeamBoardProps {
+        rows: vec![
+            board_row("agent01", "Alice", PeerPhone::NotReported),
+            board_row("agent02", "Bob", PeerPhone::Registered),
+            board_row("agent03", "Carol", PeerPhone::NotReported),
+        ],
+        children: Html::default(),
+    })
+    .await;
+    let notices = mixed.query_selector_all(".ttec-board__notice").unwrap();
+    assert_eq!(notices.length(), 2);
+    let all = text(&mixed, ".ttec-board").unwrap();
+    assert!(all.contains("does not report agents' phone states"));
+    assert!(all.contains("registered but not their calls"));
+}
+
+#[wasm_bindgen_test]
+fn the_core_status_words_map_to_board_states() {
+    use ttecphone_components::team::{reduce_board, TeamAction, TeamBoard};
+    for (word, phone) in [
+        ("offline", PeerPhone::Offline),
+        ("idle", PeerPhone::Idle),
+        ("ringing", PeerPhone::Ringing),
+        ("in call", PeerPhone::InCall),
+        ("on hold", PeerPhone::OnHold),
+        ("not reported", PeerPhone::NotReported),
+        ("no call", PeerPhone::NoCall),
+        ("registered", PeerPhone::Registered),
+        ("something new", PeerPhone::Unknown),
+    ] {
+        assert_eq!(PeerPhone::from_word(word), phone, "{word}");
+    }
+    // The reducer keeps a not-reported state like any other (a roster reload keeps it).
+    let board = TeamBoard {
+        active: true,
+        rows: vec![board_row("agent01", "Alice", PeerPhone::Unknown)],
+    };
+    let board = reduce_board(
+        &board,
+        TeamAction::Phone {
+            number: "3001".into(),
+            phone: PeerPhone::from_word("not reported"),
+        },
+    );
+    assert_eq!(board.rows[0].phone, PeerPhone::NotReported);
+    let member = board.rows[0].member.clone();
+    let board = reduce_board(&board, TeamAction::Roster(vec![member]));
+    assert_eq!(board.rows[0].phone, PeerPhone::NotReported);
 }

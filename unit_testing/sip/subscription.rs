@@ -4,9 +4,13 @@
 //! by unit_testing/bed/test/presence.test.mjs with BED_CAPTURE_DIR).
 
 use ttecphone_sip::presence::{
-    parse_dialog_info, parse_reginfo, DialogState, PhoneStatus, PresenceError, MAX_BODY,
+    parse_dialog_info, parse_reginfo, DialogEntry, DialogState, PeerKnowledge, PhoneStatus,
+    PresenceError, MAX_BODY,
 };
-use ttecphone_sip::subscription::{EventPackage, ResponseOutcome, SubState, Subscription, Update};
+use ttecphone_sip::subscription::{
+    is_permanent_refusal, EventPackage, ResponseOutcome, SubState, Subscription, Update,
+    RETRY_MAX_MS,
+};
 use ttecphone_sip::wire::parse;
 use ttecphone_sip::Instant;
 
@@ -355,25 +359,37 @@ fn reg_notifies_and_wrong_notifies() {
 }
 
 #[test]
-fn refusals_back_off() {
+fn transient_failures_back_off_growing_to_the_maximum() {
     let mut sub = Subscription::new(EventPackage::Dialog, "sip:3001@d", SUP, "cid-9", "ft");
     let mut last = 0;
-    for i in 0..8 {
+    // 408, 480, 481 (the notifier forgot us), 5xx, 486, 600: not now, maybe later.
+    let statuses = [503, 408, 480, 481, 500, 504, 486, 600];
+    for (i, status) in statuses.into_iter().enumerate() {
+        assert!(!is_permanent_refusal(status), "{status}");
         let _ = sub.request("z9hG4bKr", "x.invalid", CONTACT, 120, None);
-        let now = Instant(i * 100_000);
+        let now = Instant(i as u64 * 100_000);
         assert_eq!(
             sub.handle_response(
-                &parse(&response(403, "cid-9", u32::try_from(i).unwrap() + 1, "")).unwrap(),
+                &parse(&response(
+                    status,
+                    "cid-9",
+                    u32::try_from(i).unwrap() + 1,
+                    ""
+                ))
+                .unwrap(),
                 now
             ),
-            ResponseOutcome::Failed { status: 403 }
+            ResponseOutcome::Failed { status }
         );
         let wait = sub.retry_at().unwrap().saturating_since(now);
-        assert!(wait >= last && wait <= 60_000, "{wait}");
+        if i == 0 {
+            assert_eq!(wait, 2_000, "the first retry is quick");
+        }
+        assert!(wait >= last && wait <= RETRY_MAX_MS, "{wait}");
         last = wait;
     }
-    assert_eq!(last, 60_000);
-    assert!(matches!(sub.state, SubState::Terminated { ref reason } if reason == "403"));
+    assert_eq!(last, RETRY_MAX_MS);
+    assert!(matches!(sub.state, SubState::Terminated { ref reason } if reason == "600"));
     // 423 asks for a longer interval.
     let r = response(423, "cid-9", 9, "Min-Expires: 300\r\n");
     let _ = sub.request("z9hG4bKr", "x.invalid", CONTACT, 60, None);
@@ -381,4 +397,191 @@ fn refusals_back_off() {
         sub.handle_response(&parse(&r).unwrap(), Instant(0)),
         ResponseOutcome::IntervalTooBrief { min_expires_s: 300 }
     );
+}
+
+#[test]
+fn permanent_refusals_retry_only_at_the_maximum_and_a_2xx_resets() {
+    // RFC 6665 §4.1.2.1 / §4.2.1.1 (489: package not understood; 406: body type not
+    // producible), §4.2.1.3 (403 / 603: refused by policy), RFC 3261 §21 (405 / 501:
+    // no SUBSCRIBE here; 404 / 410 / 604: no such resource).
+    for status in [489, 403, 404, 405, 406, 410, 501, 603, 604] {
+        assert!(is_permanent_refusal(status), "{status}");
+        let mut sub = Subscription::new(EventPackage::Reg, "sip:3001@d", SUP, "cid-p", "ft");
+        let now = Instant(5_000);
+        let _ = sub.request("z9hG4bKp", "x.invalid", CONTACT, 600, None);
+        assert_eq!(
+            sub.handle_response(&parse(&response(status, "cid-p", 1, "")).unwrap(), now),
+            ResponseOutcome::Refused { status }
+        );
+        // Not hammered: the first retry already waits the maximum.
+        assert_eq!(sub.retry_at(), Some(now.plus(RETRY_MAX_MS)), "{status}");
+        assert_eq!(sub.refresh_at(), None);
+        assert!(
+            matches!(sub.state, SubState::Terminated { ref reason } if *reason == status.to_string())
+        );
+        // Retried (a new subscription) and refused again: still the maximum.
+        sub.restart("cid-q", "ft2");
+        let _ = sub.request("z9hG4bKq", "x.invalid", CONTACT, 600, None);
+        let later = now.plus(RETRY_MAX_MS);
+        let again = response(status, "cid-q", 1, "");
+        assert_eq!(
+            sub.handle_response(&parse(&again).unwrap(), later),
+            ResponseOutcome::Refused { status }
+        );
+        assert_eq!(sub.retry_at(), Some(later.plus(RETRY_MAX_MS)));
+        // A transient failure after a refusal does not start the backoff over at 2 s.
+        sub.restart("cid-r", "ft3");
+        let _ = sub.request("z9hG4bKs", "x.invalid", CONTACT, 600, None);
+        let t = later.plus(RETRY_MAX_MS);
+        assert_eq!(
+            sub.handle_response(&parse(&response(503, "cid-r", 1, "")).unwrap(), t),
+            ResponseOutcome::Failed { status: 503 }
+        );
+        assert_eq!(sub.retry_at(), Some(t.plus(RETRY_MAX_MS)));
+        // The phone system serves it after all: a 2xx resets the backoff.
+        sub.restart("cid-s", "ft4");
+        let _ = sub.request("z9hG4bKt", "x.invalid", CONTACT, 600, None);
+        let ok = response(200, "cid-s", 1, "Expires: 600\r\n");
+        assert!(matches!(
+            sub.handle_response(&parse(&ok).unwrap(), t),
+            ResponseOutcome::Active { .. }
+        ));
+        let _ = sub.request("z9hG4bKu", "x.invalid", CONTACT, 600, None);
+        assert_eq!(
+            sub.handle_response(&parse(&response(503, "cid-s", 2, "")).unwrap(), t),
+            ResponseOutcome::Failed { status: 503 }
+        );
+        assert_eq!(sub.retry_at(), Some(t.plus(2_000)));
+    }
+}
+
+/// An RFC 4235 body as Asterisk's res_pjsip_dialog_info_body_generator.c writes it
+/// (dialog_info_generate_body_content, Asterisk 22.10.1) for an exten_state hint:
+/// always one `<dialog id="<exten>">`, its `<state>` from
+/// `ast_sip_presence_exten_state_to_str` (res/res_pjsip/presence_xml.c), the hold
+/// marker for AST_EXTENSION_ONHOLD. Built from that source (the bed's Asterisk has no
+/// exten_state to capture it from); `direction="recipient"` only when ringing.
+fn asterisk_dialog_info(version: u32, state: &str, ringing: bool, held: bool) -> String {
+    let direction = if ringing {
+        r#" direction="recipient""#
+    } else {
+        ""
+    };
+    let hold = if held {
+        r#"<local><target uri="sip:3001@wazo.example.com"><param pname="+sip.rendering" pvalue="no"/></target></local>"#
+    } else {
+        ""
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"{version}\" state=\"full\" entity=\"sip:3001@wazo.example.com\">\n <dialog id=\"3001\"{direction}>\n  <state>{state}</state>{hold}\n </dialog>\n</dialog-info>\n"
+    )
+}
+
+fn knowledge(
+    registered: Option<bool>,
+    reg_refused: bool,
+    dialogs: Option<&[DialogEntry]>,
+    dialog_refused: bool,
+) -> Option<PhoneStatus> {
+    PhoneStatus::from_knowledge(&PeerKnowledge {
+        registered,
+        reg_refused,
+        dialogs,
+        dialog_refused,
+    })
+}
+
+#[test]
+fn status_from_what_each_package_told_including_refusals() {
+    let none: &[DialogEntry] = &[];
+    let parse_asterisk = |state, ringing, held| {
+        parse_dialog_info(&asterisk_dialog_info(1, state, ringing, held))
+            .unwrap()
+            .dialogs
+    };
+    // AST_EXTENSION_NOT_INUSE (idle) and AST_EXTENSION_UNAVAILABLE (unregistered) give the
+    // same document: a terminated dialog, no live call either way.
+    let no_call = parse_asterisk("terminated", false, false);
+    assert_eq!(no_call.len(), 1);
+    let ringing = parse_asterisk("early", true, false);
+    let in_call = parse_asterisk("confirmed", false, false);
+    let on_hold = parse_asterisk("confirmed", false, true);
+
+    // Both refused (the bed's Asterisk: 489 to both): not reported, never offline.
+    assert_eq!(
+        knowledge(None, true, None, true),
+        Some(PhoneStatus::NotReported)
+    );
+    // reg refused, dialog served (Wazo with exten_state): calls from dialog-info; no live
+    // call is "no call", not idle (it may be unregistered) and not offline (it may be up).
+    assert_eq!(
+        knowledge(None, true, Some(&no_call), false),
+        Some(PhoneStatus::NoCall)
+    );
+    assert_eq!(
+        knowledge(None, true, Some(none), false),
+        Some(PhoneStatus::NoCall)
+    );
+    assert_eq!(
+        knowledge(None, true, Some(&ringing), false),
+        Some(PhoneStatus::Ringing)
+    );
+    assert_eq!(
+        knowledge(None, true, Some(&in_call), false),
+        Some(PhoneStatus::InCall)
+    );
+    assert_eq!(
+        knowledge(None, true, Some(&on_hold), false),
+        Some(PhoneStatus::OnHold)
+    );
+    // reg refused, dialog not answered yet: nothing honest to say.
+    assert_eq!(knowledge(None, true, None, false), None);
+    // dialog refused, reg served: registered (calls not reported) or offline.
+    assert_eq!(
+        knowledge(Some(true), false, None, true),
+        Some(PhoneStatus::Registered)
+    );
+    assert_eq!(
+        knowledge(Some(false), false, None, true),
+        Some(PhoneStatus::Offline)
+    );
+    assert_eq!(knowledge(None, false, None, true), None);
+    // Both served (Kamailio): exactly derive(), as before.
+    assert_eq!(knowledge(None, false, None, false), None);
+    assert_eq!(
+        knowledge(None, false, Some(none), false),
+        Some(PhoneStatus::Offline)
+    );
+    assert_eq!(
+        knowledge(Some(true), false, None, false),
+        Some(PhoneStatus::Idle)
+    );
+    assert_eq!(
+        knowledge(Some(true), false, Some(&no_call), false),
+        Some(PhoneStatus::Idle)
+    );
+    assert_eq!(
+        knowledge(Some(false), false, Some(&no_call), false),
+        Some(PhoneStatus::Offline)
+    );
+    assert_eq!(
+        knowledge(None, false, Some(&in_call), false),
+        Some(PhoneStatus::InCall)
+    );
+    for (registered, dialogs) in [
+        (None, none),
+        (Some(true), none),
+        (Some(false), none),
+        (Some(true), &in_call[..]),
+        (None, &ringing[..]),
+    ] {
+        assert_eq!(
+            knowledge(registered, false, Some(dialogs), false),
+            Some(PhoneStatus::derive(registered, dialogs))
+        );
+    }
+    // The words the driver hands to the board.
+    assert_eq!(PhoneStatus::NotReported.as_str(), "not reported");
+    assert_eq!(PhoneStatus::NoCall.as_str(), "no call");
+    assert_eq!(PhoneStatus::Registered.as_str(), "registered");
 }

@@ -3,7 +3,8 @@
 //! tags (unknown ones get 481), `Event::PeerState` on each change, refresh and
 //! re-subscription with backoff on the one timer table, preview lines reject calls.
 //! NOTIFYs are the real Kamailio 5.6 captures in corpus/kamailio_notify_*.sip, re-keyed
-//! to the subscription under test.
+//! to the subscription under test. A phone system that refuses a package for good
+//! (Asterisk's 489 Bad Event) is reported as such, never as offline.
 
 mod common;
 use common::*;
@@ -293,8 +294,8 @@ fn terminated_subscription_is_re_established_with_growing_backoff() {
     );
     assert!(to_tag(&again).is_none());
     assert!(again.starts_with("SUBSCRIBE sip:3001@wazo.example.com SIP/2.0"));
-    // It fails (403): next retry after 4 s, then 8 s.
-    p.recv(&simple_response(&again, 403, Some("x"), ""));
+    // It fails for now (480): next retry after 4 s, then 8 s.
+    p.recv(&simple_response(&again, 480, Some("x"), ""));
     p.take_sent();
     p.advance(3_999);
     assert!(subscribes(&p.sent).is_empty());
@@ -428,4 +429,316 @@ fn preview_line_rejects_every_call_with_480_and_never_asks_for_media() {
         .sent
         .iter()
         .any(|f| status(f) == Some(200) || status(f) == Some(180)));
+}
+
+/// Asterisk's answers: a 401 challenge (res_pjsip's distributor authenticates every
+/// out-of-dialog request), then, authenticated, `status` as res_pjsip_pubsub sends it
+/// (pjsip_endpt_respond_stateless: no body, a To tag). Returns the authenticated SUBSCRIBE.
+fn asterisk_answers(p: &mut Phone, event: &str, status: u16) -> String {
+    let first = last_subscribe(p, event);
+    assert!(header(&first, "Authorization").is_none());
+    p.recv(&simple_response(
+        &first,
+        401,
+        Some("ast-401"),
+        "WWW-Authenticate: Digest realm=\"asterisk\",nonce=\"1796607745/441aec6a\",opaque=\"37c67adc\",algorithm=MD5,qop=\"auth\"\r\n",
+    ));
+    let second = last_subscribe(p, event);
+    assert_ne!(first, second, "401 not answered");
+    let auth = header(&second, "Authorization").expect("digest answer");
+    assert!(auth.contains("realm=\"asterisk\""), "{auth}");
+    let extra = if status == 200 {
+        "Expires: 600\r\nContact: <sip:127.0.0.1:5039;transport=ws>\r\n"
+    } else {
+        ""
+    };
+    p.recv(&simple_response(&second, status, Some(NOTIFIER_TAG), extra));
+    second
+}
+
+fn warnings(p: &Phone) -> Vec<String> {
+    p.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Warning(w) => Some(w.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn refused_event_packages_are_not_reported_never_offline_and_retried_every_60_s() {
+    // 489: the bed's Asterisk 22.10.1 (no exten_state, no reg package at all); the others
+    // are permanent refusals too (subscription::is_permanent_refusal).
+    for status in [489, 403, 404, 405, 501, 603] {
+        let mut p = supervisor();
+        watch(&mut p, &["3001"]);
+        // reg refused first: nothing said yet (dialog may still be served).
+        let reg = asterisk_answers(&mut p, "reg", status);
+        assert!(peer_states(&p).is_empty(), "{status}: {:?}", p.events);
+        let dialog = asterisk_answers(&mut p, "dialog", status);
+        assert_eq!(
+            peer_states(&p),
+            vec![("3001".to_owned(), PhoneStatus::NotReported)],
+            "{status}"
+        );
+        let w = warnings(&p);
+        assert_eq!(w.len(), 2, "one warning per package: {w:?}");
+        assert!(
+            w.iter().all(|w| w.contains(&format!("({status})"))),
+            "{w:?}"
+        );
+        assert!(w
+            .iter()
+            .any(|w| w.contains("the reg subscription for 3001")));
+
+        // Not hammered: nothing for 60 s, then one new SUBSCRIBE per package.
+        p.take_sent();
+        p.take_events();
+        p.advance(59_999);
+        assert!(subscribes(&p.sent).is_empty(), "{status}: {:#?}", p.sent);
+        p.advance(1);
+        let retries: Vec<String> = subscribes(&p.sent).into_iter().cloned().collect();
+        assert_eq!(retries.len(), 2, "{status}");
+        for r in &retries {
+            assert!(to_tag(r).is_none(), "a new subscription");
+            assert!(
+                header(r, "Call-ID") != header(&reg, "Call-ID")
+                    && header(r, "Call-ID") != header(&dialog, "Call-ID")
+            );
+        }
+        // Refused again: the same state (no new event, no new warning), 60 s again.
+        asterisk_answers(&mut p, "reg", status);
+        asterisk_answers(&mut p, "dialog", status);
+        assert!(
+            peer_states(&p).is_empty() && warnings(&p).is_empty(),
+            "{:?}",
+            p.events
+        );
+        p.take_sent();
+        p.advance(59_999);
+        assert!(subscribes(&p.sent).is_empty());
+        p.advance(1);
+        assert_eq!(subscribes(&p.sent).len(), 2);
+        // A transient failure now (the phone system restarting) changes nothing shown.
+        let r = last_subscribe(&p, "reg");
+        p.recv(&simple_response(&r, 503, Some("x"), ""));
+        let d = last_subscribe(&p, "dialog");
+        p.recv(&simple_response(&d, 503, Some("x"), ""));
+        assert!(peer_states(&p).is_empty(), "{:?}", p.events);
+        assert!(!p.events.iter().any(|e| matches!(
+            e,
+            Event::PeerState {
+                status: PhoneStatus::Offline,
+                ..
+            }
+        )));
+    }
+}
+
+#[test]
+fn transient_failures_keep_the_quick_backoff_and_report_nothing() {
+    let mut p = supervisor();
+    watch(&mut p, &["3001"]);
+    for event in ["reg", "dialog"] {
+        let s = last_subscribe(&p, event);
+        p.recv(&simple_response(&s, 503, Some("x"), ""));
+    }
+    assert!(peer_states(&p).is_empty());
+    assert!(warnings(&p).is_empty());
+    p.take_sent();
+    p.advance(1_999);
+    assert!(subscribes(&p.sent).is_empty());
+    p.advance(1);
+    assert_eq!(subscribes(&p.sent).len(), 2, "retried after 2 s as before");
+    // 408 (and Timer F) the same: 4 s next.
+    for event in ["reg", "dialog"] {
+        let s = last_subscribe(&p, event);
+        p.recv(&simple_response(&s, 408, Some("x"), ""));
+    }
+    p.take_sent();
+    p.advance(3_999);
+    assert!(subscribes(&p.sent).is_empty());
+    p.advance(1);
+    assert_eq!(subscribes(&p.sent).len(), 2);
+    assert!(peer_states(&p).is_empty());
+}
+
+/// A NOTIFY from Asterisk on the subscription `sub` (accepted with the notifier tag
+/// NOTIFIER_TAG) carrying `body`.
+fn asterisk_notify(sub: &str, body: &str, cseq: u32, branch: &str) -> String {
+    let our_tag = ttecphone_sip::wire::header::NameAddr::parse(&header(sub, "From").unwrap())
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_owned();
+    format!(
+        "NOTIFY sip:3000@127.0.0.1:40000;transport=ws SIP/2.0\r\n\
+         Via: SIP/2.0/WS 127.0.0.1:5039;rport;branch={branch}\r\n\
+         From: <sip:3001@wazo.example.com>;tag={NOTIFIER_TAG}\r\n\
+         To: <sip:3000@wazo.example.com>;tag={our_tag}\r\n\
+         Call-ID: {}\r\nCSeq: {cseq} NOTIFY\r\n\
+         Contact: <sip:127.0.0.1:5039;transport=ws>\r\n\
+         Event: dialog\r\nSubscription-State: active;expires=600\r\n\
+         Content-Type: application/dialog-info+xml\r\nContent-Length: {}\r\n\r\n{body}",
+        header(sub, "Call-ID").unwrap(),
+        body.len()
+    )
+}
+
+/// As res_pjsip_dialog_info_body_generator.c writes it (see unit_testing/sip/subscription.rs).
+fn asterisk_dialog_info(version: u32, state: &str, ringing: bool, held: bool) -> String {
+    let direction = if ringing {
+        r#" direction="recipient""#
+    } else {
+        ""
+    };
+    let hold = if held {
+        r#"<local><target uri="sip:3001@wazo.example.com"><param pname="+sip.rendering" pvalue="no"/></target></local>"#
+    } else {
+        ""
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"{version}\" state=\"full\" entity=\"sip:3001@wazo.example.com\">\n <dialog id=\"3001\"{direction}>\n  <state>{state}</state>{hold}\n </dialog>\n</dialog-info>\n"
+    )
+}
+
+#[test]
+fn wazo_serves_dialog_but_refuses_reg_calls_shown_registration_unknown() {
+    let mut p = supervisor();
+    watch(&mut p, &["3001"]);
+    // Wazo (Asterisk with res_pjsip_exten_state): reg 489, dialog 200.
+    asterisk_answers(&mut p, "reg", 489);
+    let dialog = asterisk_answers(&mut p, "dialog", 200);
+    assert!(
+        peer_states(&p).is_empty(),
+        "nothing known before the first NOTIFY"
+    );
+    let steps = [
+        // Idle or unregistered: Asterisk writes the same terminated dialog for both.
+        (
+            asterisk_dialog_info(0, "terminated", false, false),
+            PhoneStatus::NoCall,
+        ),
+        (
+            asterisk_dialog_info(1, "early", true, false),
+            PhoneStatus::Ringing,
+        ),
+        (
+            asterisk_dialog_info(2, "confirmed", false, false),
+            PhoneStatus::InCall,
+        ),
+        (
+            asterisk_dialog_info(3, "confirmed", false, true),
+            PhoneStatus::OnHold,
+        ),
+        (
+            asterisk_dialog_info(4, "confirmed", false, false),
+            PhoneStatus::InCall,
+        ),
+        (
+            asterisk_dialog_info(5, "terminated", false, false),
+            PhoneStatus::NoCall,
+        ),
+    ];
+    for (i, (body, want)) in steps.iter().enumerate() {
+        p.take_events();
+        p.take_sent();
+        let cseq = u32::try_from(i).unwrap() + 1;
+        p.recv(&asterisk_notify(
+            &dialog,
+            body,
+            cseq,
+            &format!("z9hG4bK-w{i}"),
+        ));
+        assert_eq!(status(p.sent.last().unwrap()), Some(200), "{body}");
+        assert_eq!(peer_states(&p), vec![("3001".to_owned(), *want)], "{body}");
+    }
+    // reg is retried every 60 s, dialog refreshed normally.
+    p.take_sent();
+    p.advance(60_000);
+    let regs: Vec<&String> = subscribes(&p.sent)
+        .into_iter()
+        .filter(|s| header(s, "Event").as_deref() == Some("reg"))
+        .collect();
+    assert_eq!(regs.len(), 1);
+}
+
+#[test]
+fn dialog_refused_reg_served_shows_registered_or_offline() {
+    let mut p = supervisor();
+    watch(&mut p, &["3001"]);
+    asterisk_answers(&mut p, "dialog", 489);
+    assert!(peer_states(&p).is_empty());
+    let reg = accept(&mut p, "reg");
+    p.recv(&notify(
+        &reg,
+        "kamailio_notify_reg_registered.sip",
+        "z9hG4bK-r1",
+    ));
+    assert_eq!(
+        peer_states(&p),
+        vec![("3001".to_owned(), PhoneStatus::Registered)]
+    );
+    p.take_events();
+    p.recv(&notify(
+        &reg,
+        "kamailio_notify_reg_unregistered.sip",
+        "z9hG4bK-r2",
+    ));
+    assert_eq!(
+        peer_states(&p),
+        vec![("3001".to_owned(), PhoneStatus::Offline)]
+    );
+}
+
+#[test]
+fn a_package_enabled_later_is_picked_up_on_the_60_s_retry() {
+    let mut p = supervisor();
+    watch(&mut p, &["3001"]);
+    asterisk_answers(&mut p, "reg", 489);
+    asterisk_answers(&mut p, "dialog", 489);
+    assert_eq!(
+        peer_states(&p),
+        vec![("3001".to_owned(), PhoneStatus::NotReported)]
+    );
+    // The administrator enables presence: the retries are accepted (Kamailio-like here).
+    p.take_events();
+    p.advance(60_000);
+    let dialog = accept(&mut p, "dialog");
+    let reg = accept(&mut p, "reg");
+    assert!(
+        peer_states(&p).is_empty(),
+        "still not reported until a NOTIFY says more"
+    );
+    p.recv(&notify(
+        &dialog,
+        "kamailio_notify_dialog_initial.sip",
+        "z9hG4bK-e1",
+    ));
+    p.recv(&notify(
+        &reg,
+        "kamailio_notify_reg_registered.sip",
+        "z9hG4bK-e2",
+    ));
+    assert_eq!(
+        peer_states(&p),
+        vec![
+            ("3001".to_owned(), PhoneStatus::Offline),
+            ("3001".to_owned(), PhoneStatus::Idle)
+        ]
+    );
+    // The 2xx reset the backoff: a later termination is retried after 2 s, not 60 s.
+    p.take_sent();
+    let ended = notify(
+        &dialog,
+        "kamailio_notify_dialog_unsubscribed.sip",
+        "z9hG4bK-e3",
+    )
+    .replace("terminated;reason=timeout", "terminated;reason=noresource");
+    p.recv(&ended);
+    p.advance(1_999);
+    assert!(subscribes(&p.sent).is_empty());
+    p.advance(1);
+    assert_eq!(subscribes(&p.sent).len(), 1);
 }

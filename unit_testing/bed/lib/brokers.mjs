@@ -152,6 +152,9 @@ function kamailio(env) {
     label: 'Kamailio + rtpengine',
     /** A proxy never requires 100rel itself (the caller would: sipp does not PRACK). */
     require100relHeader: null,
+    /** The presence event packages it serves to the supervisor board: 'dialog+reg'
+     * (presence, presence_dialoginfo, presence_reginfo, pua_dialoginfo, pua_reginfo). */
+    presence: 'dialog+reg',
     wsUrl: env.BED_WS_URL,
     sipDomain: env.BED_DOMAIN,
     /** Where the "CUCM" (sipp) sends its calls, and the address it sends them from. */
@@ -230,6 +233,11 @@ function asterisk(env) {
     /** The header line that makes the broker require 100rel (RFC 3262) of the phone for
      * one call (the bed's dialplan dials through a 100rel=required endpoint). */
     require100relHeader: 'X-TTEC-100rel: required',
+    /** 'none': this build has res_pjsip_pubsub but no res_pjsip_exten_state nor the
+     * dialog-info/PIDF body generators, and Asterisk has no RFC 3680 'reg' package: it
+     * answers 489 Bad Event to both SUBSCRIBEs. (A Wazo with exten_state would be
+     * 'dialog'.) */
+    presence: 'none',
     wsUrl: env.BED_AST_WS_URL,
     sipDomain: env.BED_DOMAIN,
     /** The trunk's port; Asterisk identifies the trunk by the sender's address. */
