@@ -207,14 +207,31 @@ EOF
   mv "$PORTS_ENV.tmp" "$PORTS_ENV"
 }
 
+# The Wazo stub's SIP lines, "<username> <password> <extension> <webrtc|desk>" per line
+# (unit_testing/wazo_stub/accounts.mjs), written once per start to run/wazo-accounts.
+wazo_accounts() {
+  local file=$RUN_DIR/wazo-accounts
+  if [[ ! -s $file ]]; then
+    (umask 077; node "$BED_DIR/../wazo_stub/accounts.mjs" >"$file.tmp") || die "cannot list the Wazo stub's accounts"
+    mv "$file.tmp" "$file"
+  fi
+  cat "$file"
+}
+
 gen_kamailio_cfg() {
-  local users="" user pass
+  local users="" user pass exten kind
   # users.conf: "<number> <password>" per line; test-only identities.
   while read -r user pass _; do
     [[ -z $user || $user == \#* ]] && continue
     [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ ^[^\"\\]+$ ]] || die "bad line in users.conf for '$user'"
     users+="	\$sht(users=>$user) = \"$pass\";"$'\n'
   done <"$BED_DIR/users.conf"
+  # The Wazo stub's lines: their SIP usernames and secrets, and extension -> WebRTC line.
+  while read -r user pass exten kind; do
+    [[ $user =~ ^[0-9a-z]+$ && $pass =~ ^[0-9a-z]+$ && $exten =~ ^[0-9]+$ ]] || die "bad Wazo stub account '$user'"
+    users+="	\$sht(users=>$user) = \"$pass\";"$'\n'
+    [[ $kind == webrtc ]] && users+="	\$sht(lines=>$exten) = \"$user\";"$'\n'
+  done < <(wazo_accounts)
   # Generated identities for the load generator: the same rule, test-password-<number>.
   local n
   for ((n = extra_first; n < extra_first + extra_count; n++)); do
@@ -268,19 +285,38 @@ gen_asterisk_conf() {
         -e "s|@@TRUNK_IP@@|$BED_TRUNK_IP|g" \
         "$f" >"$etc/$(basename "$f")"
   done
-  local pass_re='^[^"\\;]+$'
+  local pass_re='^[^"\\;]+$' exten kind
+  # line(name, password, extension, template): an endpoint, its auth and its aor.
+  line() {
+    printf '\n[%s](wazo-%s-endpoint)\nauth = %s\naors = %s\ncallerid = "Agent %s" <%s>\n' "$1" "$4" "$1" "$1" "$3" "$3"
+    printf '\n[%s]\ntype = auth\nauth_type = userpass\nusername = %s\npassword = %s\n' "$1" "$1" "$2"
+    printf '\n[%s](wazo-%s-aor)\n' "$1" "$4"
+  }
   (umask 077
+   # users.conf's numbers, for the `sip` kind (the AOR is the number).
    while read -r user pass _; do
      [[ -z $user || $user == \#* ]] && continue
      [[ $user =~ ^[0-9A-Za-z._-]+$ && $pass =~ $pass_re ]] || die "bad line in users.conf for '$user'"
-     printf '\n[%s](wazo-webrtc-endpoint)\nauth = %s\naors = %s\ncallerid = "Agent %s" <%s>\n' "$user" "$user" "$user" "$user" "$user"
-     printf '\n[%s]\ntype = auth\nauth_type = userpass\nusername = %s\npassword = %s\n' "$user" "$user" "$pass"
-     printf '\n[%s](wazo-webrtc-aor)\n' "$user"
-   done <"$BED_DIR/users.conf" >>"$etc/pjsip.conf")
-  while read -r user pass _; do
-    [[ -z $user || $user == \#* ]] && continue
-    printf 'exten => %s,1,Set(LINE=%s)\n same => n,Return()\n' "$user" "$user"
-  done <"$BED_DIR/users.conf" >>"$etc/extensions.conf"
+     line "$user" "$pass" "$user" webrtc
+   done <"$BED_DIR/users.conf"
+   # The Wazo stub's lines, named by their SIP usernames as Wazo names them: WebRTC lines
+   # from Wazo's webrtc template, desk phones' from its global one.
+   while read -r user pass exten kind; do
+     [[ $user =~ ^[0-9a-z]+$ && $pass =~ ^[0-9a-z]+$ && $exten =~ ^[0-9]+$ ]] || die "bad Wazo stub account '$user'"
+     if [[ $kind == webrtc ]]; then line "$user" "$pass" "$exten" webrtc; else line "$user" "$pass" "$exten" global; fi
+   done < <(wazo_accounts)
+  ) >>"$etc/pjsip.conf"
+  # Extension -> LINE (the number's own AOR, `sip` kind) and WAZO_LINE (its Wazo WebRTC line).
+  {
+    while read -r user pass _; do
+      [[ -z $user || $user == \#* ]] && continue
+      printf 'exten => %s,1,Set(LINE=%s)\n same => n,Goto(wazo-lines,%s,1)\n' "$user" "$user" "$user"
+    done <"$BED_DIR/users.conf"
+    printf '\n[wazo-lines]\nexten => _X.,1,Return()\n'
+    while read -r user pass exten kind; do
+      [[ $kind == webrtc ]] && printf 'exten => %s,1,Set(WAZO_LINE=%s)\n same => n,Return()\n' "$exten" "$user"
+    done < <(wazo_accounts)
+  } >>"$etc/extensions.conf"
   chmod 600 "$etc/pjsip.conf" # holds the (test) passwords
 }
 
@@ -362,7 +398,7 @@ do_start() {
   [[ -f $BED_DIR/sipp/media/pcmu-prompt.pcap ]] || "$BED_DIR/bin/make-media.sh" >&2
   [[ -d $BED_DIR/node_modules/ws ]] || die "node_modules missing: run $BED_DIR/install.sh (npm ci)"
   # Logs of the previous run go now (kept until here for post-mortems).
-  rm -f "$RUN_DIR"/{rtpengine,kamailio,asterisk}.{pid,log} "$RUN_DIR"/sipp-* "$PORTS_ENV"
+  rm -f "$RUN_DIR"/{rtpengine,kamailio,asterisk}.{pid,log} "$RUN_DIR"/sipp-* "$RUN_DIR/wazo-accounts" "$PORTS_ENV"
   rm -rf "$RUN_DIR/asterisk"
   write_ports_env
 

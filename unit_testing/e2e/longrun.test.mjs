@@ -13,6 +13,10 @@
 // LONGRUN_IDLE_S / LONGRUN_CALL_S shorten it for a try-out (defaults 600 / 360).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BED_DIR, RUN_DIR } from '../bed/lib/bed.mjs';
 import { expectSippOk, expectText, failureContext, startSession } from './bed-session.mjs';
 
 const IDLE_S = Number(process.env.LONGRUN_IDLE_S ?? 600);
@@ -33,6 +37,18 @@ function countSockets() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** uac_call.xml with a prompt as long as the call: the bed's prompt lasts 30 s, and after
+ * it the caller would send nothing, so the audio from the caller could not be checked. */
+function longCallScenario(seconds) {
+  const pcap = path.join(RUN_DIR, `pcmu-${seconds}s.pcap`);
+  if (!fs.existsSync(pcap)) execFileSync('bash', [path.join(BED_DIR, 'bin', 'make-media.sh'), String(seconds), pcap], { stdio: 'pipe' });
+  const scenario = path.join(RUN_DIR, `uac_call_${seconds}s.xml`);
+  const xml = fs.readFileSync(path.join(BED_DIR, 'sipp', 'uac_call.xml'), 'utf8');
+  assert.ok(xml.includes('media/pcmu-prompt.pcap'), 'uac_call.xml plays media/pcmu-prompt.pcap');
+  fs.writeFileSync(scenario, xml.replace('media/pcmu-prompt.pcap', pcap));
+  return scenario;
+}
 
 /** The diagnostics trace's SIP messages: [{ kind: 'SIP in'|'SIP out', text }]. */
 async function trace(frame) {
@@ -59,7 +75,7 @@ describe('long run: idle for 10 minutes, a 6-minute call with the session timer'
     const idle = await session.openPhone(idlePage, { number: '3001', password: 'test-password-3001' });
     const registersAtStart = broker.requests('REGISTER', '3001');
     const { frame } = await session.openPhone(callPage, { number: '3000' });
-    const run = await session.sipp('uac_call.xml', { durationMs: CALL_S * 1000, timeoutS: CALL_S + 60 });
+    const run = await session.sipp(longCallScenario(CALL_S + 30), { durationMs: CALL_S * 1000, timeoutS: CALL_S + 60 });
     const callStart = Date.now();
     try {
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);

@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, existsSync, statSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 // brokers.mjs imports this module too; neither uses the other's exports at load time.
@@ -108,7 +108,7 @@ export async function freeUdpPorts(span = 4, lo = 40000, hi = 59000) {
 
 /**
  * Run one sipp scenario from sipp/ against the bed's Kamailio (as CUCM would call).
- *   scenario   file name in sipp/ (uac_call.xml ...)
+ *   scenario   file name in sipp/ (uac_call.xml ...), or an absolute path
  *   service    number called (the agent's WebRTC number), e.g. "3000"
  *   caller     caller id (user part of From) [0611223344]
  *   header     one more header line in scenarios that carry [header] [X-TTEC-Bed: 1]
@@ -126,7 +126,7 @@ export async function runSipp(scenario, { service, caller = '0611223344', header
   const { sippTarget: target, sippLocalIp: localIp } = typeof broker === 'string' ? brokerNamed(broker, env) : broker;
   const localPort = (await freeUdpPorts(1, 20000, 29998)) | 0;
   const mediaPort = await freeUdpPorts(4);
-  const tag = `${scenario.replace(/\.xml$/, '')}-${randomBytes(3).toString('hex')}`;
+  const tag = `${scenario.split('/').pop().replace(/\.xml$/, '')}-${randomBytes(3).toString('hex')}`;
   const cidPrefix = `bed-${tag}`;
   const files = {
     stdout: join(RUN_DIR, `sipp-${tag}.out`),
@@ -136,7 +136,7 @@ export async function runSipp(scenario, { service, caller = '0611223344', header
   };
   const args = [
     target,
-    '-sf', join(BED_DIR, 'sipp', scenario),
+    '-sf', resolve(BED_DIR, 'sipp', scenario), // a name in sipp/, or a path of its own
     '-s', String(service),
     '-key', 'caller', caller,
     // One more header line for the scenarios that carry [header] (uac_call.xml), e.g. the
