@@ -10,18 +10,21 @@
 // and the first call, as in the benchmark; CHROME_FLAGS: more browser flags (e.g.
 // "--js-flags=--no-wasm-lazy-compilation"); WARMUP=1: a throwaway loopback offer/answer in
 // the gadget's frame at load (what warming the browser's WebRTC stack alone would give).
+// BENCH_BROKER=kamailio|asterisk [kamailio]: the broker, as for bench.mjs (../bed/lib/brokers.mjs).
 import { chromium } from 'playwright-core';
 import { loadBedEnv } from '../bed/lib/bed.mjs';
+import { broker as brokerNamed } from '../bed/lib/brokers.mjs';
 import { startMockFinesse } from '../e2e/harness.mjs';
 import { startRefServer } from './refs/clients.mjs';
 import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
 import { startSilentStun } from './stun-host.mjs';
 
 const env = loadBedEnv();
+const broker = brokerNamed(process.env.BENCH_BROKER || 'kamailio', env);
 const finesse = await startMockFinesse();
 // STUN=1: the silent STUN server of the benchmark is configured (iceServers).
 const stun = process.env.STUN ? await startSilentStun(env.BED_NETNS) : null;
-const firewall = process.env.FIREWALL ? closeMediaServer(Number(env.BED_RTP_MIN), Number(env.BED_RTP_MAX)) : null;
+const firewall = process.env.FIREWALL ? closeMediaServer(...broker.mediaPorts) : null;
 // REF=jssip|sipjs: the same timeline for a reference page (build/, made by build-refs.mjs).
 const REF = process.env.REF;
 const refServer = REF ? await startRefServer() : null;
@@ -123,12 +126,12 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
   if (process.env.LOAD_TRACE) await browser.startTracing(page, { path: process.env.LOAD_TRACE, categories: (process.env.TRACE_CATEGORIES || 'devtools.timeline,blink.user_timing,toplevel,v8.execute,v8.wasm,disabled-by-default-devtools.timeline').split(',') });
   let frame;
   if (REF) {
-    const q = new URLSearchParams({ ws: env.BED_WS_URL, domain: env.BED_DOMAIN, user, password: `test-password-${user}`, ice: JSON.stringify(ice) });
+    const q = new URLSearchParams({ ws: broker.wsUrl, domain: broker.sipDomain, user, password: `test-password-${user}`, ice: JSON.stringify(ice) });
     await page.goto(`${refServer.origin}/${REF}.html?${q}`);
     frame = page.mainFrame();
     await frame.waitForFunction(() => window.BENCH?.registered > 0, null, { timeout: 15000 });
   } else {
-    let prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+    let prefs = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}`;
     if (stun) prefs += `&iceServers=${JSON.stringify(ice)}`;
     await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${encodeURIComponent(prefs)}`);
     for (let t = 0; t < 400 && !frame; t++) {
@@ -144,7 +147,7 @@ for (let i = 0; i < Number(process.env.LOADS || 2); i++) {
     if (process.env.TRACE) await browser.startTracing(page, { path: process.env.TRACE, categories: (process.env.TRACE_CATEGORIES || 'devtools.timeline,blink.user_timing,toplevel,v8.execute,disabled-by-default-devtools.timeline').split(',') });
     for (let c = 0; c < Number(process.env.CALLS); c++) {
       await frame.evaluate(() => window.__marks.push(['--- call', performance.now()]));
-      const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300 });
+      const run = await runSipp('uac_call.xml', { service: user, env, durationMs: 300, broker });
       await run.done;
     }
     if (process.env.TRACE) await browser.stopTracing();
