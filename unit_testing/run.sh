@@ -71,6 +71,8 @@ suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs
 suite "e2e: trunk serve (QA live reload)" node --test unit_testing/e2e/trunk-serve.test.mjs
+# The README's commands as written, in a new login shell without env.sh (trunk build --release, trunk serve, ...).
+suite "e2e: README commands in a new shell" node --test unit_testing/e2e/readme-commands.test.mjs
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
 suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs

@@ -85,6 +85,26 @@ for dir in unit_testing/tools unit_testing/mock_finesse unit_testing/e2e unit_te
   npm_install "$root/$dir"
 done
 
+# --- wasm-opt where Trunk finds it -------------------------------------------------
+# Trunk looks for wasm-opt on PATH only (Trunk.toml's `offline`: it never downloads),
+# and the README's `trunk build --release` / `trunk serve` run in a plain new shell,
+# without unit_testing/env.sh. So the pinned wasm-opt (npm's binaryen above) is linked
+# into cargo's bin directory, beside the trunk and wasm-bindgen cargo installed there:
+# wherever a shell finds trunk, it finds this wasm-opt too (a login shell has
+# ~/.cargo/bin on PATH through ~/.cargo/env). Re-linked only when missing or another version.
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+opt_want=$(sed -nE 's/^wasm_opt *= *"version_([0-9]+)".*/\1/p' Trunk.toml)
+opt_src=$root/unit_testing/tools/node_modules/binaryen/bin/wasm-opt
+opt_version() { "$1" --version 2>/dev/null | awk '{print $3; exit}'; }
+[[ -n $opt_want ]] || { echo "setup: no wasm_opt = \"version_N\" in Trunk.toml [tools]" >&2; exit 1; }
+[[ "$(opt_version "$opt_src")" == "$opt_want" ]] \
+  || { echo "setup: $opt_src is not wasm-opt version $opt_want (Trunk.toml): fix unit_testing/tools/package.json" >&2; exit 1; }
+if [[ "$(opt_version "$cargo_bin/wasm-opt")" != "$opt_want" ]]; then
+  log "linking wasm-opt $opt_want into ${cargo_bin/#"$HOME"/\~} (where trunk finds it)"
+  mkdir -p "$cargo_bin"
+  ln -sfn "$opt_src" "$cargo_bin/wasm-opt"
+fi
+
 # Fetch crates once so trunk's offline build finds them, the standard library's own
 # dependencies included: the release build rebuilds std (unit_testing/dev/release.sh),
 # and on a machine whose cargo cache never held them it fails offline without this.

@@ -122,10 +122,10 @@ pub fn settings_panel(props: &SettingsPanelProps) -> Html {
                         { "Test audio" }
                     </button>
                 }
-                <div class="ttec-meter" role="meter" aria-label="Microphone level"
-                    aria-valuemin="0" aria-valuemax="100" aria-valuenow={level.to_string()}>
-                    <div class="ttec-meter__fill" style={format!("width: {level}%")}></div>
-                </div>
+                // A native <meter>, not a bar sized by a `style` attribute: gadget.html's CSP
+                // (`style-src 'self'`) blocks inline style attributes (`style-src-attr`).
+                <meter class="ttec-meter" aria-label="Microphone level" min="0" max="100"
+                    value={level.to_string()}></meter>
                 <span class="ttec-audiotest__status" aria-live="polite">
                     { match &props.audio_test {
                         _ if props.in_call && !running => "Not available during a call.".to_string(),

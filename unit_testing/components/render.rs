@@ -980,14 +980,16 @@ async fn audio_test_states_idle_running_failed_and_in_call() {
         text(&root, ".ttec-audiotest__button").as_deref(),
         Some("Stop test")
     );
+    // A native <meter>: no inline `style` attribute, which gadget.html's CSP blocks.
     assert_eq!(
-        attr(&root, "[role=meter]", "aria-valuenow").as_deref(),
+        attr(&root, "meter.ttec-meter", "value").as_deref(),
         Some("42")
     );
     assert_eq!(
-        attr(&root, ".ttec-meter__fill", "style").as_deref(),
-        Some("width: 42%")
+        attr(&root, "meter.ttec-meter", "aria-label").as_deref(),
+        Some("Microphone level")
     );
+    assert!(root.query_selector("[style]").unwrap().is_none());
     assert_eq!(
         text(&root, ".ttec-audiotest__status").as_deref(),
         Some("Playing the test sound\u{2026} speak: the bar should move.")

@@ -140,7 +140,7 @@ describe('the agent bar in the mock Finesse', () => {
     await expectText(frame, '.ttec-audiotest__button', 'Stop test');
     let level = 0;
     for (let i = 0; i < 60 && level === 0; i++) {
-      level = Number(await frame.$eval('[role=meter]', (e) => e.getAttribute('aria-valuenow')));
+      level = await frame.$eval('meter.ttec-meter', (e) => e.value);
       await page.waitForTimeout(50);
     }
     assert.ok(level > 0, 'the microphone level never moved');

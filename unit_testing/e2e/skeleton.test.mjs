@@ -141,21 +141,90 @@ describe('the gadget inside the mock Finesse', () => {
     await expectText(frame, '.ttec-registration__word', 'Error');
   });
 
-  test('gadget.html carries a strict CSP and runs under it with no violation', async () => {
+  test('gadget.html carries a strict CSP and runs under it with no violation: every panel, the devices, the audio test, the gallery', async () => {
     const html = fs.readFileSync(path.join(DIST, 'gadget.html'), 'utf8');
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1];
     assert.ok(csp, 'no CSP meta in gadget.html');
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+    assert.match(csp, /style-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|\*/);
     assert.match(csp, /connect-src 'self' https:\/\/wazo\.example\.com wss:\/\/wazo\.example\.com/);
+
+    // Every violation, as the page's own securitypolicyviolation event (CSP3: fired for
+    // each violation, style-src-attr included), and as the browser's console message.
     const violations = [];
+    const logged = [];
     const standalone = await browser.context.newPage();
-    standalone.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
-    await standalone.goto(`${finesse.origin}/3rdpartygadget/files/TTECPhone/gadget.html`);
-    await expectText(standalone.mainFrame(), '.ttec-registration__detail', /^Finesse is not available/);
-    await standalone.close();
-    assert.deepEqual(violations, []);
+    standalone.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) logged.push(m.text()); });
+    await standalone.exposeFunction('__ttecCspViolation', (v) => violations.push(v));
+    await standalone.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => window.__ttecCspViolation(
+        `${e.effectiveDirective}: ${e.blockedURI || '?'} (${e.sourceFile || location.href}:${e.lineNumber}) ${e.sample}`));
+    });
+    const gadget = `${finesse.origin}/3rdpartygadget/files/TTECPhone/gadget.html`;
+    // None so far (the events are queued as tasks: let them run first).
+    const noViolation = async (step) => {
+      await standalone.waitForTimeout(300);
+      assert.deepEqual([...violations, ...logged], [], `CSP violations ${step}`);
+    };
+    try {
+      await standalone.goto(gadget);
+      await expectText(standalone.mainFrame(), '.ttec-registration__detail', /^Finesse is not available/);
+      await noViolation('at start');
+
+      // Every panel the bar offers, each opened and used, then closed.
+      const tools = await standalone.$$eval('.ttec-btn--tool', (bs) => bs.map((b) => [...b.classList].find((c) => c.startsWith('ttec-tool--'))));
+      for (const needed of ['ttec-tool--settings', 'ttec-tool--diagnostics']) assert.ok(tools.includes(needed), `${needed} in ${tools}`);
+      for (const tool of tools) {
+        await standalone.click(`.${tool}`);
+        await standalone.waitForSelector('.ttec-panel');
+        await noViolation(`opening ${tool}`);
+        if (tool === 'ttec-tool--settings') {
+          // The audio test with the level meter moving (Chromium's fake microphone beeps).
+          await standalone.click('.ttec-audiotest__button');
+          await expectText(standalone.mainFrame(), '.ttec-audiotest__button', 'Stop test');
+          let level = 0;
+          for (let i = 0; i < 100 && level === 0; i++) {
+            level = await standalone.$eval('meter.ttec-meter', (m) => m.value);
+            if (level === 0) await standalone.waitForTimeout(50);
+          }
+          assert.ok(level > 0, 'the level meter never moved');
+          await noViolation('with the audio test running');
+          await standalone.click('.ttec-audiotest__button');
+          await expectText(standalone.mainFrame(), '.ttec-audiotest__button', 'Test audio');
+          // The devices: every microphone and speaker listed once the microphone was allowed.
+          for (const kind of ['microphone', 'speaker']) {
+            const select = `.ttec-select--${kind}`;
+            if (await standalone.$eval(select, (s) => s.disabled)) continue;
+            const values = await standalone.$$eval(`${select} option`, (os) => os.map((o) => o.value));
+            assert.ok(values.length > 1, `${kind}s listed: ${values}`);
+            for (const value of [...values.slice(1), values[0]]) await standalone.selectOption(select, value);
+          }
+        }
+        if (tool === 'ttec-tool--diagnostics') {
+          await standalone.click('.ttec-diagnostics__copy');
+          await standalone.click('.ttec-diagnostics__download');
+        }
+        await noViolation(`using ${tool}`);
+        await standalone.click('.ttec-panel__close');
+        await standalone.waitForSelector('.ttec-panel', { state: 'detached' });
+        await noViolation(`closing ${tool}`);
+      }
+
+      // The gallery renders every state of the bar, the team board included.
+      await standalone.goto('about:blank');
+      await standalone.goto(`${gadget}#gallery`);
+      await standalone.waitForFunction(() => document.querySelectorAll('.ttec-gallery__item').length >= 19);
+      await noViolation('in the gallery');
+
+      // The check itself can fail: an inline style attribute is reported at once.
+      await standalone.evaluate(() => document.body.setAttribute('style', 'outline: 1px solid red'));
+      for (let i = 0; i < 40 && violations.length === 0; i++) await standalone.waitForTimeout(50);
+      assert.match(violations.join('\n'), /^style-src-attr: inline/);
+    } finally {
+      await standalone.close();
+    }
   });
 
   test('the gadget asked for nothing outside this machine', () => {
