@@ -5,7 +5,7 @@
 # (tests counted across all suites). Exit status 0 only if everything passed.
 #
 #   bash unit_testing/run.sh            # everything
-#   bash unit_testing/run.sh sip store  # only suites whose name contains a word
+#   bash unit_testing/run.sh native docs  # only suites whose name contains a word
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

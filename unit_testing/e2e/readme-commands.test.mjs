@@ -86,7 +86,7 @@ const NOT_RUN = {
   'bash unit_testing/demo.sh': ['runs the QA demo (setup, build, a broker on the host) until Ctrl-C; the suite "e2e: demo" runs it', 'unit_testing/demo.sh'],
   'bash unit_testing/demo.sh --broker-only': ['starts the demo\'s broker on the host until Ctrl-C; the suite "e2e: demo" runs the demo', 'unit_testing/demo.sh'],
   'bash unit_testing/run.sh': ['the whole suite, which runs this test', 'unit_testing/run.sh'],
-  'bash unit_testing/run.sh sip store': ['its word "sip" also selects "e2e: sip test bed", which stops and restarts the shared SIP bed; the suites it selects run in the whole suite', 'unit_testing/run.sh'],
+  'bash unit_testing/run.sh native docs': ['the suites it selects (native tests, docs check) run in the whole suite, which runs this test', 'unit_testing/run.sh'],
   'bash unit_testing/dev/release.sh': ['rebuilds dist/ (std rebuilt for size, minutes), the build the other suites test; the suite "build: trunk release" runs it', 'unit_testing/dev/release.sh'],
   'bash unit_testing/setup.sh': ['installs packages (apt, cargo, npm); run.sh runs it before every suite, and the first test here checks what it leaves for a new shell', null],
   'node unit_testing/e2e/screenshots.mjs': ['rewrites doc/screenshots/; the suite "screenshots" runs it', null],
