@@ -432,6 +432,15 @@ signal_group() { # signal, name
 }
 group_alive() { local pid; pid=$(pid_of "$1"); [[ -n $pid ]] && pgrep -g "$pid" >/dev/null; }
 
+# One daemon alone (fault injection): SIGTERM, SIGKILL after 5 s.
+stop_one() { # name
+  signal_group TERM "$1"
+  local i
+  for i in $(seq 100); do group_alive "$1" || break; sleep 0.05; done
+  if group_alive "$1"; then signal_group KILL "$1"; fi
+  rm -f "$RUN_DIR/$1.pid"
+}
+
 stop_daemons() {
   # Both at once: each takes 1-2 s to wind down (rtpengine's timer threads,
   # Kamailio's children), so in parallel the stop costs the slower of the two.
@@ -502,10 +511,7 @@ case $cmd in
   sip-stop)
     # Fault injection: Kamailio goes away (WebSockets drop), rtpengine and its
     # media sessions stay up.
-    signal_group TERM kamailio
-    for i in $(seq 100); do group_alive kamailio || break; sleep 0.05; done
-    group_alive kamailio && signal_group KILL kamailio
-    rm -f "$RUN_DIR/kamailio.pid"; log "kamailio stopped (rtpengine still running)" ;;
+    stop_one kamailio; log "kamailio stopped (rtpengine still running)" ;;
   sip-start)
     [[ -f $PORTS_ENV ]] || die "bed not started"
     alive "$(pid_of kamailio)" && die "kamailio already running"
@@ -514,10 +520,7 @@ case $cmd in
   ast) (($#)) || die "usage: bed.sh ast 'CLI command'"; ast "$*" ;;
   ast-stop)
     # Fault injection: Asterisk goes away (its WebSockets and calls drop).
-    signal_group TERM asterisk
-    for i in $(seq 100); do group_alive asterisk || break; sleep 0.05; done
-    group_alive asterisk && signal_group KILL asterisk
-    rm -f "$RUN_DIR/asterisk.pid"; log "asterisk stopped" ;;
+    stop_one asterisk; log "asterisk stopped" ;;
   ast-start)
     [[ -f $PORTS_ENV ]] || die "bed not started"
     [[ $BED_ASTERISK == 1 ]] || die "the bed runs without Asterisk (BED_ASTERISK=0)"

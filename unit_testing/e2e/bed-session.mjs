@@ -26,6 +26,19 @@ function countMicrophoneOpens() {
   }
 }
 
+/** Init script: every frame records the WebSockets it constructs (window.__ttecSockets),
+ * with the time and whether the wasm had started. */
+export function countSockets() {
+  const WS = window.WebSocket;
+  const made = (window.__ttecSockets = []);
+  window.WebSocket = function (...args) {
+    made.push({ url: args[0], at: performance.now(), wasmStarted: performance.getEntriesByName('ttec:boot').length > 0 });
+    return new WS(...args);
+  };
+  window.WebSocket.prototype = WS.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}
+
 export async function startSession() {
   assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
   const env = loadBedEnv();

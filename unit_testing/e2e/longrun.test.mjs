@@ -17,24 +17,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BED_DIR, RUN_DIR } from '../bed/lib/bed.mjs';
-import { expectSippOk, expectText, failureContext, startSession } from './bed-session.mjs';
+import { countSockets, expectSippOk, expectText, failureContext, startSession } from './bed-session.mjs';
 
 const IDLE_S = Number(process.env.LONGRUN_IDLE_S ?? 600);
 const CALL_S = Number(process.env.LONGRUN_CALL_S ?? 360);
 const figures = {};
 let session;
-
-/** Every frame: the WebSockets it constructs. */
-function countSockets() {
-  const WS = window.WebSocket;
-  const made = (window.__ttecSockets = []);
-  window.WebSocket = function (...args) {
-    made.push({ url: args[0], at: Date.now() });
-    return new WS(...args);
-  };
-  window.WebSocket.prototype = WS.prototype;
-  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

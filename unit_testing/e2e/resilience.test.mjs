@@ -12,7 +12,7 @@ import path from 'node:path';
 import { RUN_DIR } from '../bed/lib/bed.mjs';
 import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import {
-  brokerRequests, contactsOf, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
+  brokerRequests, contactsOf, countSockets, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
 } from './bed-session.mjs';
 
 const PASSWORD = 'test-password-3000';
@@ -264,6 +264,29 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     }
     await expectSippOk(run); // the BYE reached the caller
     await waitForWord(frame, 'Registered', 5000);
+  }));
+
+  // Asterisk (pjproject) never answers a CRLF ping on a WebSocket: with the ping a phone
+  // takes its broker for dead and reconnects every keep-alive period, dropping its contact
+  // each time. The bed must show that failure as the real broker does, and the default
+  // keep-alive (OPTIONS) must not have it.
+  test('keep-alive: the default (OPTIONS) keeps one WebSocket; a CRLF ping is used only where the broker answers it', () => withPage(async (page) => {
+    await page.addInitScript(countSockets);
+    const seconds = 20;
+    const sockets = async (prefs) => {
+      const { frame } = await session.openPhone(page, { prefs: `&keepaliveS=4${prefs}` });
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      return frame.evaluate(() => window.__ttecSockets.length);
+    };
+    figures.socketsIn20sWithOptions = await sockets('');
+    assert.equal(figures.socketsIn20sWithOptions, 1, `the OPTIONS keep-alive opened ${figures.socketsIn20sWithOptions} WebSockets in ${seconds} s`);
+    figures.socketsIn20sWithCrlf = await sockets('&keepaliveMode=crlf');
+    if (broker.answersCrlfPing) {
+      assert.equal(figures.socketsIn20sWithCrlf, 1, 'the broker answers the CRLF ping: one WebSocket');
+    } else {
+      assert.ok(figures.socketsIn20sWithCrlf > 1, `the broker never answers a CRLF ping, yet the phone kept ${figures.socketsIn20sWithCrlf} WebSocket: the bed does not behave as the real broker`);
+    }
+    await waitForWord((await gadgetFrame(page)), 'Registered', 5000);
   }));
 
   test('dead but open connection (broker frozen): found by keep-alive, reconnected when it thaws', () => withPage(async (page) => {

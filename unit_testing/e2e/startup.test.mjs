@@ -12,19 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { clearContacts, contactsOf, expectText, startSession } from './bed-session.mjs';
-
-/** Every frame: the WebSockets it constructs, with the time and whether the wasm ran yet. */
-function countSockets() {
-  const WS = window.WebSocket;
-  const made = (window.__ttecSockets = []);
-  window.WebSocket = function (...args) {
-    made.push({ url: args[0], at: performance.now(), wasmStarted: performance.getEntriesByName('ttec:boot').length > 0 });
-    return new WS(...args);
-  };
-  window.WebSocket.prototype = WS.prototype;
-  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-}
+import { clearContacts, contactsOf, countSockets, expectText, startSession } from './bed-session.mjs';
 
 /** Every frame: its Web Lock requests, and the registration words the bar shows, in order. */
 function watchStartup() {

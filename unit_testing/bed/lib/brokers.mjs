@@ -150,6 +150,8 @@ function kamailio(env) {
   return {
     name: 'kamailio',
     label: 'Kamailio + rtpengine',
+    /** Kamailio's websocket module answers a CRLF keep-alive with a CRLF. */
+    answersCrlfPing: true,
     /** A proxy never requires 100rel itself (the caller would: sipp does not PRACK). */
     require100relHeader: null,
     /** The presence event packages it serves to the supervisor board: 'dialog+reg'
@@ -230,6 +232,8 @@ function asterisk(env) {
   return {
     name: 'asterisk',
     label: 'Asterisk 22.10.1 (Wazo templates)',
+    /** pjproject drops a client's CRLF keep-alive on a WebSocket without a pong. */
+    answersCrlfPing: false,
     /** The header line that makes the broker require 100rel (RFC 3262) of the phone for
      * one call (the bed's dialplan dials through a 100rel=required endpoint). */
     require100relHeader: 'X-TTEC-100rel: required',
