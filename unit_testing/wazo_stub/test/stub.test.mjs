@@ -167,6 +167,7 @@ describe('wazo stub', () => {
   });
 
   test('429 once the user has max_user_concurrent_sessions live sessions (default 100), for logins and refreshes', async () => {
+    const shared = stub;
     const fresh = await startWazoStub({ port: 0 });
     try {
       stub = fresh;
@@ -189,8 +190,10 @@ describe('wazo stub', () => {
       assert.equal(stub.stats().tooManySessions, 2);
       stub.configure({ maxUserConcurrentSessions: null });
     } finally {
+      // Back to the suite's stub (which `after` closes); a new one here was never closed
+      // and kept the test process alive.
       await fresh.close();
-      stub = await startWazoStub({ port: 0 });
+      stub = shared;
     }
   });
 
