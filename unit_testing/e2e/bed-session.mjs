@@ -101,15 +101,16 @@ export const memory = (frame) => frame.evaluate(() => {
   };
 });
 
-/** Contacts the broker under test holds for `number`. */
-export const contactsOf = (number) => brokerUnderTest().contactsOf(number);
-
-/** Removes every contact of `number` from the broker (a test that leaves a dead phone's
- * contact behind cleans up, so the suite can run again on the same bed). */
-export const clearContacts = (number) => brokerUnderTest().clearContacts(number);
-
-/** Requests of `method` the broker under test has received so far. */
-export const brokerRequests = (method) => brokerUnderTest().requests(method);
+/** The agent's diagnostics trace, read as the agent would (opened, read, closed):
+ * [{ kind: 'SIP in'|'SIP out'|…, at: epoch ms, text }]. */
+export async function traceEntries(frame) {
+  await frame.click('.ttec-tool--diagnostics');
+  const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({
+    kind: e.dataset.kind, at: Date.parse(e.querySelector('.ttec-trace__meta').textContent.split(' ')[0]), text: e.textContent,
+  })));
+  await frame.click('.ttec-tool--diagnostics');
+  return entries;
+}
 
 export { expectText, gadgetFrame, failureContext };
 export { inviteTo200Ms, median } from './harness.mjs';

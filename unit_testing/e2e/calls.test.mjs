@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { closeMediaServer } from '../bed/lib/media-firewall.mjs';
 import { broker } from '../bed/lib/brokers.mjs';
 import {
-  expectSippOk, expectText, failureContext, inviteTo200Ms, median, memory, microphoneOpens, startSession,
+  expectSippOk, expectText, failureContext, inviteTo200Ms, median, memory, microphoneOpens, startSession, traceEntries,
 } from './bed-session.mjs';
 
 const figures = {};
@@ -96,9 +96,7 @@ describe(`calls through ${broker().label}`, () => {
       e.message += `\n${failureContext(run)}`;
       throw e;
     }
-    await frame.click('.ttec-tool--diagnostics');
-    const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({ kind: e.dataset.kind, text: e.textContent })));
-    await frame.click('.ttec-tool--diagnostics');
+    const entries = await traceEntries(frame);
     const last = (kind, re) => entries.filter((e) => e.kind === kind && re.test(e.text)).at(-1);
     assert.ok(last('SIP in', /INVITE sip:\S+ SIP\/2\.0/)?.text.match(/Require:\s*100rel/i), 'the INVITE requires 100rel');
     const ringing = last('SIP out', /SIP\/2\.0 180 /);

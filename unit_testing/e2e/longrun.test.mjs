@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BED_DIR, RUN_DIR } from '../bed/lib/bed.mjs';
-import { countSockets, expectSippOk, expectText, failureContext, startSession } from './bed-session.mjs';
+import { countSockets, expectSippOk, expectText, failureContext, startSession, traceEntries } from './bed-session.mjs';
 
 const IDLE_S = Number(process.env.LONGRUN_IDLE_S ?? 600);
 const CALL_S = Number(process.env.LONGRUN_CALL_S ?? 360);
@@ -36,14 +36,6 @@ function longCallScenario(seconds) {
   assert.ok(xml.includes('media/pcmu-prompt.pcap'), 'uac_call.xml plays media/pcmu-prompt.pcap');
   fs.writeFileSync(scenario, xml.replace('media/pcmu-prompt.pcap', pcap));
   return scenario;
-}
-
-/** The diagnostics trace's SIP messages: [{ kind: 'SIP in'|'SIP out', text }]. */
-async function trace(frame) {
-  await frame.click('.ttec-tool--diagnostics');
-  const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({ kind: e.dataset.kind, text: e.textContent })));
-  await frame.click('.ttec-tool--diagnostics');
-  return entries;
 }
 
 describe('long run: idle for 10 minutes, a 6-minute call with the session timer', () => {
@@ -87,7 +79,7 @@ describe('long run: idle for 10 minutes, a 6-minute call with the session timer'
       throw e;
     }
     // The session refreshes the broker sent (UPDATE or re-INVITE), each answered 200.
-    const entries = await trace(frame);
+    const entries = await traceEntries(frame);
     const incoming = (method) => entries.filter((e) => e.kind === 'SIP in' && new RegExp(`${method} sip:\\S+ SIP/2\\.0`).test(e.text) && /Session-Expires/i.test(e.text));
     // Every UPDATE, and every INVITE but the call's first, is a refresh.
     const refreshes = [...incoming('UPDATE'), ...incoming('INVITE').slice(1)];

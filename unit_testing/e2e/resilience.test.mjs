@@ -12,7 +12,7 @@ import path from 'node:path';
 import { RUN_DIR } from '../bed/lib/bed.mjs';
 import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import {
-  brokerRequests, contactsOf, countSockets, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession,
+  countSockets, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession, traceEntries,
 } from './bed-session.mjs';
 
 const PASSWORD = 'test-password-3000';
@@ -26,7 +26,7 @@ const word = (frame) => frame.$eval('.ttec-registration__word', (e) => e.textCon
 async function waitRegisteredAtBroker(number, timeoutMs) {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
-    if (contactsOf(number) > 0) return Date.now() - t0;
+    if (broker.contactsOf(number) > 0) return Date.now() - t0;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${number} did not register again within ${timeoutMs} ms`);
@@ -96,7 +96,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
   test(`broker restarted ${restarts} times while idle: Reconnecting, then Registered within 2 s each time, no retry storm`, () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
     const recoveries = [];
-    const registersBefore = brokerRequests('REGISTER');
+    const registersBefore = broker.requests('REGISTER');
     for (let round = 0; round < restarts; round++) {
       await broker.stop();
       await waitForWord(frame, 'Reconnecting', 3000);
@@ -109,13 +109,13 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
         throw error;
       }
     }
-    const registers = brokerRequests('REGISTER') - registersBefore;
+    const registers = broker.requests('REGISTER') - registersBefore;
     figures.reconnectMsMedian = median(recoveries);
     figures.reconnectMsMax = Math.max(...recoveries);
     figures.registersPerRecovery = registers / restarts;
     // A challenge and the authenticated REGISTER per recovery; a storm would be many more.
     assert.ok(registers <= restarts * 3, `${registers} REGISTERs for ${restarts} recoveries`);
-    assert.equal(contactsOf('3000'), 1, 'one contact, not one per reconnect');
+    assert.equal(broker.contactsOf('3000'), 1, 'one contact, not one per reconnect');
   }));
 
   test('broker gone: the backoff grows and the bar says when the next try is; recovery is automatic', () => withPage(async (page) => {
@@ -199,10 +199,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     for (const leg of rtp.legs) assert.ok(leg.rtpPackets > 0, `no RTP after the ICE restart: ${JSON.stringify(rtp)}`);
     figures.rtpAfterIceRestart = rtp.legs.map((l) => `${l.protocol}:${l.rtpPackets}`);
     // New ICE credentials in the re-INVITE (the diagnostics trace has every SIP message we sent).
-    await frame.click('.ttec-tool--diagnostics');
-    const entries = await frame.$$eval('.ttec-trace__entry', (els) => els.map((e) => ({
-      kind: e.dataset.kind, at: Date.parse(e.querySelector('.ttec-trace__meta').textContent.split(' ')[0]), text: e.textContent,
-    })));
+    const entries = await traceEntries(frame);
     const ufrag = (e) => /a=ice-ufrag:(\S+)/.exec(e.text)?.[1];
     const reinvite = entries.find((e) => e.kind === 'SIP out' && /INVITE sip:\S+ SIP\/2\.0/.test(e.text));
     assert.ok(reinvite, 'our re-INVITE is in the trace');
@@ -213,7 +210,6 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     const ok = entries.find((e) => e.kind === 'SIP in' && e.at >= reinvite.at && /SIP\/2\.0 200/.test(e.text) && e.text.includes(`CSeq: ${cseq} INVITE`));
     assert.ok(ok, 'the 200 to our re-INVITE is in the trace');
     figures.reinviteRoundTripMs = ok.at - reinvite.at;
-    await frame.click('.ttec-tool--diagnostics');
     await frame.click('.ttec-call__hangup');
     await expectSippOk(run); // re-INVITE answered, then our BYE
     await expectText(frame, '[aria-live=polite]', 'Call ended: you hung up.', 5000);
@@ -307,7 +303,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     await second.goto(session.desktopUrl());
     const standby = await gadgetFrame(second);
     await expectText(standby, '.ttec-registration__detail', /^Phone active in another tab or window/, 5000);
-    assert.equal(contactsOf('3000'), 1);
+    assert.equal(broker.contactsOf('3000'), 1);
 
     const run = await session.sipp('uac_call.xml', { durationMs: 1500 });
     await expectSippOk(run);
@@ -318,18 +314,18 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     await first.close({ runBeforeUnload: true });
     await waitForWord(standby, 'Registered', 2000);
     figures.takeoverMs = Date.now() - t0;
-    assert.equal(contactsOf('3000'), 1, 'no stale contact from the closed tab');
+    assert.equal(broker.contactsOf('3000'), 1, 'no stale contact from the closed tab');
   })));
 
   test('wrong password: AuthFailed in plain words, and no hammering of the broker', () => withPage(async (page) => {
-    const before = brokerRequests('REGISTER');
+    const before = broker.requests('REGISTER');
     // Agent 3001 signs into the mock Finesse with 3000's password: the broker refuses it.
     await page.goto(session.desktopUrl({ number: '3001' }));
     const frame = await gadgetFrame(page);
     await expectText(frame, '.ttec-registration__word', 'Error', 10000);
     await expectText(frame, '.ttec-problem[data-problem=broker-credentials] .ttec-problem__title', /^The phone system refused your sign-in/);
     await new Promise((r) => setTimeout(r, 25000));
-    const registers = brokerRequests('REGISTER') - before;
+    const registers = broker.requests('REGISTER') - before;
     figures.registersIn25sWithWrongPassword = registers;
     // At most 3 attempts a minute: within 25 s at most 2 attempts (challenge + answer each).
     assert.ok(registers <= 4, `${registers} REGISTERs in 25 s with a wrong password`);

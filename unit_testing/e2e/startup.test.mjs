@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { clearContacts, contactsOf, countSockets, expectText, startSession } from './bed-session.mjs';
+import { countSockets, expectText, startSession } from './bed-session.mjs';
 
 /** Every frame: its Web Lock requests, and the registration words the bar shows, in order. */
 function watchStartup() {
@@ -51,7 +51,7 @@ describe('start-up socket and the stopped phone', () => {
       assert.equal(sockets[0].wasmStarted, false, 'opened by the page before the wasm started');
       assert.equal(new URL(sockets[0].url).href, new URL(session.broker.wsUrl).href);
       assert.equal(await frame.evaluate(() => window.TTEC.ws.readyState), 1);
-      assert.equal(contactsOf('3000'), 1);
+      assert.equal(session.broker.contactsOf('3000'), 1);
     } finally {
       await page.close();
     }
@@ -71,7 +71,7 @@ describe('start-up socket and the stopped phone', () => {
       // Registration had its outcome before the first render: no "Starting", "Connecting" first.
       const words = await frame.evaluate(() => window.__ttecWords);
       assert.equal(words[0], 'Registered', `words shown: ${words}`);
-      assert.equal(contactsOf('3000'), 1);
+      assert.equal(session.broker.contactsOf('3000'), 1);
     } finally {
       await page.close();
     }
@@ -81,7 +81,7 @@ describe('start-up socket and the stopped phone', () => {
     const page = await session.browser.context.newPage();
     try {
       const { frame } = await session.openPhone(page);
-      assert.equal(contactsOf('3000'), 1);
+      assert.equal(session.broker.contactsOf('3000'), 1);
       // What the release build's panic is: a RuntimeError ("unreachable") out of the wasm.
       await frame.evaluate(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); }));
       await expectText(frame, '.ttec-stopped[role=alert]', /phone stopped .* Reload Finesse/, 5000);
@@ -98,7 +98,7 @@ describe('start-up socket and the stopped phone', () => {
       assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
     } finally {
       await page.close();
-      await clearContacts('3000'); // the dead phone never un-REGISTERed
+      await session.broker.clearContacts('3000'); // the dead phone never un-REGISTERed
     }
   });
 });

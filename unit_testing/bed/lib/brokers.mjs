@@ -29,7 +29,7 @@ function cutConnectionsTo(port) {
   return out.split('\n').filter((l) => /ESTAB/.test(l)).length;
 }
 
-/** Counts SIP requests of `method` a broker received, from the lines of its log. */
+/** Counts the matches of `pattern` in a log file (0 when there is none yet). */
 function countIn(file, pattern) {
   try { return (fs.readFileSync(file, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
 }
@@ -187,8 +187,6 @@ function kamailio(env) {
      * the user `from` (From user part) when given. */
     requests: (method, from) => countIn(path.join(RUN_DIR, 'kamailio.log'),
       new RegExp(`<script>: REQ ${method} [^\n]*${from ? ` user ${from}$` : ''}`, 'gm')),
-    /** WebSocket connections opened so far. */
-    webSockets: () => Number((/ws_open\s*=\s*(\d+)/.exec(bedSync('kamcmd', 'htable.dump', 'stats')) ?? [])[1] ?? 0),
     /** Cuts the phones' WebSockets, the broker stays up. */
     cutWebSockets: () => cutConnectionsTo(env.BED_WS_PORT),
     stop: () => bedAsync('sip-stop'),
@@ -298,12 +296,6 @@ function asterisk(env) {
       return text.split('<--- Received SIP request').slice(1)
         .map((block) => block.slice(block.indexOf('--->') + 5, block.indexOf('\n\n')))
         .filter((msg) => msg.startsWith(`${method} `) && (!fromRe || fromRe.test(msg)));
-    },
-    /** WebSocket connections that carried a request so far (distinct source ports). */
-    webSockets() {
-      let text = '';
-      try { text = fs.readFileSync(log, 'utf8'); } catch { return 0; }
-      return new Set(text.match(/Received SIP request \(\d+ bytes\) from WS:[\d.]+:\d+/g) ?? []).size;
     },
     cutWebSockets: () => cutConnectionsTo(env.BED_AST_WS_PORT),
     stop: () => bedAsync('ast-stop'),
