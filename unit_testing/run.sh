@@ -63,6 +63,7 @@ suite "native: json reader"        cargo test -p ttecphone-components --test jso
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
+suite "browser: components in firefox" env -u CHROMEDRIVER GECKODRIVER="$HOME/.cargo/bin/geckodriver" cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       bash unit_testing/dev/release.sh
 suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "dependencies: licences, bans" cargo deny --log-level error check licenses bans sources
@@ -76,6 +77,9 @@ suite "e2e: README commands in a new shell" node --test unit_testing/e2e/readme-
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
 suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs
+# The agent-facing suites again in Firefox ESR (the same test bodies: E2E_BROWSER picks the browser, e2e/firefox.mjs).
+suite "e2e: gadget in mock finesse, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/skeleton.test.mjs
+suite "e2e: agent bar, in firefox"  env E2E_BROWSER=firefox node --test unit_testing/e2e/gadget.test.mjs
 suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh
@@ -94,6 +98,11 @@ suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
+suite "e2e: calls, in firefox"      env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
+suite "e2e: start-up, in firefox"   env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
+suite "e2e: calls from the bar, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
+suite "e2e: resilience, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
+suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # The same call, resilience and wazo-kind tests against a real Asterisk 22.10.1 set up as Wazo
 # sets it up (the bed runs it beside Kamailio; unit_testing/bed/lib/brokers.mjs), and the long run
 # only a real broker judges: 10 minutes idle, a 6-minute call through two session refreshes.
@@ -101,6 +110,7 @@ suite "e2e: calls on asterisk"      env E2E_BROKER=asterisk bash "$bed" exec nod
 suite "e2e: resilience on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: wazo broker on asterisk (the stub's nginx proxy to Asterisk)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: long run on asterisk (10 min idle, 6 min call)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/longrun.test.mjs
+suite "e2e: calls on asterisk, in firefox" env E2E_BROWSER=firefox E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: supervisor board on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # Benchmark and load generator smoke runs: they must produce figures without failures;
 # no speed is asserted (the real runs: unit_testing/bench/run.sh, unit_testing/loadgen/run.sh).

@@ -12,9 +12,10 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 start=$(date +%s)
 
 # --- Debian packages ---------------------------------------------------------
-# The browser for tests and the demo; the SIP test bed's packages are installed by
+# The browsers for tests and the demo (Chromium, which Edge is built on, and Firefox ESR,
+# the agents' other Finesse browser); the SIP test bed's packages are installed by
 # unit_testing/bed/install.sh below (one owner each).
-apt_packages=(chromium chromium-driver gzip)
+apt_packages=(chromium chromium-driver firefox-esr gzip)
 if [[ -z "${SETUP_SKIP_APT:-}" ]]; then
   missing=()
   for p in "${apt_packages[@]}"; do
@@ -66,6 +67,14 @@ deny_version=0.20.2
 if [[ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $deny_version" ]]; then
   log "cargo: installing cargo-deny $deny_version (about 3 min)"
   cargo install -q --locked cargo-deny --version "$deny_version" --force
+fi
+
+# WebDriver for Firefox: the wasm component tests run in Firefox ESR too (the e2e
+# suites drive Firefox over WebDriver BiDi with puppeteer-core and need no driver).
+gecko_version=0.37.1
+if [[ "$(geckodriver --version 2>/dev/null | head -1)" != "geckodriver $gecko_version"* ]]; then
+  log "cargo: installing geckodriver $gecko_version (about 3 min)"
+  cargo install -q --locked geckodriver --version "$gecko_version" --force
 fi
 
 # --- npm packages ----------------------------------------------------------------

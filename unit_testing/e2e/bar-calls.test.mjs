@@ -46,7 +46,9 @@ before(async () => {
       window.__ttecPlug = (list) => { localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); md.dispatchEvent(new Event('devicechange')); };
     }
     const play = HTMLMediaElement.prototype.play;
+    window.__ttecPlayers = new Set();
     HTMLMediaElement.prototype.play = function () {
+      window.__ttecPlayers.add(this);
       window.__ttecPlays.push(this.src || (this.srcObject ? 'stream' : ''));
       return play.call(this);
     };
@@ -59,17 +61,54 @@ after(async () => {
   await finesse?.stop();
 });
 
+/** A sipp call to 3000 (the caller waits for our BYE) around `body`; the agent hangs up at the
+ * end and the caller must have seen it. A failure carries sipp's messages. */
+async function inCall(frame, body) {
+  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
+  try {
+    await body(run);
+    await frame.click('.ttec-call__hangup');
+    const result = await run.done;
+    assert.equal(result.code, 0, `sipp exited ${result.code}`);
+  } catch (e) {
+    e.message += `\n${failureContext(run)}`;
+    throw e;
+  }
+}
+
 /** The live call's audio sender: track state and what it has sent so far. */
 const sender = (frame) => frame.evaluate(async () => {
   const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
   if (!pc) return null;
   const s = pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
   const stats = await s.getStats();
-  let energy = 0, packets = 0, level = 0;
+  let energy, packets = 0, level = 0;
   stats.forEach((r) => {
-    if (r.type === 'media-source') { energy = r.totalAudioEnergy ?? 0; level = r.audioLevel ?? 0; }
+    if (r.type === 'media-source' && r.totalAudioEnergy !== undefined) { energy = r.totalAudioEnergy; level = r.audioLevel ?? 0; }
     if (r.type === 'outbound-rtp') packets = r.packetsSent ?? 0;
   });
+  if (energy === undefined) {
+    // Firefox has no media-source stats: listen to the sent track itself (a disabled
+    // track is silence to every consumer), adding up its energy every 50 ms.
+    const meters = (window.__ttecMeters ??= new Map());
+    let m = meters.get(s.track);
+    if (!m) {
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      ctx.createMediaStreamSource(new MediaStream([s.track])).connect(analyser);
+      const buf = new Float32Array(analyser.fftSize);
+      m = { energy: 0, level: 0 };
+      setInterval(() => {
+        analyser.getFloatTimeDomainData(buf);
+        let sum = 0;
+        for (const x of buf) sum += x * x;
+        m.level = Math.sqrt(sum / buf.length);
+        m.energy += m.level * m.level * 0.05;
+      }, 50);
+      meters.set(s.track, m);
+    }
+    ({ energy, level } = m);
+  }
   return { enabled: s.track.enabled, energy, level, packets };
 });
 
@@ -86,8 +125,7 @@ test('mute disables the sender track and the gadget goes silent; unmute brings t
   await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
   const frame = await gadgetFrame(page);
   await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
-  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
-  try {
+  await inCall(frame, async () => {
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
     await expectText(frame, '.ttec-live', /^Call answered: /, 5000);
     const plays = await frame.evaluate(() => window.__ttecPlays);
@@ -118,13 +156,7 @@ test('mute disables the sender track and the gadget goes silent; unmute brings t
     assert.ok(again.energy > talking.energy / 10, `audio back after unmute: ${JSON.stringify({ again, talking })}`);
     console.log(`# mute figures: ${JSON.stringify({ talking, muted, again })}`);
 
-    await frame.click('.ttec-call__hangup');
-    const result = await run.done;
-    assert.equal(result.code, 0, `sipp exited ${result.code}`);
-  } catch (e) {
-    e.message += `\n${failureContext(run)}`;
-    throw e;
-  }
+  });
 });
 
 test('a headset chosen or unplugged during a call: the microphone of the call follows, mute kept', async () => {
@@ -139,8 +171,7 @@ test('a headset chosen or unplugged during a call: the microphone of the call fo
   await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`);
   const frame = await gadgetFrame(page);
   await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
-  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
-  try {
+  await inCall(frame, async () => {
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
     const trackId = () => frame.evaluate(() => {
       const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
@@ -172,13 +203,67 @@ test('a headset chosen or unplugged during a call: the microphone of the call fo
     assert.notEqual(third.id, second.id);
     assert.equal(third.state, 'live');
     assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: true, video: false });
-    await frame.click('.ttec-call__hangup');
-    const result = await run.done;
-    assert.equal(result.code, 0, `sipp exited ${result.code}`);
-  } catch (e) {
-    e.message += `\n${failureContext(run)}`;
-    throw e;
+  });
+});
+
+test("the agent's own devices: the second microphone and speaker chosen, Finesse reloaded, a call plays there and records there", async () => {
+  // The browser's real device list (Chromium's fake devices; Firefox's mock audio backend,
+  // whose ids, groups and labels behave as on an agent's PC), no fake list.
+  const prefs = `brokerKind=sip&wsUrl=${env.BED_WS_URL}&sipDomain=${env.BED_DOMAIN}`;
+  const desktop = `${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=RESERVED&prefs=${encodeURIComponent(prefs)}`;
+  await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(desktop);
+  let frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  await frame.click('.ttec-tool--settings');
+  const options = (kind) => frame.$$eval(`.ttec-select--${kind} option`, (os) => os.map((o) => ({ value: o.value, label: o.textContent })));
+  if ((await options('speaker')).length < 2) {
+    // Names and speakers appear once the microphone was allowed: the audio test asks.
+    await frame.click('.ttec-audiotest__button');
+    await expectText(frame, '.ttec-audiotest__button', 'Stop test');
+    await frame.click('.ttec-audiotest__button');
   }
+  const chosen = {};
+  for (const kind of ['microphone', 'speaker']) {
+    let list = [];
+    for (let i = 0; i < 40 && (list = (await options(kind)).filter((o) => o.value)).length < 2; i++) await page.waitForTimeout(50);
+    assert.ok(list.length >= 2, `two ${kind}s listed: ${JSON.stringify(await options(kind))}`);
+    chosen[kind] = list[1];
+    await frame.selectOption(`.ttec-select--${kind}`, list[1].value);
+  }
+  await page.reload();
+  frame = await gadgetFrame(page);
+  await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+  await inCall(frame, async () => {
+    await expectText(frame, '.ttec-live', /^Call answered: /, 10000);
+    // What the browser really uses, named by the browser's own device list.
+    const used = async () => frame.evaluate(async () => {
+      const devices = await navigator.mediaDevices.enumerateDevices();
+      const label = (kind, id) => devices.find((d) => d.kind === kind && d.deviceId === id)?.label ?? `unknown id ${id}`;
+      const pc = window.__ttecPcs.filter((p) => p.connectionState !== 'closed').at(-1);
+      const track = pc?.getSenders().find((x) => x.track && x.track.kind === 'audio')?.track;
+      const call = [...window.__ttecPlayers].find((e) => e.srcObject && !e.paused);
+      return {
+        microphone: track ? label('audioinput', track.getSettings().deviceId) : 'no track',
+        speaker: call ? (call.sinkId ? label('audiooutput', call.sinkId) : 'the default speaker') : 'no call audio',
+      };
+    });
+    let seen;
+    for (let i = 0; i < 60; i++) {
+      seen = await used();
+      if (seen.microphone === chosen.microphone.label && seen.speaker === chosen.speaker.label) break;
+      await page.waitForTimeout(50);
+    }
+    const opened = await frame.evaluate(() => window.__ttecGum);
+    assert.deepEqual(seen, { microphone: chosen.microphone.label, speaker: chosen.speaker.label },
+      `microphone opened with ${JSON.stringify(opened)}; chosen ${JSON.stringify(chosen)}`);
+    await frame.click('.ttec-tool--settings');
+    for (const kind of ['microphone', 'speaker']) {
+      const shown = await frame.$eval(`.ttec-select--${kind}`, (s) => s.selectedOptions[0]?.textContent);
+      assert.equal(shown, chosen[kind].label, `the settings still show the chosen ${kind}`);
+    }
+  });
 });
 
 test('QA build: auto-answer switched off at runtime, the call rings until the agent answers', async () => {
@@ -190,18 +275,11 @@ test('QA build: auto-answer switched off at runtime, the call rings until the ag
   assert.equal(await frame.$('.ttec-tool--dialpad'), null, 'a dialpad in the shipped build');
   await frame.click('.ttec-autoanswer__toggle');
   await expectText(frame, '.ttec-autoanswer__status', 'Auto-answer off (QA): answer calls by hand');
-  const run = await runSipp('uac_wait_bye.xml', { service: '3000', env, durationMs: 20000 });
-  try {
+  await inCall(frame, async () => {
     await expectText(frame, '.ttec-incoming__progress', 'Ringing', 10000);
     await page.waitForTimeout(1500);
     assert.equal(await frame.$('.ttec-call'), null, 'answered although auto-answer is off');
     await frame.click('.ttec-btn--answer');
     await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
-    await frame.click('.ttec-call__hangup');
-    const result = await run.done;
-    assert.equal(result.code, 0, `sipp exited ${result.code}`);
-  } catch (e) {
-    e.message += `\n${failureContext(run)}`;
-    throw e;
-  }
+  });
 });

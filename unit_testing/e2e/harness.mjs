@@ -1,5 +1,6 @@
 // Shared e2e harness: free ports, the mock Finesse serving the built dist/,
-// and Debian's headless Chromium driven by playwright-core.
+// and the browser under test: Debian's headless Chromium driven by playwright-core,
+// or with E2E_BROWSER=firefox Debian's Firefox ESR (firefox.mjs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -7,9 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { launchFirefox } from './firefox.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'dist');
+/** The browser the suites run in: `chromium` (default) or `firefox`. */
+export const BROWSER = process.env.E2E_BROWSER || 'chromium';
+if (!['chromium', 'firefox'].includes(BROWSER)) throw new Error(`E2E_BROWSER=${BROWSER}: chromium or firefox`);
 
 /** A port nobody listens on right now (loopback). */
 export function freePort() {
@@ -65,11 +70,14 @@ export async function startMockFinesse({ gadgetDir = DIST, gadgetName = 'TTECPho
 }
 
 /**
- * Headless Debian Chromium with fake media devices, as root in a sandbox-less CI.
+ * The browser under test (BROWSER), headless with fake media devices, as root in a
+ * sandbox-less CI. `extraArgs` are Chromium flags (firefox.mjs maps them to prefs).
  * `fakeUi: false` leaves microphone prompts to the browser (headless: denied);
  * `fakeDevices: false` leaves it without any microphone (NotFoundError).
  */
-export async function launchBrowser(extraArgs = [], { fakeUi = true, fakeDevices = true } = {}) {
+export async function launchBrowser(extraArgs = [], options = {}) {
+  if (BROWSER === 'firefox') return launchFirefox(extraArgs, options);
+  const { fakeUi = true, fakeDevices = true } = options;
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -84,6 +92,7 @@ export async function launchBrowser(extraArgs = [], { fakeUi = true, fakeDevices
     viewport: { width: 1280, height: 800 },
   });
   return {
+    name: 'chromium',
     context,
     async close() {
       await context.close();

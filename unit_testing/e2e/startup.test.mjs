@@ -25,10 +25,16 @@ function watchStartup() {
       return request(name, ...rest);
     };
   }
-  new MutationObserver(() => {
+  const observer = new MutationObserver(() => {
     const word = document.querySelector('.ttec-registration__word')?.textContent;
     if (word && words.at(-1) !== word) words.push(word);
-  }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  const watch = () => observer.observe(document, { subtree: true, childList: true, characterData: true });
+  watch();
+  // Firefox runs this script once for the frame's initial about:blank document, whose
+  // window the gadget's document then reuses (HTML's rule for same-origin navigation):
+  // watch the new document too, from its first readystatechange (before any script runs).
+  window.addEventListener('readystatechange', watch, { capture: true, once: true });
 }
 
 let session;
