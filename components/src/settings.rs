@@ -108,6 +108,26 @@ pub fn settings_panel(props: &SettingsPanelProps) -> Html {
             if !props.devices.speaker_selectable {
                 <p class="ttec-hint">{ "This browser cannot choose the speaker: sound plays on the system's default device." }</p>
             }
+            { for [DeviceKind::Microphone, DeviceKind::Speaker].into_iter().filter_map(|kind| {
+                let (chosen, instead) = props.devices.missing(kind)?;
+                Some(html! {
+                    <p class={format!("ttec-hint ttec-hint--missing-{}", kind.noun())}>
+                        { format!("{chosen} is not connected: {instead} plays instead until it is back.") }
+                    </p>
+                })
+            }) }
+            if props.devices.speaker_selectable && props.devices.speaker_picker
+                && props.devices.speakers.is_empty() {
+                <p class="ttec-hint">
+                    <button type="button" class="ttec-btn ttec-settings__pick-speaker"
+                        onclick={command(UserCommand::PickSpeaker)}>{ "Choose speaker\u{2026}" }</button>
+                    { match props.devices.choice(DeviceKind::Speaker) {
+                        Some(chosen) if !chosen.label.trim().is_empty() =>
+                            format!(" Your speaker ({}) is used once the browser shows it.", chosen.label.trim()),
+                        _ => " The browser lists speakers once you allow the microphone.".to_string(),
+                    } }
+                </p>
+            }
             if labels_hidden {
                 <p class="ttec-hint">{ "Device names appear once you allow the microphone: run the audio test." }</p>
             }

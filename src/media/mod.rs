@@ -314,7 +314,9 @@ impl Media {
                 media.pc.ice_connection_state(),
                 RtcIceConnectionState::New | RtcIceConnectionState::Checking
             ) {
-                gloo::console::warn!("TTECPhone: ICE still not connected after the answer: audio path lost");
+                gloo::console::warn!(
+                    "TTECPhone: ICE still not connected after the answer: audio path lost"
+                );
                 (media.lose)();
             }
         });
@@ -674,7 +676,10 @@ fn request_microphone() -> Result<js_sys::Promise, MediaFailure> {
 /// `getUserMedia`'s outcome in the core's words.
 fn microphone_result(result: Result<JsValue, JsValue>) -> Result<MediaStream, MediaFailure> {
     match result {
-        Ok(stream) => Ok(stream.unchecked_into()),
+        Ok(stream) => {
+            crate::devices::microphone_opened();
+            Ok(stream.unchecked_into())
+        }
         Err(error) => {
             let name = Reflect::get(&error, &"name".into())
                 .ok()

@@ -39,7 +39,10 @@ pub fn is_hold(sdp: &str) -> bool {
 /// The connection address and type of an `a=candidate:` line (RFC 8839 §5.1:
 /// `foundation component transport priority address port typ type …`).
 fn candidate(line: &str) -> Option<(&str, &str)> {
-    let mut fields = line.trim().strip_prefix("a=candidate:")?.split_ascii_whitespace();
+    let mut fields = line
+        .trim()
+        .strip_prefix("a=candidate:")?
+        .split_ascii_whitespace();
     let address = fields.nth(4)?;
     let _port = fields.next()?;
     if fields.next()? != "typ" {

@@ -2,7 +2,8 @@
 
 use ttecphone_sip::sdp::{is_hold, only_mdns_candidates, without_mdns_candidates};
 
-const MDNS: &str = "a=candidate:0 1 UDP 2122252543 3f2a9c1e-5b7d-4d3a-9e2f-0c1b2a3d4e5f.local 51234 typ host\r\n";
+const MDNS: &str =
+    "a=candidate:0 1 UDP 2122252543 3f2a9c1e-5b7d-4d3a-9e2f-0c1b2a3d4e5f.local 51234 typ host\r\n";
 const HOST: &str = "a=candidate:1 1 UDP 2122187007 192.0.2.10 51235 typ host\r\n";
 const SRFLX: &str =
     "a=candidate:2 1 UDP 1685987327 198.51.100.7 40000 typ srflx raddr 0.0.0.0 rport 0\r\n";
