@@ -155,7 +155,7 @@ thread_local! {
 }
 
 /// Reports an action of the phone: into the store, or held until it exists.
-fn report(action: Action) {
+pub(crate) fn report(action: Action) {
     let outcome = matches!(&action, Action::Registration(registration) if !matches!(
         registration,
         Registration::Starting | Registration::Connecting | Registration::Registering

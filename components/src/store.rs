@@ -526,6 +526,36 @@ pub enum SessionTrouble {
     },
 }
 
+/// Something this browser lacks, found by the start-up check (`src/browser_support.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrowserGap {
+    /// `RTCPeerConnection`: no calls at all.
+    WebRtc,
+    /// `navigator.mediaDevices.getUserMedia`: no microphone.
+    Microphone,
+    /// `navigator.locks` (Web Locks): one phone per agent across tabs.
+    TabLocks,
+    /// `HTMLMediaElement.setSinkId`: sound plays on the default device (not fatal).
+    SpeakerChoice,
+}
+
+impl BrowserGap {
+    /// What it is, in plain words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::WebRtc => "internet calls (WebRTC)",
+            Self::Microphone => "microphone access",
+            Self::TabLocks => "coordination between tabs (Web Locks)",
+            Self::SpeakerChoice => "speaker choice",
+        }
+    }
+
+    /// The phone cannot work without it.
+    pub fn fatal(self) -> bool {
+        self != Self::SpeakerChoice
+    }
+}
+
 /// The one popover open below the bar, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -585,6 +615,8 @@ pub struct PhoneState {
     pub trace: Vec<Rc<TraceEntry>>,
     /// Supervisor preview: the team board (inactive for agents).
     pub board: TeamBoard,
+    /// What this browser lacks (start-up check).
+    pub browser_gaps: Vec<BrowserGap>,
 }
 
 impl Default for PhoneState {
@@ -609,6 +641,7 @@ impl Default for PhoneState {
             panel: None,
             trace: Vec::new(),
             board: TeamBoard::default(),
+            browser_gaps: Vec::new(),
         }
     }
 }
@@ -743,6 +776,8 @@ pub enum Action {
     Trace(TraceEntry),
     /// Supervisor preview: the team board.
     Team(TeamAction),
+    /// The start-up check: what this browser lacks (empty: nothing).
+    BrowserChecked(Vec<BrowserGap>),
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -1018,6 +1053,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             next.trace.push(Rc::new(entry));
         }
         Action::Team(action) => next.board = reduce_board(&state.board, action),
+        Action::BrowserChecked(gaps) => next.browser_gaps = gaps,
     }
     next
 }

@@ -735,6 +735,16 @@ fn count(root: &Element, selector: &str) -> u32 {
 async fn every_error_renders_its_words_and_one_next_step() {
     let cases: Vec<(Problem, &str, &str)> = vec![
         (
+            Problem::BrowserUnsupported { missing: vec![BrowserGap::Microphone] },
+            "This browser is too old for the phone: it lacks microphone access.",
+            "Use Chrome, Edge or Firefox ESR 115 or newer.",
+        ),
+        (
+            Problem::SpeakerChoiceUnavailable,
+            "Speaker choice unavailable in this browser: sound plays on the system's default device.",
+            "To choose the speaker, use Chrome, Edge or Firefox 116 or newer.",
+        ),
+        (
             Problem::BrokerCredentials { detail: "SIP 403: wrong SIP user or password".into() },
             "The phone system refused your sign-in (SIP 403: wrong SIP user or password).",
             "Ask your supervisor to check the user and password of your WebRTC line.",

@@ -1363,3 +1363,47 @@ fn peer_phone_words_match_the_sip_core() {
     }
     assert_eq!(PeerPhone::from_word("nonsense"), PeerPhone::Unknown);
 }
+
+// ---- issue 18: the start-up browser check ----
+
+#[test]
+fn a_too_old_browser_is_named_first_with_what_it_lacks_and_the_browsers_to_use() {
+    let state = reduce_all([Action::BrowserChecked(vec![
+        BrowserGap::WebRtc,
+        BrowserGap::TabLocks,
+        BrowserGap::SpeakerChoice,
+    ])]);
+    let found = problems(&state);
+    assert_eq!(
+        found,
+        vec![
+            Problem::BrowserUnsupported {
+                missing: vec![BrowserGap::WebRtc, BrowserGap::TabLocks]
+            },
+            Problem::SpeakerChoiceUnavailable,
+        ]
+    );
+    assert_eq!(
+        found[0].title(),
+        "This browser is too old for the phone: it lacks internet calls (WebRTC), coordination between tabs (Web Locks)."
+    );
+    assert_eq!(
+        found[0].next_step(),
+        "Use Chrome, Edge or Firefox ESR 115 or newer."
+    );
+    assert_eq!(found[0].severity(), "error");
+}
+
+#[test]
+fn a_browser_without_speaker_choice_gets_a_warning_only() {
+    let state = reduce_all([Action::BrowserChecked(vec![BrowserGap::SpeakerChoice])]);
+    let found = problems(&state);
+    assert_eq!(found, vec![Problem::SpeakerChoiceUnavailable]);
+    assert_eq!(
+        found[0].title(),
+        "Speaker choice unavailable in this browser: sound plays on the system's default device."
+    );
+    assert_ne!(found[0].severity(), "error");
+    assert!(!found[0].explains_registration());
+    assert!(problems(&reduce_all([Action::BrowserChecked(vec![])])).is_empty());
+}
