@@ -39,8 +39,8 @@ pub fn check() -> Action {
         .filter(|(has, _)| !has)
         .map(|(_, gap)| gap)
         .collect();
-    if !missing.is_empty() {
-        gloo::console::warn!(format!("TTECPhone: this browser lacks {missing:?}"));
+    for gap in &missing {
+        gloo::console::warn!("TTECPhone: this browser lacks", gap.words());
     }
     Action::BrowserChecked(missing)
 }

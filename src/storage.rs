@@ -1,6 +1,7 @@
-//! Browser storage edge: the SIP instance id (stable per browser profile, in
-//! localStorage) and, for the `wazo` broker, the session token (sessionStorage
-//! only, so it dies with the tab and is never shared with other sites).
+//! Browser storage edge: the SIP instance id and the agent's audio devices (stable per
+//! browser profile, in localStorage; device ids, group ids and names only) and, for the
+//! `wazo` broker, the session token (sessionStorage only, so it dies with the tab and is
+//! never shared with other sites).
 
 use ttecphone_components::json::Json;
 use ttecphone_components::store::AudioDevice;

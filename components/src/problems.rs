@@ -213,11 +213,15 @@ impl Problem {
     pub fn title(&self) -> String {
         match self {
             Self::BrowserUnsupported { missing } => {
-                let words: Vec<&str> = missing.iter().map(|gap| gap.words()).collect();
-                format!(
-                    "This browser is too old for the phone: it lacks {}.",
-                    words.join(", ")
-                )
+                let mut title = String::from("This browser is too old for the phone: it lacks ");
+                for (i, gap) in missing.iter().enumerate() {
+                    if i > 0 {
+                        title.push_str(", ");
+                    }
+                    title.push_str(gap.words());
+                }
+                title.push('.');
+                title
             }
             Self::SpeakerChoiceUnavailable => {
                 "Speaker choice unavailable in this browser: sound plays on the system's default device.".into()

@@ -1010,14 +1010,14 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             let devices = &mut next.devices;
             devices.chosen_microphone = microphone;
             devices.chosen_speaker = speaker;
-            // Until the first listing: the remembered ids (as before a listing exists).
-            for kind in [DeviceKind::Microphone, DeviceKind::Speaker] {
-                let id = devices
-                    .choice(kind)
-                    .map(|d| d.id.clone())
-                    .unwrap_or_default();
-                *devices.chosen_mut(kind) = id;
-            }
+            // Until the first listing the remembered microphone id is asked for (an `ideal`
+            // constraint, harmless if unknown); the speaker waits for the list: an id the
+            // browser does not show fails `setSinkId` (Firefox, before the microphone).
+            devices.microphone = devices
+                .chosen_microphone
+                .as_ref()
+                .map(|d| d.id.clone())
+                .unwrap_or_default();
             if devices.listed {
                 devices.follow_choices();
             }

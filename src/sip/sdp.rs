@@ -81,26 +81,27 @@ pub fn only_mdns_candidates(sdp: &str) -> bool {
 /// that resolves mDNS can still use them). Line endings are kept.
 #[must_use]
 pub fn without_mdns_candidates(sdp: &str) -> String {
-    // Sections: the session part, then one per `m=` line.
-    let mut sections: Vec<Vec<&str>> = vec![Vec::new()];
+    let mdns = |line: &str| candidate(line).map(|(address, _)| is_mdns(address));
+    // Per section (the session part, then one per `m=` line): has a real candidate.
+    let mut real = vec![false];
     for line in sdp.split_inclusive('\n') {
         if line.starts_with("m=") {
-            sections.push(Vec::new());
+            real.push(false);
         }
-        if let Some(section) = sections.last_mut() {
-            section.push(line);
+        if mdns(line) == Some(false) {
+            if let Some(section) = real.last_mut() {
+                *section = true;
+            }
         }
     }
+    let mut section = 0;
     let mut out = String::with_capacity(sdp.len());
-    for section in sections {
-        let real = section
-            .iter()
-            .filter_map(|l| candidate(l))
-            .any(|(address, _)| !is_mdns(address));
-        for line in section {
-            if real && candidate(line).is_some_and(|(address, _)| is_mdns(address)) {
-                continue;
-            }
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            section += 1;
+        }
+        let drop = real.get(section).copied().unwrap_or(false) && mdns(line) == Some(true);
+        if !drop {
             out.push_str(line);
         }
     }

@@ -1407,3 +1407,24 @@ fn a_browser_without_speaker_choice_gets_a_warning_only() {
     assert!(!found[0].explains_registration());
     assert!(problems(&reduce_all([Action::BrowserChecked(vec![])])).is_empty());
 }
+
+#[test]
+fn remembered_choices_before_the_first_listing_ask_for_the_microphone_only() {
+    let state = reduce_all([Action::DevicesRemembered {
+        microphone: Some(grouped("m1", "g1", "Jabra Mic")),
+        speaker: Some(grouped("s1", "g1", "Jabra Out")),
+    }]);
+    assert_eq!(state.devices.microphone, "m1");
+    assert_eq!(
+        state.devices.speaker, "",
+        "no setSinkId for an id the browser may not show"
+    );
+    let state = reduce(
+        &state,
+        listed_devices(
+            vec![grouped("m1", "g1", "Jabra Mic")],
+            vec![grouped("s1", "g1", "Jabra Out")],
+        ),
+    );
+    assert_eq!(state.devices.speaker, "s1");
+}
