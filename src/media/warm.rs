@@ -108,8 +108,9 @@ impl Warm {
 }
 
 /// The browser knows `iceCandidatePoolSize` (it reports it back from `getConfiguration()`):
-/// Chromium does and gathers while idle; Firefox drops the unknown member and gathers
-/// nothing until the answer.
+/// Chromium does and gathers while idle; Firefox's `RTCConfiguration` dictionary has no
+/// such member (Gecko's `dom/webidl/RTCConfiguration.webidl`), so it is dropped and the
+/// connection gathers nothing until the answer.
 fn pool_honoured(pc: &RtcPeerConnection) -> bool {
     Reflect::get(pc, &"getConfiguration".into())
         .ok()
