@@ -18,8 +18,8 @@ use ttecphone_components::registration_status::describe as describe_registration
 use ttecphone_components::registration_status::{registration_status, RegistrationStatusProps};
 use ttecphone_components::store::reduce;
 use ttecphone_components::store::{
-    Action, AgentState, AudioTest, CallPhase, DeviceKind, MediaProblem, Panel, PhoneState,
-    Playback, Registration, TraceEntry, TraceKind, UserCommand,
+    Action, AgentState, AudioTest, CallPhase, MediaProblem, Panel, PhoneState, Playback,
+    Registration, TraceEntry, TraceKind, UserCommand,
 };
 use ttecphone_components::{PhoneBar, StoreContext, TeamBoardView};
 use yew::prelude::*;
@@ -51,6 +51,7 @@ async fn list_devices(dispatcher: UseReducerDispatcher<PhoneState>) {
                 microphones,
                 speakers,
                 speaker_selectable: devices::speaker_selectable(),
+                speaker_picker: devices::speaker_picker(),
             })
         }
         Err(reason) => trace_state(&dispatcher, format!("Devices: {reason}")),
@@ -60,14 +61,10 @@ async fn list_devices(dispatcher: UseReducerDispatcher<PhoneState>) {
 /// Devices, sound permission: what the agent needs before the first call.
 async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
     let (microphone, speaker) = storage::chosen_devices();
-    for (kind, id) in [
-        (DeviceKind::Microphone, microphone),
-        (DeviceKind::Speaker, speaker),
-    ] {
-        if !id.is_empty() {
-            dispatcher.dispatch(Action::DeviceChosen { kind, id });
-        }
-    }
+    dispatcher.dispatch(Action::DevicesRemembered {
+        microphone,
+        speaker,
+    });
     list_devices(dispatcher.clone()).await;
     devices::watch_microphone_permission().await;
     let playback = if devices::playback_allowed().await {
@@ -158,7 +155,7 @@ thread_local! {
 }
 
 /// Reports an action of the phone: into the store, or held until it exists.
-fn report(action: Action) {
+pub(crate) fn report(action: Action) {
     let outcome = matches!(&action, Action::Registration(registration) if !matches!(
         registration,
         Registration::Starting | Registration::Connecting | Registration::Registering
@@ -486,7 +483,7 @@ async fn start_phone(
 struct Seen {
     /// Registered, or it is known why not.
     settled: bool,
-    devices: (String, String, bool),
+    devices: ttecphone_components::store::Devices,
     /// What changes the bar's height.
     shape: (Option<Panel>, usize, bool, bool),
     registration: (&'static str, String),
@@ -512,11 +509,7 @@ impl Seen {
                 state.registration,
                 Registration::Starting | Registration::Connecting | Registration::Registering
             ),
-            devices: (
-                state.devices.microphone.clone(),
-                state.devices.speaker.clone(),
-                state.devices.listed,
-            ),
+            devices: state.devices.clone(),
             shape: (
                 state.panel,
                 problems(state).len(),
@@ -584,16 +577,19 @@ impl Reactions {
         if now.settled && !std::mem::replace(&mut self.own.borrow_mut().prepared, true) {
             wasm_bindgen_futures::spawn_local(prepare_audio(self.dispatcher.clone()));
         }
-        // The chosen devices: remembered in this browser (ids only) and applied; a call in
+        // The chosen devices: remembered in this browser (ids, names) and applied; a call in
         // progress follows a new microphone (chosen, or the default after an unplug).
         if changed(before, now, |s| &s.devices) {
-            let (microphone, speaker, listed) = &now.devices;
-            devices::set_microphone(microphone);
-            devices::set_speaker(speaker);
-            if *listed {
-                storage::remember_devices(microphone, speaker);
+            let chosen = &now.devices;
+            devices::set_microphone(&chosen.microphone);
+            devices::set_speaker(&chosen.speaker);
+            if chosen.listed {
+                storage::remember_devices(
+                    chosen.chosen_microphone.as_ref(),
+                    chosen.chosen_speaker.as_ref(),
+                );
             }
-            if changed(before, now, |s| &s.devices.0) {
+            if changed(before, now, |s| &s.devices.microphone) {
                 if let Some(driver) = driver() {
                     driver.microphone_changed();
                 }
@@ -839,6 +835,10 @@ fn page_command(
             id: id.clone(),
         }),
         UserCommand::DismissDeviceNotice => dispatcher.dispatch(Action::DismissDeviceNotice),
+        UserCommand::PickSpeaker => {
+            let dispatcher = dispatcher.clone();
+            devices::pick_speaker(move |device| dispatcher.dispatch(Action::SpeakerPicked(device)));
+        }
         UserCommand::EnableAudio => {
             let dispatcher = dispatcher.clone();
             wasm_bindgen_futures::spawn_local(async move {

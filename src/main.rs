@@ -7,6 +7,7 @@
 
 mod app;
 mod broker;
+mod browser_support;
 mod clock;
 mod config_source;
 mod devices;
@@ -37,6 +38,7 @@ fn main() {
         // Configuration and the broker socket first (see `app::boot`), then the bar.
         wasm_bindgen_futures::spawn_local(async move {
             app::boot().await;
+            app::report(browser_support::check());
             yew::Renderer::<app::App>::with_root(root).render();
         });
     }

@@ -1,8 +1,10 @@
-//! Browser storage edge: the SIP instance id (stable per browser profile, in
-//! localStorage) and, for the `wazo` broker, the session token (sessionStorage
-//! only, so it dies with the tab and is never shared with other sites).
+//! Browser storage edge: the SIP instance id and the agent's audio devices (stable per
+//! browser profile, in localStorage; device ids, group ids and names only) and, for the
+//! `wazo` broker, the session token (sessionStorage only, so it dies with the tab and is
+//! never shared with other sites).
 
 use ttecphone_components::json::Json;
+use ttecphone_components::store::AudioDevice;
 use web_sys::Storage;
 
 const INSTANCE_KEY: &str = "ttecphone.instance-id";
@@ -112,26 +114,66 @@ pub fn clear_wazo_session() {
 
 const MICROPHONE_KEY: &str = "ttecphone.microphone";
 const SPEAKER_KEY: &str = "ttecphone.speaker";
+/// Beside each id: `{"groupId": …, "label": …}`, to find the device again when the
+/// browser gave it a new id (Firefox, across reloads).
+const DETAILS_SUFFIX: &str = "-device";
+/// Longest id, group id or name kept (anything longer is not a device's).
+const MAX_FIELD: usize = 256;
 
-/// The devices the agent chose in this browser: ids only (no labels, nothing
-/// personal). `""` means the default device.
-pub fn chosen_devices() -> (String, String) {
-    let get = |key| {
-        local()
-            .and_then(|s| s.get_item(key).ok().flatten())
-            .filter(|id| id.len() <= 256)
-            .unwrap_or_default()
+/// The devices the agent chose in this browser (`None`: the default): ids, group ids and
+/// names, nothing secret. An entry without its details (written by an older version) is
+/// an id alone.
+pub fn chosen_devices() -> (Option<AudioDevice>, Option<AudioDevice>) {
+    let Some(storage) = local() else {
+        return (None, None);
+    };
+    let get = |key: &str| {
+        let id = storage
+            .get_item(key)
+            .ok()
+            .flatten()
+            .filter(|id| !id.is_empty() && id.len() <= MAX_FIELD)?;
+        let details = storage
+            .get_item(&format!("{key}{DETAILS_SUFFIX}"))
+            .ok()
+            .flatten()
+            .and_then(|text| Json::parse(&text).ok());
+        let field = |name: &str| {
+            details
+                .as_ref()
+                .and_then(|d| d.get(name))
+                .and_then(Json::as_str)
+                .filter(|v| v.len() <= MAX_FIELD)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Some(AudioDevice {
+            id,
+            group_id: field("groupId"),
+            label: field("label"),
+        })
     };
     (get(MICROPHONE_KEY), get(SPEAKER_KEY))
 }
 
-pub fn remember_devices(microphone: &str, speaker: &str) {
+/// Remembers the agent's choices (`None`: the default device).
+pub fn remember_devices(microphone: Option<&AudioDevice>, speaker: Option<&AudioDevice>) {
     let Some(storage) = local() else { return };
-    for (key, id) in [(MICROPHONE_KEY, microphone), (SPEAKER_KEY, speaker)] {
-        let _ = if id.is_empty() {
-            storage.remove_item(key)
-        } else {
-            storage.set_item(key, id)
-        };
+    for (key, device) in [(MICROPHONE_KEY, microphone), (SPEAKER_KEY, speaker)] {
+        let details_key = format!("{key}{DETAILS_SUFFIX}");
+        match device.filter(|d| !d.id.is_empty()) {
+            Some(device) => {
+                let details = Json::object([
+                    ("groupId", Json::string(&device.group_id)),
+                    ("label", Json::string(&device.label)),
+                ]);
+                let _ = storage.set_item(key, &device.id);
+                let _ = storage.set_item(&details_key, &details.to_string());
+            }
+            None => {
+                let _ = storage.remove_item(key);
+                let _ = storage.remove_item(&details_key);
+            }
+        }
     }
 }

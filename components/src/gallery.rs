@@ -86,34 +86,41 @@ pub fn samples() -> Vec<(String, PhoneState)> {
             AudioDevice {
                 id: "default".into(),
                 label: "Default - Jabra Evolve2 40".into(),
+                group_id: String::new(),
             },
             AudioDevice {
                 id: "mic-jabra".into(),
                 label: "Jabra Evolve2 40".into(),
+                group_id: String::new(),
             },
             AudioDevice {
                 id: "mic-laptop".into(),
                 label: "Built-in microphone".into(),
+                group_id: String::new(),
             },
         ],
         speakers: vec![
             AudioDevice {
                 id: "default".into(),
                 label: "Default - Jabra Evolve2 40".into(),
+                group_id: String::new(),
             },
             AudioDevice {
                 id: "spk-jabra".into(),
                 label: "Jabra Evolve2 40".into(),
+                group_id: String::new(),
             },
             AudioDevice {
                 id: "spk-laptop".into(),
                 label: "Built-in speakers".into(),
+                group_id: String::new(),
             },
         ],
         microphone: "mic-jabra".into(),
         speaker: "spk-jabra".into(),
         speaker_selectable: true,
         notice: None,
+        ..Devices::default()
     };
     let trace = [
         (TraceKind::State, "Registration: Connecting"),

@@ -6,11 +6,21 @@
 use yew::prelude::*;
 
 use crate::store::{
-    MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble, UserCommand,
+    BrowserGap, MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble,
+    UserCommand,
 };
+
+/// The browsers the phone works in (what a too-old browser is told to use).
+pub const SUPPORTED_BROWSERS: &str = "Chrome, Edge or Firefox ESR 115 or newer";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
+    /// The browser lacks what the phone needs (start-up check).
+    BrowserUnsupported {
+        missing: Vec<BrowserGap>,
+    },
+    /// The browser cannot route sound to a chosen speaker (`setSinkId`): not fatal.
+    SpeakerChoiceUnavailable,
     /// A configuration key is missing or invalid.
     ConfigInvalid {
         key: String,
@@ -66,14 +76,25 @@ fn retry_in(retry_at: Option<Millis>, now: Millis) -> Option<u64> {
 
 /// The problems to show now, most fundamental first.
 pub fn problems(state: &PhoneState) -> Vec<Problem> {
-    let mut out: Vec<Problem> = state
-        .config_problems
+    let fatal: Vec<BrowserGap> = state
+        .browser_gaps
         .iter()
-        .map(|p| Problem::ConfigInvalid {
-            key: p.key.clone(),
-            message: p.message.clone(),
-        })
+        .copied()
+        .filter(|gap| gap.fatal())
         .collect();
+    let mut out: Vec<Problem> = Vec::new();
+    if !fatal.is_empty() {
+        out.push(Problem::BrowserUnsupported { missing: fatal });
+    }
+    out.extend(
+        state
+            .config_problems
+            .iter()
+            .map(|p| Problem::ConfigInvalid {
+                key: p.key.clone(),
+                message: p.message.clone(),
+            }),
+    );
     let agent = &state.agent;
     let not_webrtc = !agent.id.is_empty()
         && agent.state != crate::store::AgentState::Logout
@@ -141,6 +162,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     if state.playback == Playback::Blocked {
         out.push(Problem::PlaybackBlocked);
     }
+    if state.browser_gaps.contains(&BrowserGap::SpeakerChoice) {
+        out.push(Problem::SpeakerChoiceUnavailable);
+    }
     out
 }
 
@@ -163,6 +187,8 @@ impl Problem {
     /// A stable name for tests and styling (`data-problem`).
     pub fn code(&self) -> &'static str {
         match self {
+            Self::BrowserUnsupported { .. } => "browser-unsupported",
+            Self::SpeakerChoiceUnavailable => "speaker-choice-unavailable",
             Self::ConfigInvalid { .. } => "config-invalid",
             Self::Refused { refusal, .. } => match refusal {
                 Refusal::NoWebrtcLine => "no-webrtc-line",
@@ -186,6 +212,20 @@ impl Problem {
     /// What is wrong, in plain words.
     pub fn title(&self) -> String {
         match self {
+            Self::BrowserUnsupported { missing } => {
+                let mut title = String::from("This browser is too old for the phone: it lacks ");
+                for (i, gap) in missing.iter().enumerate() {
+                    if i > 0 {
+                        title.push_str(", ");
+                    }
+                    title.push_str(gap.words());
+                }
+                title.push('.');
+                title
+            }
+            Self::SpeakerChoiceUnavailable => {
+                "Speaker choice unavailable in this browser: sound plays on the system's default device.".into()
+            }
             Self::ConfigInvalid { key, message } => {
                 format!("The phone is not set up correctly: {key} {message}")
             }
@@ -227,6 +267,10 @@ impl Problem {
     /// The one thing to do about it.
     pub fn next_step(&self) -> String {
         match self {
+            Self::BrowserUnsupported { .. } => format!("Use {SUPPORTED_BROWSERS}."),
+            Self::SpeakerChoiceUnavailable => {
+                "To choose the speaker, use Chrome, Edge or Firefox 116 or newer.".into()
+            }
             Self::ConfigInvalid { key, .. } => {
                 format!("Ask your administrator to fix \u{201c}{key}\u{201d} in the gadget's config.json or URL.")
             }
@@ -268,6 +312,7 @@ impl Problem {
             Self::MicrophoneDenied
                 | Self::NoMicrophone
                 | Self::PlaybackBlocked
+                | Self::SpeakerChoiceUnavailable
                 | Self::SessionRefused { .. }
                 | Self::SessionUnreachable { .. }
                 | Self::AudioReconnecting
@@ -281,7 +326,7 @@ impl Problem {
             | Self::BrokerUnreachable { .. }
             | Self::SessionUnreachable { .. }
             | Self::AudioReconnecting => "warn",
-            Self::PlaybackBlocked => "action",
+            Self::PlaybackBlocked | Self::SpeakerChoiceUnavailable => "action",
             _ => "error",
         }
     }

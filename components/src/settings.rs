@@ -71,6 +71,34 @@ fn device_select(props: &SettingsPanelProps, kind: DeviceKind, disabled: bool) -
     }
 }
 
+/// What the agent should know about the devices, one sentence each.
+fn hints(devices: &Devices) -> Vec<String> {
+    let mut out = Vec::new();
+    if !devices.speaker_selectable {
+        out.push(
+            "This browser cannot choose the speaker: sound plays on the system's default device."
+                .into(),
+        );
+    }
+    let labels_hidden = devices.listed
+        && devices
+            .microphones
+            .iter()
+            .chain(&devices.speakers)
+            .all(|d| d.label.trim().is_empty());
+    if labels_hidden {
+        out.push("Device names appear once you allow the microphone: run the audio test.".into());
+    }
+    for kind in [DeviceKind::Microphone, DeviceKind::Speaker] {
+        if let Some((chosen, instead)) = devices.missing(kind) {
+            out.push(format!(
+                "{chosen} is not connected: {instead} plays instead until it is back."
+            ));
+        }
+    }
+    out
+}
+
 view_component!(
     SettingsPanel,
     settings_panel_component,
@@ -83,13 +111,6 @@ pub fn settings_panel(props: &SettingsPanelProps) -> Html {
         let cb = props.on_command.clone();
         Callback::from(move |_: MouseEvent| cb.emit(c.clone()))
     };
-    let labels_hidden = props.devices.listed
-        && props
-            .devices
-            .microphones
-            .iter()
-            .chain(&props.devices.speakers)
-            .all(|d| d.label.trim().is_empty());
     let (running, level, playing) = match &props.audio_test {
         AudioTest::Running { level, playing } => (true, *level, *playing),
         _ => (false, 0, false),
@@ -105,11 +126,14 @@ pub fn settings_panel(props: &SettingsPanelProps) -> Html {
                 { device_select(props, DeviceKind::Microphone, false) }
                 { device_select(props, DeviceKind::Speaker, !props.devices.speaker_selectable) }
             </div>
-            if !props.devices.speaker_selectable {
-                <p class="ttec-hint">{ "This browser cannot choose the speaker: sound plays on the system's default device." }</p>
-            }
-            if labels_hidden {
-                <p class="ttec-hint">{ "Device names appear once you allow the microphone: run the audio test." }</p>
+            { for hints(&props.devices).into_iter().map(|hint| html! { <p class="ttec-hint">{ hint }</p> }) }
+            if props.devices.speaker_selectable && props.devices.speaker_picker
+                && props.devices.speakers.is_empty() {
+                <p class="ttec-hint">
+                    <button type="button" class="ttec-btn ttec-settings__pick-speaker"
+                        onclick={command(UserCommand::PickSpeaker)}>{ "Choose speaker\u{2026}" }</button>
+                    { " The browser lists speakers once you allow the microphone, or choose one here." }
+                </p>
             }
             <div class="ttec-audiotest">
                 if running {

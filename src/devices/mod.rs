@@ -38,6 +38,22 @@ thread_local! {
     static MIC_PERMISSION: RefCell<Option<WatchedPermission>> = const { RefCell::new(None) };
     /// Told when the microphone becomes ready (the media edge warms a connection then).
     static ON_MIC_READY: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+    /// The last listing showed real devices (ids and names): the microphone was allowed
+    /// in this page. Firefox shows them only after `getUserMedia` succeeded.
+    static EXPOSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Lists the devices again into the store (set by [`watch`]).
+    static RELIST: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// The microphone opened (a call, the audio test): a browser that hid the devices until
+/// now (Firefox) shows them, so they are listed again and a remembered choice is found
+/// (by id, else group and name) and used again.
+pub fn microphone_opened() {
+    if !EXPOSED.with(|e| e.get()) {
+        if let Some(relist) = RELIST.with(|r| r.borrow().clone()) {
+            relist();
+        }
+    }
 }
 
 /// Calls `on_ready` whenever [`microphone_ready`] becomes true (replaces the previous one).
@@ -119,10 +135,7 @@ pub async fn list() -> Result<(Vec<AudioDevice>, Vec<AudioDevice>), String> {
     let (mut microphones, mut speakers) = (Vec::new(), Vec::new());
     for info in Array::from(&found).iter() {
         let info: MediaDeviceInfo = info.unchecked_into();
-        let device = AudioDevice {
-            id: info.device_id(),
-            label: info.label(),
-        };
+        let device = device_of(&info);
         match info.kind() {
             MediaDeviceKind::Audioinput => microphones.push(device),
             MediaDeviceKind::Audiooutput => speakers.push(device),
@@ -130,15 +143,77 @@ pub async fn list() -> Result<(Vec<AudioDevice>, Vec<AudioDevice>), String> {
         }
     }
     set_microphone_state(None, Some(!microphones.is_empty()));
+    let exposed = microphones
+        .iter()
+        .chain(&speakers)
+        .all(|d| !d.id.is_empty() && !d.label.is_empty());
+    EXPOSED.with(|e| e.set(exposed));
     Ok((microphones, speakers))
 }
 
-/// Calls `on_change` on every `devicechange` (a headset plugged in or out).
+fn device_of(info: &MediaDeviceInfo) -> AudioDevice {
+    AudioDevice {
+        id: info.device_id(),
+        group_id: info.group_id(),
+        label: info.label(),
+    }
+}
+
+/// Calls `on_change` on every `devicechange` (a headset plugged in or out), and when
+/// the microphone opened in a browser that hid the devices before ([`microphone_opened`]).
 pub fn watch(on_change: impl Fn() + 'static) -> Option<EventListener> {
+    let on_change: Rc<dyn Fn()> = Rc::new(on_change);
+    RELIST.with(|r| *r.borrow_mut() = Some(on_change.clone()));
     let devices = media_devices()?;
     Some(EventListener::new(&devices, "devicechange", move |_| {
         on_change()
     }))
+}
+
+/// `navigator.mediaDevices.selectAudioOutput` (Firefox's speaker chooser; web-sys
+/// binds it only behind its unstable APIs, so it is reached through `Reflect`).
+fn select_audio_output() -> Option<(web_sys::MediaDevices, js_sys::Function)> {
+    let devices = media_devices()?;
+    let select = Reflect::get(&devices, &"selectAudioOutput".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    Some((devices, select))
+}
+
+/// The browser has its own speaker chooser ([`pick_speaker`]).
+pub fn speaker_picker() -> bool {
+    select_audio_output().is_some()
+}
+
+/// Opens the browser's speaker chooser (it needs the agent's click: call it from one)
+/// and gives the chosen speaker to `on_pick`; the devices are listed again after it,
+/// since the chosen speaker is listed from then on. Cancelled: nothing happens.
+pub fn pick_speaker(on_pick: impl FnOnce(AudioDevice) + 'static) {
+    let Some((devices, select)) = select_audio_output() else {
+        return;
+    };
+    let options = Object::new();
+    let current = SPEAKER.with(|s| s.borrow().clone());
+    if !current.is_empty() {
+        let _ = Reflect::set(&options, &"deviceId".into(), &current.into());
+    }
+    let Some(promise) = select
+        .call1(&devices, &options)
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(info) = JsFuture::from(promise).await else {
+            return; // cancelled, or refused without a click
+        };
+        on_pick(device_of(info.unchecked_ref()));
+        if let Some(relist) = RELIST.with(|r| r.borrow().clone()) {
+            relist();
+        }
+    });
 }
 
 /// Routes `element` to the chosen speaker now and on every later choice.
@@ -329,7 +404,10 @@ pub async fn start_audio_test(
         .get_user_media_with_constraints(&microphone_constraints())
         .map_err(|_| ("The microphone could not be opened.".to_string(), None))?;
     let stream: MediaStream = match JsFuture::from(promise).await {
-        Ok(stream) => stream.unchecked_into(),
+        Ok(stream) => {
+            microphone_opened();
+            stream.unchecked_into()
+        }
         Err(error) => {
             let problem = microphone_problem(&error);
             let text = match problem {

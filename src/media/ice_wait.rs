@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcIceConnectionState, RtcIceGatheringState, RtcPeerConnection};
@@ -124,6 +124,25 @@ fn ready(pc: &RtcPeerConnection) -> bool {
 }
 
 fn has_candidate(pc: &RtcPeerConnection) -> bool {
-    pc.local_description()
-        .is_some_and(|d| d.sdp().contains("a=candidate:"))
+    local_sdp(pc).is_some_and(|sdp| sdp.contains("a=candidate:"))
+}
+
+/// The connection was closed (the call ended: CANCEL, BYE, release).
+pub fn is_closed(pc: &RtcPeerConnection) -> bool {
+    pc.ice_connection_state() == RtcIceConnectionState::Closed
+}
+
+/// The local description's SDP, `None` when there is none or the connection is closed.
+/// Every read of it follows an await during which a CANCEL or BYE may have closed the
+/// connection, and Firefox then throws `InvalidStateError` from `localDescription`
+/// (Chromium returns the last description): read through `Reflect`, which catches.
+pub fn local_sdp(pc: &RtcPeerConnection) -> Option<String> {
+    if is_closed(pc) {
+        return None;
+    }
+    Reflect::get(pc, &"localDescription".into())
+        .ok()
+        .filter(|d| d.is_object())
+        .and_then(|d| Reflect::get(&d, &"sdp".into()).ok())
+        .and_then(|sdp| sdp.as_string())
 }

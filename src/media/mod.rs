@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect};
 use ttecphone_components::config::IceServer;
-use ttecphone_sip::{CallId, MediaFailure, MediaRequest, MediaResult};
+use ttecphone_sip::{sdp, CallId, MediaFailure, MediaRequest, MediaResult};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -26,6 +26,12 @@ use web_sys::{
 /// core restarts ICE (re-INVITE): Chrome often recovers a short blip by itself, and
 /// a restart costs a signalling round trip; the caller should not wait much longer.
 const ICE_DISCONNECTED_GRACE_MS: u32 = 2_500;
+
+/// How long a new call's ICE may stay `new`/`checking` after our answer went out before
+/// the audio path counts as lost (the core then restarts ICE, or ends the call with its
+/// plain reason). A working path connects within a second; a connection stuck in
+/// `checking` (candidates the broker cannot reach) otherwise never says a word.
+pub const ICE_CONNECT_WATCHDOG_MS: u32 = 5_000;
 
 /// The media of one call.
 struct CallMedia {
@@ -39,12 +45,17 @@ struct CallMedia {
     microphone: RefCell<Option<MediaStream>>,
     /// The caller's audio, played once our answer is made (see [`Speaker`]).
     speaker: Rc<Speaker>,
+    /// Reports the audio path lost (once per loss; see `new_call_media`).
+    lose: Rc<dyn Fn()>,
+    /// Armed when our answer is out: ICE not connected by then counts as a lost path.
+    watchdog: RefCell<Option<gloo::timers::callback::Timeout>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut()>,
 }
 
 impl CallMedia {
     fn close(&self) {
+        self.watchdog.borrow_mut().take();
         self.pc.set_oniceconnectionstatechange(None);
         if let Some(stream) = self.microphone.borrow().as_ref() {
             stop_tracks(stream);
@@ -138,16 +149,7 @@ impl Media {
             }
             MediaRequest::CreateAnswer { call, offer_sdp } => {
                 wasm_bindgen_futures::spawn_local(async move {
-                    let id = call.clone();
-                    let result = match this.answer(&call, &offer_sdp).await {
-                        Ok(sdp) => MediaResult::LocalSdp { call, sdp },
-                        Err(reason) => {
-                            this.release(&call);
-                            MediaResult::Failed { call, reason }
-                        }
-                    };
-                    this.report(result);
-                    this.speaker_live(&id);
+                    this.answer_and_report(call, &offer_sdp).await;
                 });
             }
             MediaRequest::CreateOffer { call } => {
@@ -223,7 +225,7 @@ impl Media {
             .unwrap_or_default();
         set_description(&media.pc, RtcSdpType::Offer, &sdp, true).await?;
         ice_wait::restarted(&media.pc).await; // new candidates, not the last generation's state
-        Ok(local_sdp(&media.pc))
+        sendable_sdp(&media.pc)
     }
 
     /// Mutes or unmutes the microphone of a call by disabling its sender track.
@@ -279,6 +281,48 @@ impl Media {
         report(result);
     }
 
+    /// The slow answer (microphone first, then the connection), reported to the core.
+    async fn answer_and_report(&self, call: CallId, offer_sdp: &str) {
+        let id = call.clone();
+        let new_call = self.existing(&call).is_none();
+        let result = match self.answer(&call, offer_sdp).await {
+            Ok(sdp) => MediaResult::LocalSdp { call, sdp },
+            Err(reason) => {
+                self.release(&call);
+                MediaResult::Failed { call, reason }
+            }
+        };
+        let answered = matches!(result, MediaResult::LocalSdp { .. });
+        self.report(result);
+        self.speaker_live(&id);
+        if answered && new_call {
+            self.watch_connection(&id);
+        }
+    }
+
+    /// A new call's answer is out: if ICE has not connected within
+    /// [`ICE_CONNECT_WATCHDOG_MS`] (still `new` or `checking`), the path counts as lost.
+    /// `failed` and `disconnected` have their own handling in `new_call_media`.
+    fn watch_connection(&self, call: &CallId) {
+        let Some(media) = self.existing(call) else {
+            return;
+        };
+        let weak = Rc::downgrade(&media);
+        let timer = gloo::timers::callback::Timeout::new(ICE_CONNECT_WATCHDOG_MS, move || {
+            let Some(media) = weak.upgrade() else { return };
+            if matches!(
+                media.pc.ice_connection_state(),
+                RtcIceConnectionState::New | RtcIceConnectionState::Checking
+            ) {
+                gloo::console::warn!(
+                    "TTECPhone: ICE still not connected after the answer: audio path lost"
+                );
+                (media.lose)();
+            }
+        });
+        *media.watchdog.borrow_mut() = Some(timer);
+    }
+
     /// Our description is out: the call's remote audio plays from now on.
     fn speaker_live(&self, call: &CallId) {
         if let Some(media) = self.existing(call) {
@@ -316,6 +360,12 @@ impl Media {
     /// them: measured) and its track is put on the sender with `replaceTrack` (no
     /// renegotiation), while ICE and DTLS connect. If it fails after all, the call ends:
     /// the core sends BYE with a Reason and the agent is told why.
+    ///
+    /// An answer whose only candidates are mDNS `.local` names (Firefox hides host
+    /// addresses until the page captures audio, and neither Asterisk nor rtpengine
+    /// resolves them) would be a silent call: it is not sent. The connection is dropped
+    /// and the call answered the slow way, microphone first, so the new connection
+    /// gathers real addresses.
     fn answer_early(&self, call: CallId, offer_sdp: &str) {
         let (answered_tx, answered_rx) = futures::channel::oneshot::channel::<()>();
         let media = match self.new_call_media(&call, None) {
@@ -329,19 +379,33 @@ impl Media {
             }
         };
         let remote = description_promise(&media.pc, RtcSdpType::Offer, offer_sdp, false);
+        let offer_sdp_owned = offer_sdp.to_string();
         {
             let (this, call, media) = (self.clone(), call.clone(), media.clone());
             let call_id = call.clone();
             wasm_bindgen_futures::spawn_local(async move {
+                let offer_sdp = offer_sdp_owned;
                 let answered = async {
                     let remote = remote.ok_or("the browser refused the offer")?;
                     JsFuture::from(remote).await.map_err(|e| js_error(&e))?;
+                    if ice_wait::is_closed(&media.pc) {
+                        return Err("call ended before the answer".to_string());
+                    }
                     send_audio(&media.pc);
                     local_answer(&media.pc, media.pooled).await
                 }
                 .await;
                 if !this.still_wanted(&call, &media) {
                     return; // ended meanwhile, or the microphone failed first (reported)
+                }
+                if answered.as_deref().is_ok_and(sdp::only_mdns_candidates) {
+                    gloo::console::info!(
+                        "TTECPhone: only mDNS candidates before the microphone: answering microphone first"
+                    );
+                    drop(answered_tx); // no early microphone for this connection
+                    this.release(&call);
+                    this.answer_and_report(call, &offer_sdp).await;
+                    return;
                 }
                 let result = match answered {
                     Ok(sdp) => {
@@ -356,8 +420,12 @@ impl Media {
                         }
                     }
                 };
+                let answered = matches!(result, MediaResult::LocalSdp { .. });
                 this.report(result);
                 this.speaker_live(&call_id);
+                if answered {
+                    this.watch_connection(&call_id);
+                }
             });
         }
         let this = self.clone();
@@ -441,7 +509,7 @@ impl Media {
             .await
             .map_err(MediaFailure::Other)?;
         ice_wait::gathered(&media.pc, media.pooled).await;
-        Ok(local_sdp(&media.pc))
+        sendable_sdp(&media.pc).map_err(MediaFailure::Other)
     }
 
     fn new_call_media(
@@ -481,28 +549,27 @@ impl Media {
         // network blip (a dead media relay can leave Chrome "disconnected" for good).
         // Reported once per loss: the core restarts ICE by re-INVITE (or ends the call
         // with a reason); ICE connected again is reported too.
-        let on_ice_state = {
-            let (inner, call, pc) = (Rc::downgrade(&self.0), call.clone(), pc.clone());
-            let lost = Rc::new(std::cell::Cell::new(false));
-            let grace: Rc<RefCell<Option<gloo::timers::callback::Timeout>>> = Rc::default();
-            let tell = {
-                let inner = inner.clone();
-                move |result: MediaResult| {
-                    if let Some(inner) = inner.upgrade() {
-                        let report = inner.borrow().report.clone();
-                        report(result);
-                    }
+        let lost = Rc::new(std::cell::Cell::new(false));
+        let tell: Rc<dyn Fn(MediaResult)> = {
+            let inner = Rc::downgrade(&self.0);
+            Rc::new(move |result: MediaResult| {
+                if let Some(inner) = inner.upgrade() {
+                    let report = inner.borrow().report.clone();
+                    report(result);
                 }
-            };
-            let tell = Rc::new(tell);
-            let lose = {
-                let (lost, call, tell) = (lost.clone(), call.clone(), tell.clone());
-                Rc::new(move || {
-                    if !lost.replace(true) {
-                        tell(MediaResult::PathLost { call: call.clone() });
-                    }
-                })
-            };
+            })
+        };
+        let lose: Rc<dyn Fn()> = {
+            let (lost, call, tell) = (lost.clone(), call.clone(), tell.clone());
+            Rc::new(move || {
+                if !lost.replace(true) {
+                    tell(MediaResult::PathLost { call: call.clone() });
+                }
+            })
+        };
+        let on_ice_state = {
+            let (call, pc, lose) = (call.clone(), pc.clone(), lose.clone());
+            let grace: Rc<RefCell<Option<gloo::timers::callback::Timeout>>> = Rc::default();
             Closure::<dyn FnMut()>::new(move || match pc.ice_connection_state() {
                 RtcIceConnectionState::Failed => {
                     grace.borrow_mut().take();
@@ -536,6 +603,8 @@ impl Media {
             muted: std::cell::Cell::new(false),
             microphone: RefCell::new(microphone),
             speaker,
+            lose,
+            watchdog: RefCell::new(None),
             _on_track: on_track,
             _on_ice_state: on_ice_state,
         });
@@ -607,7 +676,10 @@ fn request_microphone() -> Result<js_sys::Promise, MediaFailure> {
 /// `getUserMedia`'s outcome in the core's words.
 fn microphone_result(result: Result<JsValue, JsValue>) -> Result<MediaStream, MediaFailure> {
     match result {
-        Ok(stream) => Ok(stream.unchecked_into()),
+        Ok(stream) => {
+            crate::devices::microphone_opened();
+            Ok(stream.unchecked_into())
+        }
         Err(error) => {
             let name = Reflect::get(&error, &"name".into())
                 .ok()
@@ -713,8 +785,13 @@ async fn set_description(
         .map_err(|e| js_error(&e))
 }
 
-fn local_sdp(pc: &RtcPeerConnection) -> String {
-    pc.local_description().map(|d| d.sdp()).unwrap_or_default()
+/// The local SDP as it is sent: without mDNS `.local` candidates when real ones exist
+/// (the broker cannot resolve them); an error once the connection closed (the call
+/// ended while the description was made).
+fn sendable_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
+    ice_wait::local_sdp(pc)
+        .map(|sdp| sdp::without_mdns_candidates(&sdp))
+        .ok_or_else(|| "call ended before the description was made".to_string())
 }
 
 /// createAnswer + setLocalDescription, then the bounded ICE wait (the broker does not trickle).
@@ -729,7 +806,7 @@ async fn local_answer(pc: &RtcPeerConnection, pooled: bool) -> Result<String, St
     if let Some(promise) = implicit {
         if JsFuture::from(promise).await.is_ok() {
             ice_wait::gathered(pc, pooled).await;
-            return Ok(local_sdp(pc));
+            return sendable_sdp(pc);
         }
         // A browser that needs the description given: the explicit steps below.
     }
@@ -742,5 +819,5 @@ async fn local_answer(pc: &RtcPeerConnection, pooled: bool) -> Result<String, St
         .unwrap_or_default();
     set_description(pc, RtcSdpType::Answer, &sdp, true).await?;
     ice_wait::gathered(pc, pooled).await;
-    Ok(local_sdp(pc))
+    sendable_sdp(pc)
 }

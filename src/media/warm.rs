@@ -22,6 +22,11 @@
 //! when the first call came, and that answer waited the whole ICE cap. With the
 //! permission granted, the first call's connection gathers like any other (the
 //! benchmark's first calls connect with pooled host candidates).
+//!
+//! Firefox ignores `iceCandidatePoolSize`: its idle connection gathers nothing, so a
+//! connection counts as pooled only when the browser kept the pool size in the
+//! connection's own configuration ([`pool_honoured`]); otherwise the answer takes the
+//! normal candidate wait (which lets a STUN/TURN answer arrive), not the pooled one.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -74,7 +79,10 @@ impl Warm {
     pub fn take(&self) -> Result<(RtcPeerConnection, bool), JsValue> {
         let ready = self.0.borrow_mut().next.take();
         match ready {
-            Some(pc) => Ok((pc, true)),
+            Some(pc) => {
+                let pooled = pool_honoured(&pc);
+                Ok((pc, pooled))
+            }
             None => RtcPeerConnection::new_with_configuration(&self.0.borrow().config)
                 .map(|pc| (pc, false)),
         }
@@ -97,6 +105,20 @@ impl Warm {
             inner.next = RtcPeerConnection::new_with_configuration(&inner.config).ok();
         }
     }
+}
+
+/// The browser knows `iceCandidatePoolSize` (it reports it back from `getConfiguration()`):
+/// Chromium does and gathers while idle; Firefox's `RTCConfiguration` dictionary has no
+/// such member (Gecko's `dom/webidl/RTCConfiguration.webidl`), so it is dropped and the
+/// connection gathers nothing until the answer.
+fn pool_honoured(pc: &RtcPeerConnection) -> bool {
+    Reflect::get(pc, &"getConfiguration".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(pc).ok())
+        .and_then(|config| Reflect::get(&config, &"iceCandidatePoolSize".into()).ok())
+        .and_then(|size| size.as_f64())
+        .is_some_and(|size| size >= 1.0)
 }
 
 impl Drop for Inner {

@@ -735,6 +735,16 @@ fn count(root: &Element, selector: &str) -> u32 {
 async fn every_error_renders_its_words_and_one_next_step() {
     let cases: Vec<(Problem, &str, &str)> = vec![
         (
+            Problem::BrowserUnsupported { missing: vec![BrowserGap::Microphone] },
+            "This browser is too old for the phone: it lacks microphone access.",
+            "Use Chrome, Edge or Firefox ESR 115 or newer.",
+        ),
+        (
+            Problem::SpeakerChoiceUnavailable,
+            "Speaker choice unavailable in this browser: sound plays on the system's default device.",
+            "To choose the speaker, use Chrome, Edge or Firefox 116 or newer.",
+        ),
+        (
             Problem::BrokerCredentials { detail: "SIP 403: wrong SIP user or password".into() },
             "The phone system refused your sign-in (SIP 403: wrong SIP user or password).",
             "Ask your supervisor to check the user and password of your WebRTC line.",
@@ -826,6 +836,7 @@ fn devices() -> Devices {
     let d = |id: &str, label: &str| AudioDevice {
         id: id.into(),
         label: label.into(),
+        group_id: String::new(),
     };
     Devices {
         listed: true,
@@ -839,6 +850,7 @@ fn devices() -> Devices {
         speaker: String::new(),
         speaker_selectable: true,
         notice: None,
+        ..Devices::default()
     }
 }
 
@@ -949,6 +961,42 @@ async fn settings_explain_hidden_labels_and_a_fixed_speaker() {
         .dyn_into()
         .unwrap();
     assert!(speaker.disabled());
+}
+
+#[wasm_bindgen_test]
+async fn settings_say_which_chosen_device_is_missing_and_what_plays_instead() {
+    let mut missing = devices();
+    missing.chosen_speaker = Some(AudioDevice {
+        id: "gone".into(),
+        group_id: "g".into(),
+        label: "Jabra Out".into(),
+    });
+    let (root, _) = settings(missing, AudioTest::Idle, false).await;
+    assert_eq!(
+        text(&root, ".ttec-hint").as_deref(),
+        Some("Jabra Out is not connected: Default - Headset plays instead until it is back.")
+    );
+    assert_eq!(count(&root, ".ttec-hint"), 1);
+    assert_eq!(count(&root, ".ttec-settings__pick-speaker"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn settings_offer_the_browsers_speaker_chooser_when_no_speaker_is_listed() {
+    let mut firefox = devices();
+    firefox.speakers.clear();
+    firefox.speaker_picker = true;
+    firefox.chosen_speaker = Some(AudioDevice {
+        id: "old".into(),
+        group_id: String::new(),
+        label: "Jabra Out".into(),
+    });
+    let (root, log) = settings(firefox, AudioTest::Idle, false).await;
+    assert_eq!(
+        text(&root, ".ttec-settings__pick-speaker").as_deref(),
+        Some("Choose speaker\u{2026}")
+    );
+    click(&root, ".ttec-settings__pick-speaker");
+    assert_eq!(*log.borrow(), vec![UserCommand::PickSpeaker]);
 }
 
 #[wasm_bindgen_test]
@@ -1172,9 +1220,11 @@ async fn device_fallback_notice_is_shown_and_dismissed() {
                 microphones: vec![AudioDevice {
                     id: "h1".into(),
                     label: "USB headset".into(),
+                    group_id: String::new(),
                 }],
                 speakers: vec![],
                 speaker_selectable: true,
+                speaker_picker: false,
             },
             Action::DeviceChosen {
                 kind: DeviceKind::Microphone,
@@ -1184,6 +1234,7 @@ async fn device_fallback_notice_is_shown_and_dismissed() {
                 microphones: vec![],
                 speakers: vec![],
                 speaker_selectable: true,
+                speaker_picker: false,
             },
         ],
     )

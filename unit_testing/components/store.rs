@@ -463,6 +463,7 @@ fn device(id: &str, label: &str) -> AudioDevice {
     AudioDevice {
         id: id.into(),
         label: label.into(),
+        group_id: String::new(),
     }
 }
 
@@ -471,6 +472,7 @@ fn listed(mics: &[(&str, &str)], speakers: &[(&str, &str)]) -> Action {
         microphones: mics.iter().map(|(i, l)| device(i, l)).collect(),
         speakers: speakers.iter().map(|(i, l)| device(i, l)).collect(),
         speaker_selectable: true,
+        speaker_picker: false,
     }
 }
 
@@ -501,27 +503,210 @@ fn removed_headset_falls_back_to_the_default_device_and_says_so() {
     assert_eq!(state.devices.notice, None);
 }
 
+fn grouped(id: &str, group: &str, label: &str) -> AudioDevice {
+    AudioDevice {
+        id: id.into(),
+        group_id: group.into(),
+        label: label.into(),
+    }
+}
+
+fn listed_devices(microphones: Vec<AudioDevice>, speakers: Vec<AudioDevice>) -> Action {
+    Action::DevicesListed {
+        microphones,
+        speakers,
+        speaker_selectable: true,
+        speaker_picker: true,
+    }
+}
+
 #[test]
-fn remembered_device_missing_at_start_is_dropped_quietly_and_default_means_empty() {
+fn a_remembered_device_is_found_by_id_then_group_and_name_then_name() {
+    let list = [
+        grouped("default", "g1", "Default - Jabra"),
+        grouped("communications", "g1", "Communications - Jabra"),
+        grouped("new-id", "g1", "Jabra"),
+        grouped("other", "g2", "Jabra"),
+        grouped("laptop", "g3", "Built-in"),
+    ];
+    // Same id.
+    let by_id = find_device(&list, &grouped("laptop", "gx", "Renamed"));
+    assert_eq!(by_id.map(|d| d.id.as_str()), Some("laptop"));
+    // Firefox gave new ids: same physical device and name first…
+    let by_group = find_device(&list, &grouped("old-id", "g2", "Jabra"));
+    assert_eq!(by_group.map(|d| d.id.as_str()), Some("other"));
+    // …else the name alone (group ids change with the ids).
+    let by_name = find_device(&list, &grouped("old-id", "old-group", "Jabra"));
+    assert_eq!(by_name.map(|d| d.id.as_str()), Some("new-id"));
+    // The browser's aliases are never the agent's device, and nothing is found without
+    // an id or name to go by.
+    assert_eq!(
+        find_device(&list, &grouped("x", "g1", "Default - Jabra")),
+        None
+    );
+    assert_eq!(find_device(&list, &grouped("", "g1", "")), None);
+    assert_eq!(
+        find_device(&[grouped("", "", "")], &grouped("", "", "")),
+        None
+    );
+}
+
+#[test]
+fn a_remembered_speaker_missing_at_start_is_kept_shown_and_used_when_it_comes_back() {
+    let jabra = grouped("spk-1", "g1", "Jabra Out");
     let state = reduce_all([
-        Action::DeviceChosen {
-            kind: DeviceKind::Microphone,
-            id: "gone".into(),
+        Action::DevicesRemembered {
+            microphone: None,
+            speaker: Some(jabra.clone()),
         },
-        listed(&[("default", "")], &[]),
+        listed_devices(
+            vec![grouped("m", "g0", "Built-in mic")],
+            vec![grouped("default", "g0", "Default - Built-in")],
+        ),
     ]);
-    assert_eq!(state.devices.microphone, "");
+    assert_eq!(state.devices.speaker, "", "the default plays meanwhile");
+    assert_eq!(
+        state.devices.chosen_speaker,
+        Some(jabra),
+        "the choice is kept"
+    );
+    assert_eq!(
+        state.devices.missing(DeviceKind::Speaker),
+        Some(("Jabra Out".into(), "Default - Built-in".into()))
+    );
     assert_eq!(
         state.devices.notice, None,
         "nothing was removed while the agent watched"
     );
+    // Plugged in (devicechange), with a new id: used again, the choice follows the id.
     let state = reduce(
         &state,
+        listed_devices(
+            vec![grouped("m", "g0", "Built-in mic")],
+            vec![
+                grouped("default", "g0", "Default - Built-in"),
+                grouped("spk-2", "g1", "Jabra Out"),
+            ],
+        ),
+    );
+    assert_eq!(state.devices.speaker, "spk-2");
+    assert_eq!(
+        state.devices.chosen_speaker,
+        Some(grouped("spk-2", "g1", "Jabra Out"))
+    );
+    assert_eq!(state.devices.missing(DeviceKind::Speaker), None);
+}
+
+#[test]
+fn firefox_before_the_microphone_is_allowed_proves_nothing_and_keeps_the_choice() {
+    let mic = grouped("mic-old", "g1", "Jabra Mic");
+    let speaker = grouped("spk-old", "g1", "Jabra Out");
+    // Firefox before getUserMedia: microphones without ids or names, no speakers.
+    let state = reduce_all([
+        Action::DevicesRemembered {
+            microphone: Some(mic.clone()),
+            speaker: Some(speaker.clone()),
+        },
+        listed_devices(vec![grouped("", "", "")], vec![]),
+    ]);
+    assert!(!state.devices.exposed());
+    assert_eq!(
+        state.devices.speaker, "",
+        "a speaker id not listed would fail setSinkId"
+    );
+    assert_eq!(
+        state.devices.microphone, "mic-old",
+        "an ideal constraint, harmless if unknown"
+    );
+    assert_eq!(
+        state.devices.missing(DeviceKind::Speaker),
+        None,
+        "not known to be missing"
+    );
+    assert_eq!(state.devices.chosen_microphone, Some(mic));
+    assert_eq!(state.devices.chosen_speaker, Some(speaker));
+    assert_eq!(state.devices.notice, None);
+    // The microphone opened: the list shows the devices, with new ids.
+    let state = reduce(
+        &state,
+        listed_devices(
+            vec![grouped("mic-new", "g9", "Jabra Mic")],
+            vec![grouped("spk-new", "g9", "Jabra Out")],
+        ),
+    );
+    assert_eq!(state.devices.microphone, "mic-new");
+    assert_eq!(state.devices.speaker, "spk-new");
+    assert_eq!(
+        state.devices.chosen_speaker.map(|d| d.id),
+        Some("spk-new".into())
+    );
+}
+
+#[test]
+fn an_unplugged_headset_keeps_the_choice_and_comes_back_by_itself() {
+    let state = reduce_all([
+        listed(&[("default", "Default"), ("jabra", "Jabra Evolve2")], &[]),
+        Action::DeviceChosen {
+            kind: DeviceKind::Microphone,
+            id: "jabra".into(),
+        },
+        listed(&[("default", "Default")], &[]),
+    ]);
+    assert_eq!(state.devices.microphone, "");
+    assert_eq!(
+        state
+            .devices
+            .chosen_microphone
+            .as_ref()
+            .map(|d| d.label.as_str()),
+        Some("Jabra Evolve2")
+    );
+    assert!(state.devices.notice.is_some());
+    let state = reduce(
+        &state,
+        listed(&[("default", "Default"), ("jabra", "Jabra Evolve2")], &[]),
+    );
+    assert_eq!(state.devices.microphone, "jabra");
+    assert_eq!(
+        state.devices.notice, None,
+        "the device is back: the notice is over"
+    );
+}
+
+#[test]
+fn a_listing_without_names_keeps_the_names_known() {
+    let state = reduce_all([
+        Action::DevicesRemembered {
+            microphone: Some(grouped("m1", "g1", "Jabra Mic")),
+            speaker: None,
+        },
+        listed_devices(vec![grouped("m1", "", "")], vec![]),
+    ]);
+    assert_eq!(
+        state.devices.chosen_microphone,
+        Some(grouped("m1", "g1", "Jabra Mic"))
+    );
+}
+
+#[test]
+fn choosing_the_default_forgets_the_choice_and_a_picked_speaker_is_used() {
+    let state = reduce_all([
+        listed(&[("m1", "USB mic")], &[]),
+        Action::DeviceChosen {
+            kind: DeviceKind::Microphone,
+            id: "m1".into(),
+        },
+        Action::DeviceChosen {
+            kind: DeviceKind::Microphone,
+            id: "default".into(),
+        },
         Action::DeviceChosen {
             kind: DeviceKind::Speaker,
             id: "default".into(),
         },
-    );
+    ]);
+    assert_eq!(state.devices.microphone, "");
+    assert_eq!(state.devices.chosen_microphone, None);
     assert_eq!(state.devices.speaker, "");
     assert_eq!(
         state.devices.label_of(DeviceKind::Microphone, ""),
@@ -531,6 +716,13 @@ fn remembered_device_missing_at_start_is_dropped_quietly_and_default_means_empty
         state.devices.label_of(DeviceKind::Speaker, "abcdef123"),
         "Speaker abcdef"
     );
+    let picked = grouped("spk-9", "g9", "Headphones");
+    let state = reduce(&state, Action::SpeakerPicked(picked.clone()));
+    assert_eq!(state.devices.speaker, "spk-9");
+    assert_eq!(state.devices.chosen_speaker, Some(picked.clone()));
+    assert_eq!(state.devices.speakers, vec![picked]);
+    let unchanged = reduce(&state, Action::SpeakerPicked(AudioDevice::default()));
+    assert_eq!(unchanged, state, "a pick without an id changes nothing");
 }
 
 #[test]
@@ -1170,4 +1362,69 @@ fn peer_phone_words_match_the_sip_core() {
         assert_eq!(phone.label(), word);
     }
     assert_eq!(PeerPhone::from_word("nonsense"), PeerPhone::Unknown);
+}
+
+// ---- issue 18: the start-up browser check ----
+
+#[test]
+fn a_too_old_browser_is_named_first_with_what_it_lacks_and_the_browsers_to_use() {
+    let state = reduce_all([Action::BrowserChecked(vec![
+        BrowserGap::WebRtc,
+        BrowserGap::TabLocks,
+        BrowserGap::SpeakerChoice,
+    ])]);
+    let found = problems(&state);
+    assert_eq!(
+        found,
+        vec![
+            Problem::BrowserUnsupported {
+                missing: vec![BrowserGap::WebRtc, BrowserGap::TabLocks]
+            },
+            Problem::SpeakerChoiceUnavailable,
+        ]
+    );
+    assert_eq!(
+        found[0].title(),
+        "This browser is too old for the phone: it lacks internet calls (WebRTC), coordination between tabs (Web Locks)."
+    );
+    assert_eq!(
+        found[0].next_step(),
+        "Use Chrome, Edge or Firefox ESR 115 or newer."
+    );
+    assert_eq!(found[0].severity(), "error");
+}
+
+#[test]
+fn a_browser_without_speaker_choice_gets_a_warning_only() {
+    let state = reduce_all([Action::BrowserChecked(vec![BrowserGap::SpeakerChoice])]);
+    let found = problems(&state);
+    assert_eq!(found, vec![Problem::SpeakerChoiceUnavailable]);
+    assert_eq!(
+        found[0].title(),
+        "Speaker choice unavailable in this browser: sound plays on the system's default device."
+    );
+    assert_ne!(found[0].severity(), "error");
+    assert!(!found[0].explains_registration());
+    assert!(problems(&reduce_all([Action::BrowserChecked(vec![])])).is_empty());
+}
+
+#[test]
+fn remembered_choices_before_the_first_listing_ask_for_the_microphone_only() {
+    let state = reduce_all([Action::DevicesRemembered {
+        microphone: Some(grouped("m1", "g1", "Jabra Mic")),
+        speaker: Some(grouped("s1", "g1", "Jabra Out")),
+    }]);
+    assert_eq!(state.devices.microphone, "m1");
+    assert_eq!(
+        state.devices.speaker, "",
+        "no setSinkId for an id the browser may not show"
+    );
+    let state = reduce(
+        &state,
+        listed_devices(
+            vec![grouped("m1", "g1", "Jabra Mic")],
+            vec![grouped("s1", "g1", "Jabra Out")],
+        ),
+    );
+    assert_eq!(state.devices.speaker, "s1");
 }
