@@ -581,7 +581,8 @@ impl Reactions {
         // progress follows a new microphone (chosen, or the default after an unplug).
         if changed(before, now, |s| &s.devices) {
             let chosen = &now.devices;
-            devices::set_microphone(&chosen.microphone);
+            let listed = chosen.microphones.iter().any(|d| d.id == chosen.microphone);
+            devices::set_microphone(&chosen.microphone, listed);
             devices::set_speaker(&chosen.speaker);
             if chosen.listed {
                 storage::remember_devices(

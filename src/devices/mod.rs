@@ -28,7 +28,8 @@ thread_local! {
     /// Every element that plays sound to the agent (call audio, tone, test).
     static OUTPUTS: RefCell<Vec<HtmlAudioElement>> = const { RefCell::new(Vec::new()) };
     static SPEAKER: RefCell<String> = const { RefCell::new(String::new()) };
-    static MICROPHONE: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The chosen microphone's id, and whether the browser's last list had it.
+    static MICROPHONE: RefCell<(String, bool)> = const { RefCell::new((String::new(), false)) };
     static TONE_URL: RefCell<Option<String>> = const { RefCell::new(None) };
     /// The Permissions API says the microphone is `granted` (kept current by `onchange`).
     static MIC_GRANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -48,7 +49,7 @@ thread_local! {
 /// The microphone opened (a call, the audio test): a browser that hid the devices until
 /// now (Firefox) shows them, so they are listed again and a remembered choice is found
 /// (by id, else group and name) and used again.
-pub fn microphone_opened() {
+fn microphone_opened() {
     if !EXPOSED.with(|e| e.get()) {
         if let Some(relist) = RELIST.with(|r| r.borrow().clone()) {
             relist();
@@ -258,27 +259,54 @@ pub fn set_speaker(id: &str) {
     });
 }
 
-/// The microphone the next `getUserMedia` asks for (`""`: the default).
-pub fn set_microphone(id: &str) {
-    MICROPHONE.with(|m| *m.borrow_mut() = id.to_string());
+/// The microphone the next `getUserMedia` asks for (`""`: the default); `listed`: the
+/// browser's current device list has this id (Firefox's ids change across loads).
+pub fn set_microphone(id: &str, listed: bool) {
+    MICROPHONE.with(|m| *m.borrow_mut() = (id.to_string(), listed));
 }
 
-/// `getUserMedia` constraints: audio only, the chosen microphone if any
-/// (`ideal`, so a vanished device falls back instead of failing).
-pub fn microphone_constraints() -> MediaStreamConstraints {
+/// `getUserMedia` constraints: audio only, never video; `device_id` (`""`: the default)
+/// as `exact` when the browser lists it, else as `ideal` (a remembered id the browser
+/// does not show yet: Firefox before the microphone was allowed, which honours it).
+/// Not `ideal` for a listed device: Chromium opens its default device for an `ideal` id
+/// (seen with its fake devices; the agent's headset would be ignored).
+fn microphone_constraints(device_id: &str, listed: bool) -> MediaStreamConstraints {
     let constraints = MediaStreamConstraints::new();
-    let chosen = MICROPHONE.with(|m| m.borrow().clone());
-    if chosen.is_empty() {
+    if device_id.is_empty() {
         constraints.set_audio(&JsValue::TRUE);
     } else {
-        let ideal = Object::new();
-        let _ = Reflect::set(&ideal, &"ideal".into(), &chosen.into());
+        let id = Object::new();
+        let _ = Reflect::set(&id, &(if listed { "exact" } else { "ideal" }).into(), &device_id.into());
         let audio = Object::new();
-        let _ = Reflect::set(&audio, &"deviceId".into(), &ideal);
+        let _ = Reflect::set(&audio, &"deviceId".into(), &id);
         constraints.set_audio(&audio);
     }
     constraints.set_video(&JsValue::FALSE);
     constraints
+}
+
+/// Opens the agent's microphone (calls and the audio test) with
+/// [`microphone_constraints`]; a listed device gone since the list (unplugged:
+/// `OverconstrainedError`/`NotFoundError`) falls back to the default rather than failing
+/// the call. Resolves to the `MediaStream`, or the browser's error.
+pub async fn open_microphone() -> Result<JsValue, JsValue> {
+    let Some(devices) = media_devices() else {
+        let error = js_sys::Error::new("this browser gives no access to microphones");
+        error.set_name("NotFoundError");
+        return Err(error.into());
+    };
+    let (chosen, listed) = MICROPHONE.with(|m| m.borrow().clone());
+    let open = |id: &str, listed| devices.get_user_media_with_constraints(&microphone_constraints(id, listed));
+    let result = JsFuture::from(open(&chosen, listed)?).await;
+    let gone = matches!(&result, Err(e) if matches!(
+        Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref(),
+        Some("OverconstrainedError" | "NotFoundError")
+    ));
+    let result = if gone && listed { JsFuture::from(open("", false)?).await } else { result };
+    if result.is_ok() {
+        microphone_opened();
+    }
+    result
 }
 
 /// A microphone error's kind, if it is one the agent can fix.
@@ -398,16 +426,8 @@ pub async fn start_audio_test(
     report: Rc<dyn Fn(AudioTest)>,
     on_done: impl FnOnce() + 'static,
 ) -> Result<AudioTestRun, (String, Option<MediaProblem>)> {
-    let devices =
-        media_devices().ok_or(("This browser has no microphone access.".to_string(), None))?;
-    let promise = devices
-        .get_user_media_with_constraints(&microphone_constraints())
-        .map_err(|_| ("The microphone could not be opened.".to_string(), None))?;
-    let stream: MediaStream = match JsFuture::from(promise).await {
-        Ok(stream) => {
-            microphone_opened();
-            stream.unchecked_into()
-        }
+    let stream: MediaStream = match open_microphone().await {
+        Ok(stream) => stream.unchecked_into(),
         Err(error) => {
             let problem = microphone_problem(&error);
             let text = match problem {

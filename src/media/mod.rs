@@ -662,24 +662,10 @@ fn stop_tracks(stream: &MediaStream) {
     }
 }
 
-/// Starts `getUserMedia` for the chosen microphone (audio only, never video).
-fn request_microphone() -> Result<js_sys::Promise, MediaFailure> {
-    let devices = web_sys::window()
-        .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or(MediaFailure::NoMicrophone)?;
-    let constraints = crate::devices::microphone_constraints();
-    devices
-        .get_user_media_with_constraints(&constraints)
-        .map_err(|e| MediaFailure::Other(js_error(&e)))
-}
-
 /// `getUserMedia`'s outcome in the core's words.
 fn microphone_result(result: Result<JsValue, JsValue>) -> Result<MediaStream, MediaFailure> {
     match result {
-        Ok(stream) => {
-            crate::devices::microphone_opened();
-            Ok(stream.unchecked_into())
-        }
+        Ok(stream) => Ok(stream.unchecked_into()),
         Err(error) => {
             let name = Reflect::get(&error, &"name".into())
                 .ok()
@@ -705,7 +691,7 @@ const BUSY_RETRY_MS: [u32; 2] = [150, 300];
 async fn open_microphone() -> Result<MediaStream, MediaFailure> {
     let mut retries = BUSY_RETRY_MS.iter();
     loop {
-        let result = microphone_result(JsFuture::from(request_microphone()?).await);
+        let result = microphone_result(crate::devices::open_microphone().await);
         match (result, retries.next()) {
             (Err(MediaFailure::MicrophoneBusy), Some(&wait_ms)) => {
                 gloo::timers::future::TimeoutFuture::new(wait_ms).await;

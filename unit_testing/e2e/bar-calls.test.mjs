@@ -39,9 +39,14 @@ before(async () => {
     const md = navigator.mediaDevices;
     if (md) {
       const gum = md.getUserMedia.bind(md);
-      md.getUserMedia = (c) => { window.__ttecGum.push(JSON.parse(JSON.stringify(c))); return gum(c); };
-      const enumerate = md.enumerateDevices.bind(md);
       const fake = () => JSON.parse(localStorage.getItem('__ttecFakeDevices') || 'null');
+      md.getUserMedia = (c) => {
+        window.__ttecGum.push(JSON.parse(JSON.stringify(c)));
+        // A fake device asked for by id: the browser's own microphone plays it.
+        const id = c?.audio?.deviceId?.exact;
+        return gum(id && fake()?.some((d) => d.deviceId === id) ? { audio: true, video: false } : c);
+      };
+      const enumerate = md.enumerateDevices.bind(md);
       md.enumerateDevices = () => (fake() ? Promise.resolve(fake().map((d) => ({ groupId: '', ...d }))) : enumerate());
       window.__ttecPlug = (list) => { localStorage.setItem('__ttecFakeDevices', JSON.stringify(list)); md.dispatchEvent(new Event('devicechange')); };
     }
@@ -195,7 +200,7 @@ test('a headset chosen or unplugged during a call: the microphone of the call fo
     const second = await nextTrack(first);
     assert.notEqual(second.id, first.id, 'the call kept its old microphone track');
     assert.equal(second.enabled, false, 'still muted after the switch');
-    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: { deviceId: { ideal: 'h1' } }, video: false });
+    assert.deepEqual((await frame.evaluate(() => window.__ttecGum)).at(-1), { audio: { deviceId: { exact: 'h1' } }, video: false });
     // Unplug the headset: back to the default microphone, in the call too.
     await frame.evaluate((list) => window.__ttecPlug(list), [HEADSET[0], HEADSET[2]]);
     await expectText(frame, '.ttec-notice__text', 'Headset mic was disconnected: using the default microphone now.');

@@ -49,6 +49,13 @@ describe(`calls through ${broker().label}`, () => {
       await expectSippOk(run);
       await expectText(frame, '[aria-live=polite]', 'Call ended: the caller hung up.', 5000);
       assert.equal(await frame.$('.ttec-call'), null);
+      // The answer offered addresses the media server can reach: no mDNS `.local` names
+      // (Firefox hides host addresses behind them until the page captures; no broker resolves them).
+      const answer = (await traceEntries(frame)).find((e) => e.kind === 'SIP out' && /SIP\/2\.0 200 OK[\s\S]*CSeq: \d+ INVITE/.test(e.text));
+      assert.ok(answer, 'the 200 OK is in the trace');
+      const candidates = answer.text.match(/a=candidate:[^\n]*/g) ?? [];
+      assert.ok(candidates.length > 0, `no candidate in the answer: ${answer.text}`);
+      assert.deepEqual(candidates.filter((c) => /\.local /.test(c)), [], 'mDNS candidates in the answer');
     } catch (e) {
       e.message += `\n${failureContext(run)}`;
       throw e;

@@ -38,6 +38,9 @@ function instrument() {
     if (localStorage.getItem('__ttecDenyMic') === '1') {
       return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
     }
+    // A fake device asked for by id: the browser's own microphone plays it.
+    const id = constraints?.audio?.deviceId?.exact;
+    if (id && fakeDevices()?.some((d) => d.deviceId === id)) return gum({ audio: true, video: false });
     return gum(constraints);
   };
   const enumerate = md.enumerateDevices.bind(md);
@@ -156,7 +159,7 @@ describe('the agent bar in the mock Finesse', () => {
     assert.equal(broker.registers.filter((m) => !/^Expires: 0\r?$/m.test(m)).length, registersBefore, 'the audio test registered nothing');
   });
 
-  test('device hot-plug: chosen headset remembered, then unplugged -> default devices and a message', async () => {
+  test('device hot-plug: chosen headset remembered, unplugged -> default devices and a message, plugged back -> the headset again', async () => {
     let frame = await open({ storage: { __ttecFakeDevices: JSON.stringify(HEADSET) } });
     await frame.click('.ttec-tool--settings');
     await frame.selectOption('.ttec-select--microphone', 'h1');
@@ -172,20 +175,32 @@ describe('the agent bar in the mock Finesse', () => {
     assert.equal(await frame.$eval('.ttec-select--speaker', (s) => s.value), 'o1');
     await frame.click('.ttec-audiotest__button');
     await expectText(frame, '.ttec-audiotest__button', 'Stop test');
-    assert.deepEqual((await frame.evaluate(() => window.__ttec.gum)).at(-1), { audio: { deviceId: { ideal: 'h1' } }, video: false });
+    assert.deepEqual((await frame.evaluate(() => window.__ttec.gum)).at(-1), { audio: { deviceId: { exact: 'h1' } }, video: false });
     await frame.click('.ttec-audiotest__button');
     // Unplug the headset.
     await frame.evaluate((list) => window.__ttecPlug(list), NO_HEADSET);
     await expectText(frame, '.ttec-notice__text',
       'Headset mic was disconnected: using the default microphone now. Headset earphones was disconnected: using the default speaker now.');
-    assert.deepEqual(await stored(), [null, null]);
+    // The choice is kept (a headset is away for a moment, not forgotten).
+    assert.deepEqual(await stored(), ['h1', 'o1']);
     assert.equal((await frame.evaluate(() => window.__ttec.sinks)).at(-1), '', 'outputs back on the default speaker');
-    assert.equal(await frame.$eval('.ttec-select--microphone', (s) => s.value), '');
+    const hints = await frame.$$eval('.ttec-panel', (ps) => ps.map((p) => p.textContent).join(' '));
+    assert.match(hints, /Headset mic is not connected/, hints);
     await frame.click('.ttec-audiotest__button');
     await expectText(frame, '.ttec-audiotest__button', 'Stop test');
     assert.deepEqual((await frame.evaluate(() => window.__ttec.gum)).at(-1), { audio: true, video: false });
+    await frame.click('.ttec-audiotest__button');
     await frame.click('.ttec-notice__dismiss');
     assert.equal(await frame.$('.ttec-notice'), null);
+    // Plugged back: used again without the agent choosing it again.
+    await frame.evaluate((list) => window.__ttecPlug(list), HEADSET);
+    for (let i = 0; i < 40 && (await frame.evaluate(() => window.__ttec.sinks)).at(-1) !== 'o1'; i++) await page.waitForTimeout(50);
+    assert.equal((await frame.evaluate(() => window.__ttec.sinks)).at(-1), 'o1', 'outputs back on the headset');
+    assert.equal(await frame.$eval('.ttec-select--microphone', (s) => s.value), 'h1');
+    await frame.click('.ttec-audiotest__button');
+    await expectText(frame, '.ttec-audiotest__button', 'Stop test');
+    assert.deepEqual((await frame.evaluate(() => window.__ttec.gum)).at(-1), { audio: { deviceId: { exact: 'h1' } }, video: false });
+    await frame.click('.ttec-audiotest__button');
   });
 
   test('error: microphone permission denied (from the audio test)', async () => {
