@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::quality::LiveQuality;
 use crate::team::{reduce_board, TeamAction, TeamBoard};
 
 /// Milliseconds on the page's monotonic clock (`performance.now()`).
@@ -465,6 +466,8 @@ pub struct PhoneState {
     pub trace: Vec<Rc<TraceEntry>>,
     /// Supervisor preview: the team board (inactive for agents).
     pub board: TeamBoard,
+    /// The current call's measured quality ([`crate::quality`]), once there is some.
+    pub quality: Option<LiveQuality>,
 }
 
 impl Default for PhoneState {
@@ -489,6 +492,7 @@ impl Default for PhoneState {
             panel: None,
             trace: Vec::new(),
             board: TeamBoard::default(),
+            quality: None,
         }
     }
 }
@@ -614,6 +618,11 @@ pub enum Action {
     Trace(TraceEntry),
     /// Supervisor preview: the team board.
     Team(TeamAction),
+    /// The call's quality from its last getStats sample (`src/media/stats.rs`).
+    Quality {
+        id: String,
+        live: Option<LiveQuality>,
+    },
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -758,6 +767,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Ended { id, reason } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.call = None;
+                next.quality = None;
                 next.audio_reconnecting = false;
                 next.announcement = reason.clone();
                 next.last_call_end = Some(reason);
@@ -848,6 +858,11 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             next.trace.push(Rc::new(entry));
         }
         Action::Team(action) => next.board = reduce_board(&state.board, action),
+        Action::Quality { id, live } => {
+            if state.call.as_ref().is_some_and(|c| c.id == id) {
+                next.quality = live;
+            }
+        }
     }
     next
 }

@@ -6,7 +6,10 @@
 //! stopped when the call is released.
 
 mod ice_wait;
+mod stats;
 mod warm;
+
+pub use stats::QualitySink;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -41,10 +44,13 @@ struct CallMedia {
     speaker: Rc<Speaker>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut()>,
+    /// Call quality sampling (`stats.rs`), once the call is answered.
+    quality: RefCell<Option<stats::Sampler>>,
 }
 
 impl CallMedia {
     fn close(&self) {
+        self.quality.take(); // its summary, before the connection closes
         self.pc.set_oniceconnectionstatechange(None);
         if let Some(stream) = self.microphone.borrow().as_ref() {
             stop_tracks(stream);
@@ -538,6 +544,7 @@ impl Media {
             speaker,
             _on_track: on_track,
             _on_ice_state: on_ice_state,
+            quality: RefCell::default(),
         });
         self.0
             .borrow_mut()
