@@ -207,22 +207,13 @@ impl QualityWarning {
             }
         }
     }
-
-    /// Lower is more urgent: a silent microphone first (the caller hears nothing).
-    fn rank(self) -> u8 {
-        match self {
-            Self::SilentMicrophone => 0,
-            Self::NetworkLoss { .. } => 1,
-            Self::FarSideLoss { .. } => 2,
-            Self::NetworkDelay { .. } => 3,
-        }
-    }
 }
 
 /// The live quality the bar shows: all integers, so the store stays `Eq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiveQuality {
-    pub figures: Figures,
+    /// MOS in tenths (43 = 4.3); None with no audio to measure (e.g. a held call).
+    pub mos: Option<u8>,
     pub warning: Option<QualityWarning>,
 }
 
@@ -231,7 +222,7 @@ impl LiveQuality {
     /// 2 from 3.1 (poor), else 1 (bad): the usual MOS bands; 0 with no MOS (no audio
     /// in either direction, e.g. a held call).
     pub fn bars(&self) -> u8 {
-        match self.figures.mos {
+        match self.mos {
             None => 0,
             Some(40..) => 4,
             Some(36..=39) => 3,
@@ -247,7 +238,7 @@ impl LiveQuality {
 
     /// "Call quality good, MOS 4.3" (what a screen reader says).
     pub fn label(&self) -> String {
-        match self.figures.mos {
+        match self.mos {
             Some(mos) => format!(
                 "Call quality {}, MOS {}",
                 self.word(),
@@ -328,20 +319,38 @@ impl Latch {
     }
 }
 
+/// A figure's running minimum, maximum and average over the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Running {
+    min: Option<u32>,
+    max: u32,
+    sum: u64,
+    count: u32,
+}
+
+impl Running {
+    fn add(&mut self, value: Option<u32>) {
+        if let Some(v) = value {
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
+            self.max = self.max.max(v);
+            self.sum += u64::from(v);
+            self.count += 1;
+        }
+    }
+
+    fn avg(&self) -> Option<u32> {
+        (self.count > 0).then(|| (self.sum / u64::from(self.count)) as u32)
+    }
+}
+
 /// Running totals for the end-of-call summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Totals {
     samples: u32,
-    mos_min: Option<u8>,
-    mos_sum: u32,
-    mos_count: u32,
-    jitter_sum: u64,
-    jitter_max: u32,
-    jitter_count: u32,
-    rtt_sum: u64,
-    rtt_max: u32,
-    rtt_count: u32,
-    remote_loss_max: u32,
+    mos: Running,
+    jitter: Running,
+    rtt: Running,
+    remote_loss: Running,
     ice_restarts: u32,
     warnings: Vec<&'static str>,
 }
@@ -351,7 +360,8 @@ struct Totals {
 pub struct QualityEstimator {
     /// The newest samples, oldest first, at most `KEPT`.
     recent: Vec<StatsSample>,
-    first: Option<StatsSample>,
+    /// The first sample's time and inbound counters (for the call's duration and loss).
+    first: Option<(Millis, Option<u64>, Option<i64>)>,
     figures: Figures,
     silent_for: u8,
     microphone: bool,
@@ -384,7 +394,7 @@ impl QualityEstimator {
             }
         }
         if self.first.is_none() {
-            self.first = Some(sample.clone());
+            self.first = Some((sample.at, sample.packets_received, sample.packets_lost));
         }
         let sending = self
             .recent
@@ -411,7 +421,7 @@ impl QualityEstimator {
         let lost = old
             .packets_lost
             .zip(new.packets_lost)
-            .map(|(a, b)| (b - a).max(0) as u64);
+            .map(|(a, b)| b.saturating_sub(a).max(0) as u64);
         let loss = match (received, lost) {
             (Some(r), Some(l)) if self.recent.len() > 1 => per_mille(l, r + l),
             _ => None,
@@ -482,7 +492,7 @@ impl QualityEstimator {
             // Blame our network from the first evidence on; never take it back mid-warning.
             self.loss_ours = ours || (was_lossy && self.loss_ours);
         }
-        for warning in [self.warning_now()].into_iter().flatten() {
+        if let Some(warning) = self.warning() {
             if !self.totals.warnings.contains(&warning.code()) {
                 self.totals.warnings.push(warning.code());
             }
@@ -492,51 +502,31 @@ impl QualityEstimator {
     fn add_to_totals(&mut self) {
         let f = self.figures;
         let t = &mut self.totals;
-        if let Some(mos) = f.mos {
-            t.mos_min = Some(t.mos_min.map_or(mos, |m| m.min(mos)));
-            t.mos_sum += u32::from(mos);
-            t.mos_count += 1;
-        }
-        if let Some(j) = f.jitter_ms {
-            t.jitter_sum += u64::from(j);
-            t.jitter_max = t.jitter_max.max(j);
-            t.jitter_count += 1;
-        }
-        if let Some(r) = f.rtt_ms {
-            t.rtt_sum += u64::from(r);
-            t.rtt_max = t.rtt_max.max(r);
-            t.rtt_count += 1;
-        }
-        t.remote_loss_max = t.remote_loss_max.max(f.remote_loss.unwrap_or(0));
+        t.mos.add(f.mos.map(u32::from));
+        t.jitter.add(f.jitter_ms);
+        t.rtt.add(f.rtt_ms);
+        t.remote_loss.add(f.remote_loss);
     }
 
-    /// Every active warning's most urgent one.
-    fn warning_now(&self) -> Option<QualityWarning> {
+    /// The current warning, the most urgent of the active ones: a silent microphone
+    /// (the caller hears nothing), then loss, then delay. None when the call is fine.
+    pub fn warning(&self) -> Option<QualityWarning> {
         let f = self.figures;
         let loss = (f.loss.max(f.remote_loss).unwrap_or(0) + 5) / 10;
-        let mut active = Vec::new();
         if self.microphone {
-            active.push(QualityWarning::SilentMicrophone);
-        }
-        if self.loss.active {
-            active.push(if self.loss_ours {
-                QualityWarning::NetworkLoss { loss }
-            } else {
-                QualityWarning::FarSideLoss { loss }
-            });
-        }
-        if self.delay.active {
-            active.push(QualityWarning::NetworkDelay {
+            Some(QualityWarning::SilentMicrophone)
+        } else if self.loss.active && self.loss_ours {
+            Some(QualityWarning::NetworkLoss { loss })
+        } else if self.loss.active {
+            Some(QualityWarning::FarSideLoss { loss })
+        } else if self.delay.active {
+            Some(QualityWarning::NetworkDelay {
                 jitter_ms: f.jitter_ms.unwrap_or(0),
                 rtt_ms: f.rtt_ms.unwrap_or(0),
-            });
+            })
+        } else {
+            None
         }
-        active.into_iter().min_by_key(|w| w.rank())
-    }
-
-    /// The current warning (None when the call is fine).
-    pub fn warning(&self) -> Option<QualityWarning> {
-        self.warning_now()
     }
 
     /// The figures over the last window.
@@ -547,37 +537,42 @@ impl QualityEstimator {
     /// What the bar shows now: None until a MOS or a warning exists (from the
     /// second sample on).
     pub fn live(&self) -> Option<LiveQuality> {
-        let warning = self.warning_now();
+        let warning = self.warning();
         (self.figures.mos.is_some() || warning.is_some()).then_some(LiveQuality {
-            figures: self.figures,
+            mos: self.figures.mos,
             warning,
         })
     }
 
     /// The call so far, for the diagnostics and the collector.
     pub fn summary(&self) -> CallSummary {
-        let (first, last) = (self.first.as_ref(), self.recent.last());
+        let last = self.recent.last();
         let t = &self.totals;
         let field = |f: fn(&StatsSample) -> Option<String>| last.and_then(f);
-        let overall_loss = first.zip(last).and_then(|(a, b)| {
-            let received = b.packets_received?.saturating_sub(a.packets_received?);
-            let lost = (b.packets_lost? - a.packets_lost?).max(0) as u64;
-            per_mille(lost, received + lost)
-        });
-        let avg = |sum: u64, count: u32| (count > 0).then(|| (sum / u64::from(count)) as u32);
+        let (duration_s, loss) = match (self.first, last) {
+            (Some((at, received, lost)), Some(b)) => (
+                (b.at.saturating_sub(at) / 1000) as u32,
+                b.packets_received
+                    .zip(received)
+                    .zip(b.packets_lost.zip(lost))
+                    .and_then(|((r1, r0), (l1, l0))| {
+                        let lost = l1.saturating_sub(l0).max(0) as u64;
+                        per_mille(lost, r1.saturating_sub(r0) + lost)
+                    }),
+            ),
+            _ => (0, None),
+        };
         CallSummary {
-            duration_s: first
-                .zip(last)
-                .map_or(0, |(a, b)| (b.at.saturating_sub(a.at) / 1000) as u32),
+            duration_s,
             samples: t.samples,
-            mos_min: t.mos_min,
-            mos_avg: avg(u64::from(t.mos_sum), t.mos_count).map(|m| m as u8),
-            loss: overall_loss,
-            remote_loss_max: t.remote_loss_max,
-            jitter_avg_ms: avg(t.jitter_sum, t.jitter_count),
-            jitter_max_ms: t.jitter_max,
-            rtt_avg_ms: avg(t.rtt_sum, t.rtt_count),
-            rtt_max_ms: t.rtt_max,
+            mos_min: t.mos.min.map(|m| m as u8),
+            mos_avg: t.mos.avg().map(|m| m as u8),
+            loss,
+            remote_loss_max: t.remote_loss.max,
+            jitter_avg_ms: t.jitter.avg(),
+            jitter_max_ms: t.jitter.max,
+            rtt_avg_ms: t.rtt.avg(),
+            rtt_max_ms: t.rtt.max,
             codec: field(|s| s.codec.clone()),
             local_candidate: field(|s| s.local_candidate.clone()),
             remote_candidate: field(|s| s.remote_candidate.clone()),
@@ -587,8 +582,8 @@ impl QualityEstimator {
     }
 }
 
-/// A call's quality, for the diagnostics trace and the collector. Loss in 0.1 %,
-/// MOS in tenths.
+/// A call's quality, for the diagnostics trace and the collector (both get it as
+/// [`collector_record`]'s JSON). Loss in 0.1 %, MOS in tenths.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallSummary {
     pub duration_s: u32,
@@ -611,35 +606,6 @@ pub struct CallSummary {
     pub warnings: Vec<&'static str>,
 }
 
-fn or_dash(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "-".into())
-}
-
-impl CallSummary {
-    /// One diagnostics line: `Call quality: 62 s, MOS min 3.9 avg 4.3, loss 0.4 % …`.
-    pub fn trace_line(&self) -> String {
-        let t = |v: Option<u32>| or_dash(v.map(tenths));
-        let n = |v: Option<u32>| or_dash(v.map(|v| v.to_string()));
-        format!(
-            "Call quality: {} s, MOS min {} avg {}, loss received {} % (sent, worst report {} %), jitter avg {} ms max {} ms, RTT avg {} ms max {} ms, codec {}, candidates {}/{}, ICE restarts {}, warnings {}",
-            self.duration_s,
-            t(self.mos_min.map(u32::from)),
-            t(self.mos_avg.map(u32::from)),
-            t(self.loss),
-            tenths(self.remote_loss_max),
-            n(self.jitter_avg_ms),
-            self.jitter_max_ms,
-            n(self.rtt_avg_ms),
-            self.rtt_max_ms,
-            or_dash(self.codec.clone()),
-            or_dash(self.local_candidate.clone()),
-            or_dash(self.remote_candidate.clone()),
-            self.ice_restarts,
-            if self.warnings.is_empty() { "none".to_string() } else { self.warnings.join(",") },
-        )
-    }
-}
-
 /// What a collector record says about the call besides its quality.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordContext<'a> {
@@ -656,63 +622,74 @@ pub struct RecordContext<'a> {
     pub caller_number: Option<&'a str>,
 }
 
-/// A number in tenths as a JSON number (`43` → `4.3`), null for None.
-fn json_tenths(value: Option<u32>) -> Json {
-    value.map_or(Json::Null, |v| Json::Number(tenths(v)))
+/// One value of a collector record, written by one piece of code ([`collector_record`]).
+enum Value<'a> {
+    Number(Option<u64>),
+    /// In tenths, written with one decimal (`43` → `4.3`).
+    Tenths(Option<u32>),
+    Text(Option<&'a str>),
+    Bool(bool),
+    List(&'a [&'static str]),
 }
 
-fn json_count(value: Option<u32>) -> Json {
-    value.map_or(Json::Null, |v| Json::number(i64::from(v)))
-}
-
-/// The collector's JSON record (schema `ttecphone.call-quality/1`, doc/operations.md).
-/// No secrets: figures, the Call-ID, the line and, only when configured, the caller.
+/// The collector's JSON record (schema `ttecphone.call-quality/1`, doc/operations.md),
+/// also the end-of-call line of the diagnostics. No secrets: figures, the Call-ID, the
+/// line and, only when configured, the caller.
 pub fn collector_record(
     summary: &CallSummary,
     live: Option<&LiveQuality>,
     cx: &RecordContext,
 ) -> String {
-    let mut members = vec![
-        ("schema", Json::string("ttecphone.call-quality/1")),
-        ("final", Json::Bool(cx.last)),
-        ("callId", Json::string(cx.call_id)),
-        ("line", Json::string(cx.line)),
-        ("startedAt", Json::number(cx.started_at as i64)),
-        ("sentAt", Json::number(cx.sent_at as i64)),
-        ("durationS", Json::number(i64::from(summary.duration_s))),
-        ("mosMin", json_tenths(summary.mos_min.map(u32::from))),
-        ("mosAvg", json_tenths(summary.mos_avg.map(u32::from))),
-        (
-            "mosNow",
-            json_tenths(live.and_then(|l| l.figures.mos).map(u32::from)),
-        ),
-        ("lossPct", json_tenths(summary.loss)),
-        ("sentLossMaxPct", json_tenths(Some(summary.remote_loss_max))),
-        ("jitterAvgMs", json_count(summary.jitter_avg_ms)),
-        ("jitterMaxMs", json_count(Some(summary.jitter_max_ms))),
-        ("rttAvgMs", json_count(summary.rtt_avg_ms)),
-        ("rttMaxMs", json_count(Some(summary.rtt_max_ms))),
-        ("codec", Json::optional(summary.codec.as_deref())),
-        (
-            "localCandidate",
-            Json::optional(summary.local_candidate.as_deref()),
-        ),
-        (
-            "remoteCandidate",
-            Json::optional(summary.remote_candidate.as_deref()),
-        ),
-        ("iceRestarts", Json::number(i64::from(summary.ice_restarts))),
+    use Value::*;
+    let s = summary;
+    let mos = |v: Option<u8>| Tenths(v.map(u32::from));
+    let count = |v: Option<u32>| Number(v.map(u64::from));
+    let fields = [
+        ("final", Bool(cx.last)),
+        ("callId", Text(Some(cx.call_id))),
+        ("line", Text(Some(cx.line))),
+        ("startedAt", Number(Some(cx.started_at))),
+        ("sentAt", Number(Some(cx.sent_at))),
+        ("durationS", count(Some(s.duration_s))),
+        ("mosMin", mos(s.mos_min)),
+        ("mosAvg", mos(s.mos_avg)),
+        ("mosNow", mos(live.and_then(|l| l.mos))),
+        ("lossPct", Tenths(s.loss)),
+        ("sentLossMaxPct", Tenths(Some(s.remote_loss_max))),
+        ("jitterAvgMs", count(s.jitter_avg_ms)),
+        ("jitterMaxMs", count(Some(s.jitter_max_ms))),
+        ("rttAvgMs", count(s.rtt_avg_ms)),
+        ("rttMaxMs", count(Some(s.rtt_max_ms))),
+        ("codec", Text(s.codec.as_deref())),
+        ("localCandidate", Text(s.local_candidate.as_deref())),
+        ("remoteCandidate", Text(s.remote_candidate.as_deref())),
+        ("iceRestarts", count(Some(s.ice_restarts))),
         (
             "warningNow",
-            Json::optional(live.and_then(|l| l.warning).map(QualityWarning::code)),
+            Text(live.and_then(|l| l.warning).map(QualityWarning::code)),
         ),
-        (
-            "warnings",
-            Json::Array(summary.warnings.iter().map(|w| Json::string(*w)).collect()),
-        ),
+        ("warnings", List(&s.warnings)),
+        // The caller's number only when configured: no key at all otherwise.
+        ("callerNumber", Text(cx.caller_number)),
     ];
-    if let Some(number) = cx.caller_number {
-        members.push(("callerNumber", Json::string(number)));
+    let mut out = String::from(r#"{"schema":"ttecphone.call-quality/1""#);
+    for (key, value) in fields {
+        let text = match value {
+            Text(None) if key == "callerNumber" => continue,
+            Number(Some(n)) => n.to_string(),
+            Tenths(Some(n)) => tenths(n),
+            Number(None) | Tenths(None) => "null".into(),
+            Text(text) => Json::optional(text).to_string(),
+            Bool(b) => Json::Bool(b).to_string(),
+            List(items) => {
+                Json::Array(items.iter().map(|w| Json::string(*w)).collect()).to_string()
+            }
+        };
+        out.push_str(",\"");
+        out.push_str(key);
+        out.push_str("\":");
+        out.push_str(&text);
     }
-    Json::object(members).to_string()
+    out.push('}');
+    out
 }

@@ -27,7 +27,6 @@ pub fn quality_indicator(props: &QualityIndicatorProps) -> Html {
     let bars = quality.bars();
     let label = quality.label();
     let mos = quality
-        .figures
         .mos
         .map_or_else(|| "\u{2013}".to_string(), |m| tenths(u32::from(m)));
     html! {

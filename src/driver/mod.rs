@@ -117,7 +117,7 @@ struct State {
     secrets: Vec<String>,
     outbox: Outbox,
     /// Where answered calls' quality goes (`media/stats.rs`).
-    quality: QualitySink,
+    quality: Rc<QualitySink>,
     /// `qualityCollectorCallerNumber`: the ringing call's caller, for its records.
     quality_caller: Option<(CallId, String)>,
     caller_in_records: bool,
@@ -163,12 +163,11 @@ impl Driver {
         let mut ua = UserAgent::new(sip, Box::new(random::BrowserRandom));
         let now = Instant(clock::now());
         let secrets = vec![account.password.clone()];
-        let quality = QualitySink {
+        let quality = Rc::new(QualitySink {
             report: report.clone(),
             collector: config.quality_collector.clone(),
             line: account.aor_user.clone(),
-            caller_number: None,
-        };
+        });
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.
         ua.handle_command(Command::Register, now);
@@ -698,13 +697,10 @@ impl State {
                 return;
             }
             Event::CallAnswered { call } => {
-                let mut sink = self.quality.clone();
-                sink.caller_number = self
-                    .quality_caller
-                    .take()
-                    .filter(|(id, _)| *id == call)
-                    .map(|(_, number)| number);
-                self.media.sample_quality(&call, sink);
+                let caller = self.quality_caller.take().filter(|(id, _)| *id == call);
+                let caller_number = caller.map(|(_, number)| number);
+                self.media
+                    .sample_quality(&call, self.quality.clone(), caller_number);
                 self.answered.push(call.clone());
                 Action::Connected {
                     id: call.to_string(),

@@ -28,16 +28,13 @@ const SAMPLE_MS: u32 = 1_000;
 /// A collector record every 30 samples (30 s) during the call.
 const RECORD_EVERY: u32 = 30;
 
-/// Where a call's quality goes: the store, and the collector if one is configured.
-#[derive(Clone)]
+/// Where calls' quality goes: the store, and the collector if one is configured.
 pub struct QualitySink {
     pub report: Rc<dyn Fn(Action)>,
     /// `qualityCollector`: the URL that gets the JSON records by `sendBeacon`.
     pub collector: Option<String>,
     /// The phone's SIP user, named in the records.
     pub line: String,
-    /// The caller's number, only when `qualityCollectorCallerNumber` is on.
-    pub caller_number: Option<String>,
 }
 
 /// Samples one call while it lives; dropping it (the call's media released) stops the
@@ -49,7 +46,9 @@ pub struct Sampler {
 
 struct Sampling {
     call: String,
-    sink: QualitySink,
+    sink: Rc<QualitySink>,
+    /// The caller's number, only when `qualityCollectorCallerNumber` is on.
+    caller_number: Option<String>,
     media: Weak<CallMedia>,
     estimator: RefCell<QualityEstimator>,
     /// Wall-clock ms when sampling began (for the records).
@@ -62,7 +61,12 @@ struct Sampling {
 impl Media {
     /// The call is answered and its connection coming up: sample its quality until
     /// its media is released (at most one sampler per call).
-    pub fn sample_quality(&self, call: &CallId, sink: QualitySink) {
+    pub fn sample_quality(
+        &self,
+        call: &CallId,
+        sink: Rc<QualitySink>,
+        caller_number: Option<String>,
+    ) {
         let Some(media) = self.existing(call) else {
             return;
         };
@@ -72,6 +76,7 @@ impl Media {
         let sampling = Rc::new(Sampling {
             call: call.to_string(),
             sink,
+            caller_number,
             media: Rc::downgrade(&media),
             estimator: RefCell::default(),
             started_at: js_sys::Date::now() as u64,
@@ -124,19 +129,16 @@ impl Sampling {
             });
             let count = this.count.get() + 1;
             this.count.set(count);
-            if count % RECORD_EVERY == 0 {
-                this.send_record(false);
+            if count % RECORD_EVERY == 0 && this.sink.collector.is_some() {
+                this.beacon(&this.record(false));
             }
         });
     }
 
-    /// One record to the collector, if one is configured.
-    fn send_record(&self, last: bool) {
-        let Some(url) = &self.sink.collector else {
-            return;
-        };
+    /// The collector's JSON record of the call so far (`last`: the end-of-call one).
+    fn record(&self, last: bool) -> String {
         let estimator = self.estimator.borrow();
-        let record = collector_record(
+        collector_record(
             &estimator.summary(),
             estimator.live().as_ref(),
             &RecordContext {
@@ -145,30 +147,36 @@ impl Sampling {
                 started_at: self.started_at,
                 sent_at: js_sys::Date::now() as u64,
                 last,
-                caller_number: self.sink.caller_number.as_deref(),
+                caller_number: self.caller_number.as_deref(),
             },
-        );
-        // A string body goes as text/plain: a CORS-safelisted type, so no preflight.
-        if let Some(window) = web_sys::window() {
+        )
+    }
+
+    /// One record to the collector, if one is configured. A string body goes as
+    /// text/plain: a CORS-safelisted type, so no preflight.
+    fn beacon(&self, record: &str) {
+        if let (Some(url), Some(window)) = (&self.sink.collector, web_sys::window()) {
             let _ = window
                 .navigator()
-                .send_beacon_with_opt_str(url, Some(&record));
+                .send_beacon_with_opt_str(url, Some(record));
         }
     }
 }
 
+/// The call's end: its summary (the collector's last record) to the collector and
+/// the diagnostics trace.
 impl Drop for Sampler {
     fn drop(&mut self) {
         let sampling = &self.sampling;
-        if sampling.estimator.borrow().summary().samples == 0 {
+        if sampling.count.get() == 0 {
             return; // ended before the first sample: nothing measured
         }
-        sampling.send_record(true);
-        let line = sampling.estimator.borrow().summary().trace_line();
+        let record = sampling.record(true);
+        sampling.beacon(&record);
         (sampling.sink.report)(Action::Trace(TraceEntry {
             at: js_sys::Date::now() as u64,
             kind: TraceKind::State,
-            text: line,
+            text: format!("Call quality: {record}"),
         }));
     }
 }
@@ -209,54 +217,51 @@ fn read_report(report: &JsValue) -> StatsSample {
         .for_each(&mut |value, key| stats.push((key.as_string().unwrap_or_default(), value)));
     let by_id = |id: Option<String>| {
         let id = id?;
-        stats.iter().find(|(k, _)| *k == id).map(|(_, v)| v.clone())
-    };
-    let of_type = |kind: &str| {
-        stats.iter().map(|(_, v)| v).find(|v| {
-            text(v, "type").as_deref() == Some(kind) && text(v, "kind").is_none_or(|k| k == "audio")
-        })
+        stats.iter().find(|(k, _)| *k == id).map(|(_, v)| v)
     };
     let mut sample = StatsSample::default();
-    if let Some(inbound) = of_type("inbound-rtp") {
-        sample.packets_received = count(inbound, "packetsReceived");
-        sample.packets_lost = number(inbound, "packetsLost").map(|n| n as i64);
-        sample.jitter_us = micros(inbound, "jitter");
-        sample.concealed_samples = count(inbound, "concealedSamples");
-        sample.total_samples = count(inbound, "totalSamplesReceived");
-        sample.codec = by_id(text(inbound, "codecId"))
-            .and_then(|codec| text(&codec, "mimeType"))
-            .map(|mime| mime.rsplit('/').next().unwrap_or_default().to_string());
+    let (mut codec, mut pair_id, mut nominated) = (None, None, None);
+    for (_, stat) in &stats {
+        if text(stat, "kind").is_some_and(|kind| kind != "audio") {
+            continue;
+        }
+        match text(stat, "type").as_deref().unwrap_or_default() {
+            "inbound-rtp" => {
+                sample.packets_received = count(stat, "packetsReceived");
+                sample.packets_lost = number(stat, "packetsLost").map(|n| n as i64);
+                sample.jitter_us = micros(stat, "jitter");
+                sample.concealed_samples = count(stat, "concealedSamples");
+                sample.total_samples = count(stat, "totalSamplesReceived");
+                codec = text(stat, "codecId");
+            }
+            "outbound-rtp" => sample.packets_sent = count(stat, "packetsSent"),
+            "remote-inbound-rtp" => {
+                sample.remote_loss_permille = scaled(stat, "fractionLost", 1000.0);
+                sample.remote_jitter_us = micros(stat, "jitter");
+                sample.remote_rtt_us = micros(stat, "roundTripTime");
+            }
+            "media-source" => sample.audio_level = scaled(stat, "audioLevel", 10_000.0),
+            "transport" => {
+                sample.ice_ufrag = text(stat, "iceLocalUsernameFragment");
+                pair_id = text(stat, "selectedCandidatePairId");
+            }
+            // Without a transport's word for it: the nominated pair that succeeded.
+            "candidate-pair"
+                if text(stat, "state").as_deref() == Some("succeeded")
+                    && Reflect::get(stat, &JsValue::from_str("nominated"))
+                        .is_ok_and(|n| n.is_truthy()) =>
+            {
+                nominated = Some(stat);
+            }
+            _ => {}
+        }
     }
-    if let Some(outbound) = of_type("outbound-rtp") {
-        sample.packets_sent = count(outbound, "packetsSent");
-    }
-    if let Some(remote) = of_type("remote-inbound-rtp") {
-        sample.remote_loss_permille = scaled(remote, "fractionLost", 1000.0);
-        sample.remote_jitter_us = micros(remote, "jitter");
-        sample.remote_rtt_us = micros(remote, "roundTripTime");
-    }
-    if let Some(source) = of_type("media-source") {
-        sample.audio_level = scaled(source, "audioLevel", 10_000.0);
-    }
-    let transport = of_type("transport");
-    if let Some(transport) = transport {
-        sample.ice_ufrag = text(transport, "iceLocalUsernameFragment");
-    }
-    // The selected pair: the transport names it; else the nominated, succeeded one.
-    let pair = by_id(transport.and_then(|t| text(t, "selectedCandidatePairId"))).or_else(|| {
-        stats
-            .iter()
-            .map(|(_, v)| v)
-            .find(|v| {
-                text(v, "type").as_deref() == Some("candidate-pair")
-                    && text(v, "state").as_deref() == Some("succeeded")
-                    && Reflect::get(v, &JsValue::from_str("nominated")).is_ok_and(|n| n.is_truthy())
-            })
-            .cloned()
-    });
-    if let Some(pair) = pair {
-        sample.pair_rtt_us = micros(&pair, "currentRoundTripTime");
-        let candidate_type = |key| by_id(text(&pair, key)).and_then(|c| text(&c, "candidateType"));
+    sample.codec = by_id(codec)
+        .and_then(|c| text(c, "mimeType"))
+        .map(|mime| mime.trim_start_matches("audio/").to_string());
+    if let Some(pair) = by_id(pair_id).or(nominated) {
+        sample.pair_rtt_us = micros(pair, "currentRoundTripTime");
+        let candidate_type = |key| by_id(text(pair, key)).and_then(|c| text(c, "candidateType"));
         sample.local_candidate = candidate_type("localCandidateId");
         sample.remote_candidate = candidate_type("remoteCandidateId");
     }

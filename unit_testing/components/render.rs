@@ -1271,6 +1271,7 @@ async fn gallery_renders_every_sample_state_read_only() {
         "microphone-denied",
         "no-microphone",
         "playback-blocked",
+        "network-loss",
     ] {
         assert!(codes.contains(code), "no sample shows {code}");
     }
@@ -1616,19 +1617,12 @@ fn the_core_status_words_map_to_board_states() {
 
 // ---- Call quality: the indicator and its warning ----
 
-use ttecphone_components::quality::{Figures, LiveQuality, QualityWarning};
+use ttecphone_components::quality::{LiveQuality, QualityWarning};
 use ttecphone_components::quality_indicator::QualityIndicatorProps;
 use ttecphone_components::QualityIndicator;
 
 fn quality(mos: Option<u8>, warning: Option<QualityWarning>) -> LiveQuality {
-    LiveQuality {
-        figures: Figures {
-            mos,
-            loss: Some(0),
-            ..Figures::default()
-        },
-        warning,
-    }
+    LiveQuality { mos, warning }
 }
 
 #[wasm_bindgen_test]
