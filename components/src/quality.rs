@@ -18,7 +18,9 @@
 //! * **RTT**: `remote-inbound-rtp.roundTripTime` (RTCP), else the selected
 //!   `candidate-pair.currentRoundTripTime` (ICE consent checks);
 //! * **concealment**: Δ`concealedSamples` / Δ`totalSamplesReceived`;
-//! * the microphone's level: `media-source.audioLevel` (0..1, linear).
+//! * the microphone's level over the interval: Δ`media-source.totalAudioEnergy` /
+//!   Δ`totalSamplesDuration` (the mean square), else `audioLevel` (0..1, linear: an
+//!   instant's level, which reads 0 between the beeps of a test tone or words).
 //!
 //! # MOS: the ITU-T G.107 E-model, simplified as is usual for WebRTC
 //!
@@ -56,10 +58,10 @@
 //! (rtpengine, Asterisk); the caller is behind it. The rules:
 //!
 //! * **The microphone is silent** ([`QualityWarning::SilentMicrophone`]): its level stays
-//!   below [`SILENT_LEVEL`] (−80 dBFS: digital silence, as a headset's own mute
-//!   gives; a live microphone always picks up some noise) for [`SILENT_AFTER`]
-//!   samples while the agent has not muted the gadget and we are sending (held calls
-//!   send nothing).
+//!   below −80 dBFS (a mean square under 10⁻⁸, or an `audioLevel` under
+//!   [`SILENT_LEVEL`]: digital silence, as a headset's own mute gives; a live
+//!   microphone always picks up some noise) for [`SILENT_AFTER`] samples while the
+//!   agent has not muted the gadget and we are sending (held calls send nothing).
 //! * **Your network** ([`QualityWarning::NetworkLoss`], [`QualityWarning::NetworkDelay`]):
 //!   loss of what we send (the first hop after the agent's network is the media
 //!   server: the loss is on the agent's side of it); or loss of what we receive
@@ -68,9 +70,15 @@
 //!   delays what it lets through); and a high jitter or RTT on its own.
 //! * **The phone system or the caller's side** ([`QualityWarning::FarSideLoss`]): loss of
 //!   what we receive while what we send arrives intact (the media server reports
-//!   less than [`CLEAN_PCT_TENTHS`]) and RTT and jitter are normal: the packets were
+//!   less than [`CLEAN_PCT_TENTHS`]) and RTT and jitter are normal (under [`RTT_CLEAR_MS`]
+//!   and [`JITTER_CLEAR_MS`]): the packets were
 //!   lost before the media server sent them on, on the caller's network or the
 //!   phone system's.
+//!
+//! "What we send arrives intact" is only known from a `remote-inbound-rtp` report: the
+//! RTCP receiver reports of whoever terminates our RTP (Asterisk sends its own; a relay
+//! such as rtpengine forwards the far end's, which may send none). Without one, loss
+//! of what we receive is blamed on the agent's network, the commoner cause.
 //!
 //! Hysteresis: a warning appears when its condition held for [`RAISE_AFTER`]
 //! consecutive samples and clears once a lower threshold held for [`CLEAR_AFTER`];
@@ -128,8 +136,11 @@ pub struct StatsSample {
     pub remote_rtt_us: Option<u32>,
     /// The selected `candidate-pair`'s `currentRoundTripTime`.
     pub pair_rtt_us: Option<u32>,
-    /// `media-source` (audio): `audioLevel` in 1/10,000.
+    /// `media-source` (audio): `audioLevel` in 1/10,000, `totalAudioEnergy` in
+    /// 1/1,000,000,000 and `totalSamplesDuration` in ms.
     pub audio_level: Option<u32>,
+    pub audio_energy: Option<u64>,
+    pub audio_duration_ms: Option<u64>,
     /// The agent muted the call in the gadget.
     pub muted: bool,
     /// The codec's name (`PCMU`, `opus`: the `codec` stats' `mimeType` after `audio/`).
@@ -396,18 +407,31 @@ impl QualityEstimator {
         if self.first.is_none() {
             self.first = Some((sample.at, sample.packets_received, sample.packets_lost));
         }
-        let sending = self
-            .recent
-            .last()
+        let last = self.recent.last();
+        let sending = last
             .and_then(|last| Some(sample.packets_sent? > last.packets_sent?))
             .unwrap_or(false);
+        // Silent over the interval: its energy, where the browser counts it; else the
+        // level at this instant.
+        let energy = last.and_then(|last| {
+            let energy = sample.audio_energy?.checked_sub(last.audio_energy?)?;
+            let duration = sample
+                .audio_duration_ms?
+                .checked_sub(last.audio_duration_ms?)?;
+            (duration > 0).then_some(energy.saturating_mul(100) < duration)
+        });
+        let silent = sending
+            && !sample.muted
+            && energy
+                .or(sample.audio_level.map(|l| l < SILENT_LEVEL))
+                .unwrap_or(false);
         self.recent.push(sample);
         if self.recent.len() > KEPT {
             self.recent.remove(0);
         }
         self.figures = self.window();
         self.totals.samples += 1;
-        self.step_warnings(sending);
+        self.step_warnings(silent);
         self.add_to_totals();
         self.live()
     }
@@ -453,13 +477,10 @@ impl QualityEstimator {
         }
     }
 
-    fn step_warnings(&mut self, sending: bool) {
+    /// `silent`: the microphone sent silence over the last interval (while we send and
+    /// the agent has not muted).
+    fn step_warnings(&mut self, silent: bool) {
         let f = self.figures;
-        let Some(new) = self.recent.last() else {
-            return;
-        };
-        // The microphone: silent while we send and the agent has not muted.
-        let silent = sending && !new.muted && new.audio_level.is_some_and(|l| l < SILENT_LEVEL);
         self.silent_for = if silent {
             self.silent_for.saturating_add(1)
         } else {

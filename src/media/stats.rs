@@ -240,7 +240,12 @@ fn read_report(report: &JsValue) -> StatsSample {
                 sample.remote_jitter_us = micros(stat, "jitter");
                 sample.remote_rtt_us = micros(stat, "roundTripTime");
             }
-            "media-source" => sample.audio_level = scaled(stat, "audioLevel", 10_000.0),
+            "media-source" => {
+                sample.audio_level = scaled(stat, "audioLevel", 10_000.0);
+                sample.audio_energy = number(stat, "totalAudioEnergy").map(|e| (e * 1e9) as u64);
+                sample.audio_duration_ms =
+                    number(stat, "totalSamplesDuration").map(|d| (d * 1e3) as u64);
+            }
             "transport" => {
                 sample.ice_ufrag = text(stat, "iceLocalUsernameFragment");
                 pair_id = text(stat, "selectedCandidatePairId");

@@ -25,6 +25,11 @@ struct Call {
     jitter_ms: u32,
     rtt_ms: u32,
     level: u32,
+    /// The microphone's energy counters (`level` for each whole second).
+    energy: u64,
+    duration_ms: u64,
+    /// Report only `audioLevel` (no energy counters, as in browsers without them).
+    level_only: bool,
     muted: bool,
     sending: bool,
     ufrag: &'static str,
@@ -45,6 +50,9 @@ impl Call {
             jitter_ms: 5,
             rtt_ms: 40,
             level: 300,
+            energy: 0,
+            duration_ms: 0,
+            level_only: false,
             muted: false,
             sending: true,
             ufrag: "abcd",
@@ -61,6 +69,10 @@ impl Call {
             self.sent += 50;
         }
         self.at += 1000;
+        // A mean square of (level / 10,000)² for one second, in 1e-9.
+        self.energy += u64::from(self.level) * u64::from(self.level) * 10;
+        self.duration_ms += 1000;
+        let counters = !self.level_only;
         StatsSample {
             at: self.at,
             packets_received: Some(self.received),
@@ -74,6 +86,8 @@ impl Call {
             remote_rtt_us: Some(self.rtt_ms * 1000),
             pair_rtt_us: Some(self.rtt_ms * 1000),
             audio_level: Some(self.level),
+            audio_energy: counters.then_some(self.energy),
+            audio_duration_ms: counters.then_some(self.duration_ms),
             muted: self.muted,
             codec: Some("PCMU".into()),
             local_candidate: Some("host".into()),
@@ -576,4 +590,37 @@ fn the_record_survives_the_diagnostics_redaction() {
     );
     let line = format!("Call quality: {record}");
     assert_eq!(ttecphone_components::diagnostics::redact(&line, &[]), line);
+}
+
+/// The level at the instant of a sample can read 0 between words or a test tone's
+/// beeps: where the browser counts the microphone's energy, the whole second counts.
+#[test]
+fn a_microphone_with_sound_between_samples_is_not_silent() {
+    let mut call = Call::new();
+    call.run(3);
+    for _ in 0..10 {
+        let mut sample = call.sample();
+        sample.audio_level = Some(0); // this instant is quiet, the second was not
+        call.estimator.push(sample);
+        assert_eq!(call.estimator.warning(), None);
+    }
+    // Without energy counters, the instant's level is all there is.
+    let mut call = Call::new();
+    call.level_only = true;
+    call.run(3);
+    call.level = 0;
+    assert_eq!(call.codes(5)[4], "silent-microphone");
+    call.level = 1;
+    assert_eq!(call.codes(1), vec!["-"]);
+}
+
+/// −80 dBFS is the line: a level of 1/10,000 (a mean square of 10⁻⁸) is sound.
+#[test]
+fn silence_is_under_minus_80_dbfs() {
+    let mut call = Call::new();
+    call.run(2);
+    call.level = 1;
+    assert_eq!(call.codes(8), vec!["-"; 8]);
+    call.level = 0;
+    assert_eq!(call.codes(5)[4], "silent-microphone");
 }
