@@ -62,6 +62,7 @@ suite "native: store and config"   cargo test -p ttecphone-components --test sto
 suite "native: json reader"        cargo test -p ttecphone-components --test json
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
+suite "native: call quality"      cargo test -p ttecphone-components --test quality
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "browser: components in firefox" env -u CHROMEDRIVER GECKODRIVER="$HOME/.cargo/bin/geckodriver" cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       bash unit_testing/dev/release.sh

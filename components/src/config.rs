@@ -33,6 +33,8 @@ pub const KEYS: &[&str] = &[
     "registerExpiresS",
     "previewMode",
     "domainName",
+    "qualityCollector",
+    "qualityCollectorCallerNumber",
 ];
 
 /// `TTEC_AUTO_ANSWER_DELAY_MS` → `autoAnswerDelayMs`; None for keys that are not ours.
@@ -205,6 +207,11 @@ pub struct GadgetConfig {
     /// `wazo`: the tenant's domain name, sent as `domain_name` in the login so wazo-auth
     /// checks the password against the tenant's LDAP directory (None: Wazo's own users).
     pub domain_name: Option<String>,
+    /// `qualityCollector`: an `https://` URL that receives one JSON record per call
+    /// (and one every 30 s during it) by `sendBeacon` (`http://` only for loopback).
+    pub quality_collector: Option<String>,
+    /// `qualityCollectorCallerNumber`: the records name the caller's number.
+    pub quality_collector_caller_number: bool,
 }
 
 /// Where a layer came from, for messages.
@@ -490,6 +497,18 @@ impl ConfigBuilder {
                 self.problem("domainName", &message);
             }
         }
+        let quality_collector = self.text("qualityCollector").map(str::to_string);
+        if let Some(url) = &quality_collector {
+            match url_host(url, &["https", "http"]) {
+                Ok((scheme, host)) if scheme == "http" && !is_loopback(&host) => self.problem(
+                    "qualityCollector",
+                    &format!("`{url}` is not encrypted: use https:// (plain http:// only for a local test collector)"),
+                ),
+                Ok(_) => {}
+                Err(message) => self.problem("qualityCollector", &message),
+            }
+        }
+        let quality_collector_caller_number = self.bool("qualityCollectorCallerNumber", false);
 
         match broker_kind {
             Some(broker_kind) if self.problems.is_empty() => Ok(GadgetConfig {
@@ -512,6 +531,8 @@ impl ConfigBuilder {
                 register_expires_s,
                 preview_mode,
                 domain_name,
+                quality_collector,
+                quality_collector_caller_number,
             }),
             _ => Err(self.problems),
         }

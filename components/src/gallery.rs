@@ -7,6 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::phone_bar::{phone_bar_view, PhoneBarViewProps};
+use crate::quality::{LiveQuality, QualityWarning};
 use crate::store::*;
 
 #[derive(Properties, PartialEq)]
@@ -293,6 +294,26 @@ pub fn samples() -> Vec<(String, PhoneState)> {
             }),
         ),
         ("Diagnostics".into(), diagnostics),
+        (
+            "Call quality during a call".into(),
+            PhoneState {
+                quality: Some(LiveQuality {
+                    mos: Some(43),
+                    warning: None,
+                }),
+                ..in_call.clone()
+            },
+        ),
+        (
+            "Call quality warning: your network is losing audio".into(),
+            PhoneState {
+                quality: Some(LiveQuality {
+                    mos: Some(34),
+                    warning: Some(QualityWarning::NetworkLoss { loss: 8 }),
+                }),
+                ..in_call.clone()
+            },
+        ),
         #[cfg(feature = "outcall")]
         (
             "Dialpad (development only)".into(),

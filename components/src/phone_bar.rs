@@ -17,6 +17,7 @@ use crate::call_controls::{call_controls, CallControlsProps};
 use crate::diagnostics_panel::{diagnostics_panel, DiagnosticsPanelProps};
 use crate::incoming_call::{incoming_call_banner, IncomingCallBannerProps};
 use crate::problems::{problem_notice, problems, ProblemNoticeProps};
+use crate::quality_indicator::{quality_indicator, QualityIndicatorProps};
 use crate::registration_status::{registration_status, RegistrationStatusProps};
 use crate::settings::{settings_panel, SettingsPanelProps};
 use crate::store::{AutoAnswerStatus, CallPhase, Panel, PhoneState, Registration, UserCommand};
@@ -145,6 +146,9 @@ pub fn phone_bar_view(props: &PhoneBarViewProps) -> Html {
                     on_mute,
                     on_hang_up,
                 }) }
+                if in_call {
+                    { quality_indicator(&QualityIndicatorProps { quality: state.quality }) }
+                }
                 // Auto-answer matters once the phone can take calls.
                 if !in_call && registered {
                     { auto_answer_controls(&AutoAnswerControlsProps {

@@ -5,6 +5,7 @@
 
 use yew::prelude::*;
 
+use crate::quality::QualityWarning;
 use crate::store::{
     BrowserGap, MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble,
     UserCommand,
@@ -64,6 +65,8 @@ pub enum Problem {
         detail: String,
         retry_in_s: Option<u64>,
     },
+    /// The call's audio is poor or the microphone silent ([`crate::quality`]).
+    CallQuality(QualityWarning),
     /// Anything else that stopped the phone.
     Failed {
         detail: String,
@@ -165,6 +168,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     if state.browser_gaps.contains(&BrowserGap::SpeakerChoice) {
         out.push(Problem::SpeakerChoiceUnavailable);
     }
+    if let (Some(warning), Some(_)) = (state.quality.and_then(|q| q.warning), &state.call) {
+        out.push(Problem::CallQuality(warning));
+    }
     out
 }
 
@@ -205,6 +211,7 @@ impl Problem {
             Self::AudioReconnecting => "audio-reconnecting",
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
+            Self::CallQuality(warning) => warning.code(),
             Self::Failed { .. } => "failed",
         }
     }
@@ -260,6 +267,7 @@ impl Problem {
                 "Cannot reach the phone system to renew your session.".into()
             }
             Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
+            Self::CallQuality(warning) => warning.title(),
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -300,6 +308,7 @@ impl Problem {
                 "Calls still come in for now. Retrying {}; if this lasts, check your network or VPN, then tell your supervisor.",
                 seconds(*retry_in_s)
             ),
+            Self::CallQuality(warning) => warning.next_step().into(),
             Self::Failed { .. } => "Reload Finesse; if it happens again, tell your supervisor.".into(),
         }
     }
@@ -316,6 +325,7 @@ impl Problem {
                 | Self::SessionRefused { .. }
                 | Self::SessionUnreachable { .. }
                 | Self::AudioReconnecting
+                | Self::CallQuality(_)
         )
     }
 
@@ -325,7 +335,8 @@ impl Problem {
             Self::ConnectionLost { .. }
             | Self::BrokerUnreachable { .. }
             | Self::SessionUnreachable { .. }
-            | Self::AudioReconnecting => "warn",
+            | Self::AudioReconnecting
+            | Self::CallQuality(_) => "warn",
             Self::PlaybackBlocked | Self::SpeakerChoiceUnavailable => "action",
             _ => "error",
         }
@@ -384,7 +395,7 @@ pub fn problem_notice(props: &ProblemNoticeProps) -> Html {
                 html! {
                     <li ~className={format!("ttec-problem ttec-problem--{severity}")}
                         data-problem={problem.code()} role={role} title={problem.detail().map(str::to_string)}>
-                        <span class="ttec-problem__icon" aria-hidden="true">{ if severity == "warn" { "\u{21bb}" } else { "!" } }</span>
+                        <span class="ttec-problem__icon" aria-hidden="true">{ if severity == "warn" && !matches!(problem, Problem::CallQuality(_)) { "\u{21bb}" } else { "!" } }</span>
                         <span class="ttec-problem__text">
                             <span class="ttec-problem__title">{ problem.title() }</span>
                             { " " }

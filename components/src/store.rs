@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::quality::LiveQuality;
 use crate::team::{reduce_board, TeamAction, TeamBoard};
 
 /// Milliseconds on the page's monotonic clock (`performance.now()`).
@@ -617,6 +618,8 @@ pub struct PhoneState {
     pub board: TeamBoard,
     /// What this browser lacks (start-up check).
     pub browser_gaps: Vec<BrowserGap>,
+    /// The current call's measured quality ([`crate::quality`]), once there is some.
+    pub quality: Option<LiveQuality>,
 }
 
 impl Default for PhoneState {
@@ -642,6 +645,7 @@ impl Default for PhoneState {
             trace: Vec::new(),
             board: TeamBoard::default(),
             browser_gaps: Vec::new(),
+            quality: None,
         }
     }
 }
@@ -778,6 +782,11 @@ pub enum Action {
     Team(TeamAction),
     /// The start-up check: what this browser lacks (empty: nothing).
     BrowserChecked(Vec<BrowserGap>),
+    /// The call's quality from its last getStats sample (`src/media/stats.rs`).
+    Quality {
+        id: String,
+        live: Option<LiveQuality>,
+    },
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -924,6 +933,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::Ended { id, reason } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.call = None;
+                next.quality = None;
                 next.audio_reconnecting = false;
                 next.announcement = reason.clone();
                 next.last_call_end = Some(reason);
@@ -1054,6 +1064,11 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         }
         Action::Team(action) => next.board = reduce_board(&state.board, action),
         Action::BrowserChecked(gaps) => next.browser_gaps = gaps,
+        Action::Quality { id, live } => {
+            if state.call.as_ref().is_some_and(|c| c.id == id) {
+                next.quality = live;
+            }
+        }
     }
     next
 }

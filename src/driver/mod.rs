@@ -25,7 +25,7 @@ use ttecphone_sip::{
 };
 
 use crate::broker::SipAccount;
-use crate::media::Media;
+use crate::media::{Media, QualitySink};
 use crate::transport::{describe_close, Connection, TransportEvent};
 use crate::{clock, random, storage};
 use ttecphone_sip::backoff;
@@ -116,6 +116,11 @@ struct State {
     /// Removed from every diagnostics line (the SIP password).
     secrets: Vec<String>,
     outbox: Outbox,
+    /// Where answered calls' quality goes (`media/stats.rs`).
+    quality: Rc<QualitySink>,
+    /// `qualityCollectorCallerNumber`: the ringing call's caller, for its records.
+    quality_caller: Option<(CallId, String)>,
+    caller_in_records: bool,
 }
 
 struct Shared {
@@ -158,6 +163,11 @@ impl Driver {
         let mut ua = UserAgent::new(sip, Box::new(random::BrowserRandom));
         let now = Instant(clock::now());
         let secrets = vec![account.password.clone()];
+        let quality = Rc::new(QualitySink {
+            report: report.clone(),
+            collector: config.quality_collector.clone(),
+            line: account.aor_user.clone(),
+        });
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.
         ua.handle_command(Command::Register, now);
@@ -180,6 +190,9 @@ impl Driver {
             dialing: None,
             secrets,
             outbox: Outbox::default(),
+            quality,
+            quality_caller: None,
+            caller_in_records: config.quality_collector_caller_number,
         });
         let driver = Driver(shared);
         let early = early.filter(|c| c.usable() && c.url() == account_url(&driver));
@@ -647,12 +660,17 @@ impl State {
                 call,
                 caller,
                 auto_answer_at,
-            } => Action::IncomingCall {
-                id: call.to_string(),
-                caller_number: caller.number,
-                caller_name: caller.display_name,
-                answer_at: auto_answer_at.map(|i| i.0),
-            },
+            } => {
+                if self.caller_in_records {
+                    self.quality_caller = Some((call.clone(), caller.number.clone()));
+                }
+                Action::IncomingCall {
+                    id: call.to_string(),
+                    caller_number: caller.number,
+                    caller_name: caller.display_name,
+                    answer_at: auto_answer_at.map(|i| i.0),
+                }
+            }
             Event::Media(request) => {
                 let answering = match &request {
                     MediaRequest::CreateAnswer { call, .. } => Some(call.clone()),
@@ -679,6 +697,10 @@ impl State {
                 return;
             }
             Event::CallAnswered { call } => {
+                let caller = self.quality_caller.take().filter(|(id, _)| *id == call);
+                let caller_number = caller.map(|(_, number)| number);
+                self.media
+                    .sample_quality(&call, self.quality.clone(), caller_number);
                 self.answered.push(call.clone());
                 Action::Connected {
                     id: call.to_string(),

@@ -6,7 +6,10 @@
 //! stopped when the call is released.
 
 mod ice_wait;
+mod stats;
 mod warm;
+
+pub use stats::QualitySink;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -51,11 +54,14 @@ struct CallMedia {
     watchdog: RefCell<Option<gloo::timers::callback::Timeout>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut()>,
+    /// Call quality sampling (`stats.rs`), once the call is answered.
+    quality: RefCell<Option<stats::Sampler>>,
 }
 
 impl CallMedia {
     fn close(&self) {
         self.watchdog.borrow_mut().take();
+        self.quality.take(); // its summary, before the connection closes
         self.pc.set_oniceconnectionstatechange(None);
         if let Some(stream) = self.microphone.borrow().as_ref() {
             stop_tracks(stream);
@@ -607,6 +613,7 @@ impl Media {
             watchdog: RefCell::new(None),
             _on_track: on_track,
             _on_ice_state: on_ice_state,
+            quality: RefCell::default(),
         });
         self.0
             .borrow_mut()

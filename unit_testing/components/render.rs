@@ -1322,6 +1322,7 @@ async fn gallery_renders_every_sample_state_read_only() {
         "microphone-denied",
         "no-microphone",
         "playback-blocked",
+        "network-loss",
     ] {
         assert!(codes.contains(code), "no sample shows {code}");
     }
@@ -1663,4 +1664,138 @@ fn the_core_status_words_map_to_board_states() {
     let member = board.rows[0].member.clone();
     let board = reduce_board(&board, TeamAction::Roster(vec![member]));
     assert_eq!(board.rows[0].phone, PeerPhone::NotReported);
+}
+
+// ---- Call quality: the indicator and its warning ----
+
+use ttecphone_components::quality::{LiveQuality, QualityWarning};
+use ttecphone_components::quality_indicator::QualityIndicatorProps;
+use ttecphone_components::QualityIndicator;
+
+fn quality(mos: Option<u8>, warning: Option<QualityWarning>) -> LiveQuality {
+    LiveQuality { mos, warning }
+}
+
+#[wasm_bindgen_test]
+async fn quality_indicator_shows_bars_and_the_mos_in_words_and_text() {
+    let cases = [
+        (Some(43), "4", "Call quality good, MOS 4.3", "4.3"),
+        (Some(37), "3", "Call quality fair, MOS 3.7", "3.7"),
+        (Some(32), "2", "Call quality poor, MOS 3.2", "3.2"),
+        (Some(25), "1", "Call quality bad, MOS 2.5", "2.5"),
+        (
+            None,
+            "0",
+            "Call quality unknown: no audio to measure",
+            "\u{2013}",
+        ),
+    ];
+    for (mos, bars, label, shown) in cases {
+        let root = render::<QualityIndicator>(QualityIndicatorProps {
+            quality: Some(quality(mos, None)),
+        })
+        .await;
+        assert_eq!(attr(&root, ".ttec-quality", "role").as_deref(), Some("img"));
+        assert_eq!(
+            attr(&root, ".ttec-quality", "aria-label").as_deref(),
+            Some(label)
+        );
+        assert_eq!(
+            attr(&root, ".ttec-quality", "data-bars").as_deref(),
+            Some(bars)
+        );
+        // The bars are drawn filled or empty, and the MOS is there as text: not colour alone.
+        assert_eq!(count(&root, ".ttec-quality__bar"), 4);
+        assert_eq!(
+            count(&root, ".ttec-quality__bar--on").to_string(),
+            bars,
+            "{label}"
+        );
+        assert_eq!(text(&root, ".ttec-quality__mos").as_deref(), Some(shown));
+    }
+    let root = render::<QualityIndicator>(QualityIndicatorProps { quality: None }).await;
+    assert!(root.query_selector(".ttec-quality").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_bar_shows_the_calls_quality_and_its_warning_as_a_status() {
+    let call = vec![
+        Action::IncomingCall {
+            id: "c1".into(),
+            caller_number: "5551234".into(),
+            caller_name: None,
+            answer_at: Some(0),
+        },
+        Action::Connected {
+            id: "c1".into(),
+            at: 0,
+        },
+    ];
+    let (root, _) = bar(PhoneState::default(), call.clone()).await;
+    assert!(
+        root.query_selector(".ttec-quality").unwrap().is_none(),
+        "nothing measured yet"
+    );
+
+    let mut actions = call.clone();
+    actions.push(Action::Quality {
+        id: "c1".into(),
+        live: Some(quality(
+            Some(36),
+            Some(QualityWarning::NetworkLoss { loss: 8 }),
+        )),
+    });
+    let (root, _) = bar(PhoneState::default(), actions).await;
+    assert_eq!(
+        attr(&root, ".ttec-quality", "aria-label").as_deref(),
+        Some("Call quality fair, MOS 3.6")
+    );
+    let item = "[data-problem=network-loss]";
+    assert_eq!(attr(&root, item, "role").as_deref(), Some("status"));
+    assert_eq!(
+        text(&root, &format!("{item} .ttec-problem__title")).as_deref(),
+        Some("Your network is losing audio (8 % lost).")
+    );
+    assert_eq!(
+        text(&root, &format!("{item} .ttec-problem__next")).as_deref(),
+        Some("Move closer to Wi-Fi or use a cable.")
+    );
+    assert_eq!(
+        text(&root, &format!("{item} .ttec-problem__icon")).as_deref(),
+        Some("!")
+    );
+
+    // The cause went away: the warning clears, the indicator stays.
+    let mut actions = call.clone();
+    actions.push(Action::Quality {
+        id: "c1".into(),
+        live: Some(quality(Some(36), Some(QualityWarning::SilentMicrophone))),
+    });
+    actions.push(Action::Quality {
+        id: "c1".into(),
+        live: Some(quality(Some(44), None)),
+    });
+    let (root, _) = bar(PhoneState::default(), actions).await;
+    assert!(root.query_selector("[data-problem]").unwrap().is_none());
+    assert_eq!(
+        attr(&root, ".ttec-quality", "data-bars").as_deref(),
+        Some("4")
+    );
+
+    // The call ends: no indicator, no warning.
+    let mut actions = call;
+    actions.push(Action::Quality {
+        id: "c1".into(),
+        live: Some(quality(Some(30), Some(QualityWarning::SilentMicrophone))),
+    });
+    actions.push(Action::Ended {
+        id: "c1".into(),
+        reason: "Call ended.".into(),
+    });
+    let (root, _) = bar(PhoneState::default(), actions).await;
+    assert!(root.query_selector(".ttec-quality").unwrap().is_none());
+    assert!(root
+        .query_selector("[data-problem=silent-microphone]")
+        .unwrap()
+        .is_none());
 }

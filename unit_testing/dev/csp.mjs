@@ -4,7 +4,8 @@
 // The policy allows only the gadget's own files ('self': on the Finesse server
 // that is also where Finesse's own scripts live), WebAssembly compilation
 // ('wasm-unsafe-eval'), the exact inline scripts Trunk generated (by hash, no
-// 'unsafe-inline'), and the configured broker over HTTPS + WSS. Plain ws/http
+// 'unsafe-inline'), the configured broker over HTTPS + WSS, and the call quality
+// collector's origin (TTEC_QUALITY_COLLECTOR). Plain ws/http
 // are added only for a loopback broker (local test brokers).
 //   node unit_testing/dev/csp.mjs <staged gadget.html> <repo root>
 import crypto from 'node:crypto';
@@ -37,6 +38,12 @@ function brokerSources(env) {
     sources.push(`https://${host}`, `wss://${host}`);
     if (isLoopback(host)) sources.push(`http://${host}`, `ws://${host}`);
   }
+  // The call quality collector (sendBeacon is a connection): its origin, https only
+  // (http for a loopback test collector, as the gadget's own check allows).
+  try {
+    const collector = env.TTEC_QUALITY_COLLECTOR && new URL(env.TTEC_QUALITY_COLLECTOR);
+    if (collector && (collector.protocol === 'https:' || isLoopback(collector.host))) sources.push(collector.origin);
+  } catch { /* config errors are shown by the gadget */ }
   return sources;
 }
 
