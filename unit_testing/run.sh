@@ -99,10 +99,12 @@ suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
+suite "e2e: call quality under loss" bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: calls, in firefox"      env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: start-up, in firefox"   env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
 suite "e2e: calls from the bar, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 suite "e2e: resilience, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
+suite "e2e: call quality under loss, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # The same call, resilience and wazo-kind tests against a real Asterisk 22.10.1 set up as Wazo
 # sets it up (the bed runs it beside Kamailio; unit_testing/bed/lib/brokers.mjs), and the long run
@@ -111,6 +113,7 @@ suite "e2e: calls on asterisk"      env E2E_BROKER=asterisk bash "$bed" exec nod
 suite "e2e: resilience on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: wazo broker on asterisk (the stub's nginx proxy to Asterisk)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
 suite "e2e: long run on asterisk (10 min idle, 6 min call)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/longrun.test.mjs
+suite "e2e: call quality under loss on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: calls on asterisk, in firefox" env E2E_BROWSER=firefox E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: supervisor board on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # Benchmark and load generator smoke runs: they must produce figures without failures;

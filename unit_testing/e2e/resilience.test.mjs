@@ -6,10 +6,10 @@
 //   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/resilience.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_DIR } from '../bed/lib/bed.mjs';
+import { impairAgentMedia, restoreAgentMedia } from '../bed/lib/media-firewall.mjs';
 import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import {
   countSockets, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession, traceEntries,
@@ -46,18 +46,8 @@ async function waitForWord(frame, expected, timeoutMs) {
  * stay open). On arrival, as a network outage loses them: dropped on the way out, a
  * sender in this namespace would get EPERM at once, which no real outage gives (and
  * Asterisk's ICE then gives up on its checks at once). */
-function cutMedia(run) {
-  const [min, max] = broker.mediaPorts;
-  const sipp = `${run.mediaPort}-${run.mediaPort + 3}`;
-  execFileSync('nft', ['-f', '-'], {
-    input: `table inet ttec_cut {\n chain in {\n  type filter hook input priority 0; policy accept;\n`
-      + `  udp sport ${min}-${max} udp dport != ${sipp} drop\n`
-      + `  udp dport ${min}-${max} udp sport != ${sipp} drop\n }\n}\n`,
-  });
-}
-function restoreMedia() {
-  try { execFileSync('nft', ['delete', 'table', 'inet', 'ttec_cut'], { stdio: 'pipe' }); } catch { /* not cut */ }
-}
+const cutMedia = (run) => impairAgentMedia(broker.mediaPorts, run.mediaPort);
+const restoreMedia = restoreAgentMedia;
 /** How many times sipp's message trace holds `pattern`. */
 const sippSaw = (run, pattern) => {
   try { return (fs.readFileSync(run.files.messages, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
@@ -235,6 +225,25 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     const byes = broker.name === 'asterisk' ? broker.requestTexts('BYE', '3000') : [fs.readFileSync(run.files.messages, 'utf8')];
     assert.ok(byes.some((t) => reason.test(t)), 'the BYE says why');
     assert.equal(await frame.$('.ttec-problem[data-problem=audio-reconnecting]'), null, 'no stale reconnecting notice');
+    await waitForWord(frame, 'Registered', 5000);
+  }));
+
+  test('media path never connects (ICE stuck checking after the answer): reported within seconds, ICE restarted, then a clean end', () => withPage(async (page) => {
+    // Without a watchdog such a call looks like a normal call with no audio, forever:
+    // browsers report `failed`/`disconnected` only for a connection that once worked.
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_ice_restart.xml', { durationMs: 90000, timeoutS: 120 });
+    cutMedia(run);
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const answered = Date.now();
+      figures.neverConnectedReportedMs = await until('"Audio path lost: reconnecting"', () => reconnectingShown(frame), 15000);
+      await expectText(frame, '[aria-live=polite]', 'Call ended: the audio connection was lost and could not be restored.', 40000);
+      figures.neverConnectedEndedMs = Date.now() - answered;
+    } finally {
+      restoreMedia();
+    }
+    await expectSippOk(run); // the BYE reached the caller
     await waitForWord(frame, 'Registered', 5000);
   }));
 

@@ -1,5 +1,8 @@
-// A stateful firewall in front of the bed's media server, for the benchmark's
-// "silent STUN, media server behind a firewall" case and timeline.mjs FIREWALL=1.
+// The media path's faults on the bed: a stateful firewall in front of the media server
+// (closeMediaServer), and the agent's media path cut or lossy (impairAgentMedia).
+//
+// The firewall is for the benchmark's "silent STUN, media server behind a firewall"
+// case and timeline.mjs FIREWALL=1.
 //
 // On the bed, rtpengine answers the browser's ICE checks as soon as the browser sends
 // them, before it has the browser's answer. The connection is then writable at once,
@@ -38,4 +41,26 @@ export function closeMediaServer(min, max) {
 /** Removes the rule (idempotent). */
 export function openMediaServer() {
   try { nft(['delete', 'table', 'inet', TABLE]); } catch { /* not there */ }
+}
+
+const IMPAIR = 'ttec_agent_media';
+
+/**
+ * Drops `percent` % (100: all) of the UDP between the browser and the media server's
+ * ports `min`..`max`, both ways, sparing the caller's leg (sipp's media ports from
+ * `sippPort`, RTP and RTCP of audio and video). Returns the function that removes it.
+ */
+export function impairAgentMedia([min, max], sippPort, percent = 100) {
+  restoreAgentMedia();
+  const sipp = `${sippPort}-${sippPort + 3}`;
+  const share = percent >= 100 ? '' : ` numgen random mod 100 < ${percent}`;
+  nft(['-f', '-'], `table inet ${IMPAIR} {\n chain in {\n  type filter hook input priority 0; policy accept;\n`
+    + `  udp sport ${min}-${max} udp dport != ${sipp}${share} drop\n`
+    + `  udp dport ${min}-${max} udp sport != ${sipp}${share} drop\n }\n}\n`);
+  return restoreAgentMedia;
+}
+
+/** Removes impairAgentMedia's rules (idempotent). */
+export function restoreAgentMedia() {
+  try { nft(['delete', 'table', 'inet', IMPAIR]); } catch { /* not there */ }
 }

@@ -1,0 +1,99 @@
+// Call quality under impairment, on the bed: the bar's indicator and its warning follow
+// loss applied to the agent's media path, and clear when it is removed; the end-of-call
+// summary reaches the diagnostics and the collector (the mock Finesse's QA collector).
+//
+// Loss: nftables drops a share of the UDP between the browser and the media server
+// (`numgen random`), both ways, sparing the caller's (sipp's) leg. Delay and jitter are
+// not applied: this machine's kernel has no `sch_netem` (`tc qdisc add … netem` fails
+// with "Specified qdisc kind is unknown"), and nftables cannot delay.
+// Runs inside the bed's network namespace:
+//   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/quality.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { impairAgentMedia, restoreAgentMedia as restoreMedia } from '../bed/lib/media-firewall.mjs';
+import { expectText, startSession, traceEntries } from './bed-session.mjs';
+
+const figures = {};
+let session;
+
+/** The indicator as the agent's screen reader reads it, and the warning shown, if any. */
+const reading = (frame) => frame.evaluate(() => {
+  const indicator = document.querySelector('.ttec-quality');
+  const warning = document.querySelector('.ttec-problem[data-problem$=-loss], .ttec-problem[data-problem=network-delay]');
+  return {
+    label: indicator?.getAttribute('aria-label') ?? null,
+    mos: Number(indicator?.querySelector('.ttec-quality__mos')?.textContent) || null,
+    bars: Number(indicator?.dataset.bars ?? 0),
+    warning: warning ? { code: warning.dataset.problem, title: warning.querySelector('.ttec-problem__title')?.textContent, role: warning.getAttribute('role') } : null,
+  };
+});
+
+async function until(what, frame, predicate, timeoutMs) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeoutMs) {
+    last = await reading(frame);
+    if (predicate(last)) return { ms: Date.now() - t0, seen: last };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+describe('call quality on the bed', () => {
+  before(async () => {
+    session = await startSession();
+  });
+  after(async () => {
+    restoreMedia();
+    await session?.close();
+    console.log(`# quality figures (${session?.broker.name}): ${JSON.stringify(figures)}`);
+  });
+
+  test('15 % loss on the media path: MOS drops and "your network is losing audio" within 5 s; both clear when the loss stops; the summary reaches diagnostics and the collector', async () => {
+    const page = await session.browser.context.newPage();
+    const collector = `${session.finesse.origin}/mock-finesse/qa/quality-collector`;
+    const { frame } = await session.openPhone(page, { prefs: `&qualityCollector=${collector}` });
+    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 60000, timeoutS: 90 });
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const clean = await until('the indicator with a good MOS', frame, (r) => r.mos >= 4, 8000);
+      figures.cleanMos = clean.seen.mos;
+      assert.match(clean.seen.label, /^Call quality good, MOS \d\.\d$/);
+      assert.equal(clean.seen.warning, null, 'a warning on a clean call');
+
+      impairAgentMedia(session.broker.mediaPorts, run.mediaPort, 15);
+      const lossy = await until('a loss warning', frame, (r) => r.warning && /loss$/.test(r.warning.code), 5000);
+      figures.lossWarningMs = lossy.ms;
+      assert.equal(lossy.seen.warning.role, 'status');
+      assert.match(lossy.seen.warning.title, /losing audio \(\d+ % lost\)/);
+      figures.lossWarning = lossy.seen.warning.title;
+      const low = await until('a lower MOS', frame, (r) => r.mos !== null && r.mos < clean.seen.mos, 5000);
+      figures.lossyMos = low.seen.mos;
+      figures.lossyBars = low.seen.bars;
+
+      restoreMedia();
+      const cleared = await until('the warning cleared', frame, (r) => r.warning === null, 10000);
+      figures.warningClearedMs = cleared.ms;
+      const recovered = await until('MOS back up', frame, (r) => r.mos >= 4, 10000);
+      figures.recoveredMos = recovered.seen.mos;
+
+      await frame.click('.ttec-call__hangup');
+      await run.done;
+    } finally {
+      restoreMedia();
+    }
+    // The end-of-call summary in the diagnostics, and as the collector's final record.
+    const summary = (await traceEntries(frame)).find((e) => /Call quality: \{/.test(e.text));
+    assert.ok(summary, 'no call quality summary in the diagnostics');
+    let records = [];
+    for (let i = 0; i < 40 && !(records = await (await fetch(collector)).json()).some((r) => r.record.final); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const final = records.find((r) => r.record.final)?.record;
+    assert.ok(final, `no final record at the collector: ${JSON.stringify(records)}`);
+    figures.finalRecord = final;
+    const text = JSON.stringify(records);
+    for (const secret of ['test-password', 'Authorization', '0611223344']) assert.ok(!text.includes(secret), `${secret} in the collector's records`);
+    await page.close();
+  });
+});
