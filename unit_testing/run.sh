@@ -78,7 +78,7 @@ suite "e2e: README commands in a new shell" node --test unit_testing/e2e/readme-
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
 suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs
-# The agent-facing suites again in Firefox ESR (the same test bodies: E2E_BROWSER picks the browser, e2e/firefox.mjs).
+# The agent-facing suites again in Firefox ESR (the same test bodies: E2E_BROWSER picks the browser, e2e/puppeteer.mjs).
 suite "e2e: gadget in mock finesse, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: agent bar, in firefox"  env E2E_BROWSER=firefox node --test unit_testing/e2e/gadget.test.mjs
 suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs

@@ -39,13 +39,14 @@ export function countSockets() {
   Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
 }
 
-export async function startSession() {
+/** The bed, the mock Finesse and a browser; `extraArgs` and `options` go to launchBrowser. */
+export async function startSession({ extraArgs = [], ...options } = {}) {
   assert.ok(await bedRunning(), 'the SIP test bed is not running: `bash unit_testing/bed/bed.sh start`');
   const env = loadBedEnv();
   assert.ok(inBedNamespace(env), 'run this inside the bed: bash unit_testing/bed/bed.sh exec node --test …');
   const broker = brokerUnderTest(undefined, env);
   const finesse = await startMockFinesse();
-  const browser = await launchBrowser(WEBRTC_ARGS);
+  const browser = await launchBrowser([...WEBRTC_ARGS, ...extraArgs], options);
   await browser.context.addInitScript(countMicrophoneOpens);
   return {
     env,

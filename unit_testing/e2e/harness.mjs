@@ -1,6 +1,6 @@
 // Shared e2e harness: free ports, the mock Finesse serving the built dist/,
 // and the browser under test: Debian's headless Chromium driven by playwright-core,
-// or with E2E_BROWSER=firefox Debian's Firefox ESR (firefox.mjs).
+// or with E2E_BROWSER=firefox Debian's Firefox ESR (puppeteer.mjs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { launchFirefox } from './firefox.mjs';
+import { launchFirefox, launchHideableChromium } from './puppeteer.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'dist');
@@ -71,24 +71,28 @@ export async function startMockFinesse({ gadgetDir = DIST, gadgetName = 'TTECPho
 
 /**
  * The browser under test (BROWSER), headless with fake media devices, as root in a
- * sandbox-less CI. `extraArgs` are Chromium flags (firefox.mjs maps them to prefs).
+ * sandbox-less CI. `extraArgs` are Chromium flags (puppeteer.mjs maps them to Firefox prefs).
+ * `hideable`: a page behind another is hidden and its timers throttled as in an agent's
+ * browser (Chromium through puppeteer.mjs; Playwright keeps its pages visible).
  * `fakeUi: false` leaves microphone prompts to the browser (headless: denied);
  * `fakeDevices: false` leaves it without any microphone (NotFoundError).
  */
 export async function launchBrowser(extraArgs = [], options = {}) {
   if (BROWSER === 'firefox') return launchFirefox(extraArgs, options);
-  const { fakeUi = true, fakeDevices = true } = options;
+  const { fakeUi = true, fakeDevices = true, hideable = false } = options;
+  const args = [
+    '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
+    ...(fakeDevices ? ['--use-fake-device-for-media-stream'] : []),
+    ...extraArgs,
+  ];
+  if (hideable) return launchHideableChromium(args);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
-      ...(fakeDevices ? ['--use-fake-device-for-media-stream'] : []),
-      ...extraArgs,
-    ],
+    args,
     viewport: { width: 1280, height: 800 },
   });
   return {

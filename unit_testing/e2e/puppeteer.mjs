@@ -1,6 +1,10 @@
-// Debian's Firefox ESR for the e2e suites, driven over WebDriver BiDi by puppeteer-core,
-// behind the small part of Playwright's API the suites use (so one test body runs in
-// both browsers: harness.mjs picks the browser from E2E_BROWSER).
+// Browsers driven by puppeteer-core behind the small part of Playwright's API the suites
+// use (so one test body runs in every browser; harness.mjs picks one):
+// - Debian's Firefox ESR, over WebDriver BiDi (E2E_BROWSER=firefox);
+// - Debian's Chromium over CDP when a test needs a page that can really be hidden
+//   (launchBrowser's `hideable`): Playwright keeps every page it drives visible and
+//   active, and starts Chromium without background timer throttling, so a hidden
+//   Finesse tab cannot be tested with it.
 //
 // Why puppeteer-core over BiDi: Playwright drives only its own patched Firefox (a binary
 // from Microsoft's CDN, which this project may not download); puppeteer-core speaks the
@@ -131,25 +135,15 @@ function pageLike(page, downloads) {
     addInitScript: (script, arg) => page.evaluateOnNewDocument(script, arg),
     setViewportSize: ({ width, height }) => page.setViewport({ width, height }),
     waitForEvent(event) {
-      if (event !== 'download') throw new Error(`firefox.mjs: waitForEvent('${event}') is not mapped`);
+      if (event !== 'download') throw new Error(`puppeteer.mjs: waitForEvent('${event}') is not mapped`);
       return nextDownload(downloads);
     },
   });
 }
 
-/** A Firefox ESR with a fresh profile; `context` offers newPage/addInitScript/close like Playwright's. */
-export async function launchFirefox(args = [], options = {}) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-firefox-'));
-  const downloads = path.join(userDataDir, 'downloads');
-  fs.mkdirSync(downloads);
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX,
-    headless: true,
-    userDataDir,
-    extraPrefsFirefox: firefoxPrefs(args, options, downloads),
-    defaultViewport: { width: 1280, height: 800 },
-  });
+/** `browser` (puppeteer's) with a fresh profile; `context` offers newPage/addInitScript/close like Playwright's. */
+async function launchPuppeteer(name, userDataDir, downloads, launchOptions) {
+  const browser = await puppeteer.launch({ headless: true, userDataDir, defaultViewport: { width: 1280, height: 800 }, ...launchOptions });
   const initScripts = [];
   const pages = [];
   const context = {
@@ -167,11 +161,37 @@ export async function launchFirefox(args = [], options = {}) {
     async close() { await browser.close(); },
   };
   return {
-    name: 'firefox',
+    name,
     context,
     async close() {
       await browser.close().catch(() => {});
       fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Firefox ESR with a fresh profile. */
+export async function launchFirefox(args = [], options = {}) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-firefox-'));
+  const downloads = path.join(userDataDir, 'downloads');
+  fs.mkdirSync(downloads);
+  return launchPuppeteer('firefox', userDataDir, downloads, {
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    extraPrefsFirefox: firefoxPrefs(args, options, downloads),
+  });
+}
+
+/** Chrome's switches that keep a hidden page running at full speed: left out, as in an agent's browser. */
+const BACKGROUND_SWITCHES = ['--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows', '--disable-renderer-backgrounding'];
+
+/** Chromium whose pages are hidden when another page is in front, and throttled as in an agent's browser. */
+export async function launchHideableChromium(args = []) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-chromium-'));
+  return launchPuppeteer('chromium', userDataDir, undefined, {
+    browser: 'chrome',
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    ignoreDefaultArgs: BACKGROUND_SWITCHES,
+    args,
+  });
 }
