@@ -6,7 +6,7 @@
 use yew::prelude::*;
 
 use crate::store::{
-    MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble, UserCommand,
+    FinesseObject, FinesseTrouble, MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble, UserCommand,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +54,16 @@ pub enum Problem {
         detail: String,
         retry_in_s: Option<u64>,
     },
+    /// finesse.js could not load what the phone needs (an `onError`): Finesse named
+    /// as the cause, with the HTTP status it reported.
+    Finesse {
+        what: FinesseObject,
+        status: u16,
+        /// Asking again in this many seconds; `None`: not asking again.
+        retry_in_s: Option<u64>,
+        /// 401/403 on the agent's User: only signing in again helps.
+        sign_in: bool,
+    },
     /// Anything else that stopped the phone.
     Failed {
         detail: String,
@@ -74,6 +84,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
             message: p.message.clone(),
         })
         .collect();
+    if let Some(trouble) = &state.finesse_trouble {
+        out.push(finesse_problem(trouble, state.now));
+    }
     let agent = &state.agent;
     let not_webrtc = !agent.id.is_empty()
         && agent.state != crate::store::AgentState::Logout
@@ -144,6 +157,24 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     out
 }
 
+fn finesse_problem(trouble: &FinesseTrouble, now: Millis) -> Problem {
+    Problem::Finesse {
+        what: trouble.what,
+        status: trouble.status,
+        retry_in_s: retry_in(trouble.retry_at, now),
+        sign_in: trouble.needs_sign_in(),
+    }
+}
+
+/// " (HTTP 500)", or nothing when finesse.js gave no status.
+fn http(status: u16) -> String {
+    if status == 0 {
+        String::new()
+    } else {
+        format!(" (HTTP {status})")
+    }
+}
+
 fn seconds(retry_in_s: Option<u64>) -> String {
     match retry_in_s {
         Some(s) if s > 0 => format!("in {s} s"),
@@ -179,6 +210,8 @@ impl Problem {
             Self::AudioReconnecting => "audio-reconnecting",
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
+            Self::Finesse { sign_in: true, .. } => "finesse-sign-in",
+            Self::Finesse { .. } => "finesse",
             Self::Failed { .. } => "failed",
         }
     }
@@ -220,6 +253,23 @@ impl Problem {
                 "Cannot reach the phone system to renew your session.".into()
             }
             Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
+            Self::Finesse {
+                what,
+                status,
+                sign_in,
+                ..
+            } => match (what, sign_in) {
+                (FinesseObject::User, true) => {
+                    format!("Finesse no longer accepts your sign-in{}, so it did not load your agent details.", http(*status))
+                }
+                (FinesseObject::User, false) => {
+                    format!("Finesse did not load your agent details{}.", http(*status))
+                }
+                (FinesseObject::Team, _) => format!("Finesse did not load your team{}.", http(*status)),
+                (FinesseObject::Services, _) => {
+                    "Finesse did not start its services for the phone.".into()
+                }
+            },
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -256,7 +306,17 @@ impl Problem {
                 "Calls still come in for now. Retrying {}; if this lasts, check your network or VPN, then tell your supervisor.",
                 seconds(*retry_in_s)
             ),
-            Self::Failed { .. } => "Reload Finesse; if it happens again, tell your supervisor.".into(),
+            Self::Finesse { sign_in: true, .. } => "Sign out of Finesse and sign in again.".into(),
+            Self::Finesse {
+                retry_in_s: Some(s),
+                ..
+            } => format!(
+                "Retrying {}; if it lasts, sign out of Finesse and in again.",
+                seconds(Some(*s))
+            ),
+            Self::Finesse { .. } | Self::Failed { .. } => {
+                "Reload Finesse; if it happens again, tell your supervisor.".into()
+            }
         }
     }
 
@@ -271,6 +331,7 @@ impl Problem {
                 | Self::SessionRefused { .. }
                 | Self::SessionUnreachable { .. }
                 | Self::AudioReconnecting
+                | Self::Finesse { .. }
         )
     }
 
@@ -280,7 +341,11 @@ impl Problem {
             Self::ConnectionLost { .. }
             | Self::BrokerUnreachable { .. }
             | Self::SessionUnreachable { .. }
-            | Self::AudioReconnecting => "warn",
+            | Self::AudioReconnecting
+            | Self::Finesse {
+                retry_in_s: Some(_),
+                ..
+            } => "warn",
             Self::PlaybackBlocked => "action",
             _ => "error",
         }
