@@ -38,8 +38,7 @@ fn main() {
         // when Config already names the agent), then the bar.
         wasm_bindgen_futures::spawn_local(async move {
             let phones = app::boot().await;
-            yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { phones })
-                .render();
+            yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { phones }).render();
         });
     }
 }

@@ -6,7 +6,8 @@
 use yew::prelude::*;
 
 use crate::store::{
-    FinesseObject, FinesseTrouble, MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble, UserCommand,
+    FinesseObject, FinesseTrouble, MediaProblem, Millis, PhoneState, Playback, Refusal,
+    Registration, SessionTrouble, UserCommand,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]

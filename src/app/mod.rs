@@ -22,7 +22,7 @@ mod startup;
 
 use gloo::events::EventListener;
 use ttecphone_components::gallery::{gallery, samples, GalleryProps};
-use ttecphone_components::problems::{problems, problem_notice, Problem, ProblemNoticeProps};
+use ttecphone_components::problems::{problem_notice, problems, Problem, ProblemNoticeProps};
 use ttecphone_components::registration_status::{registration_status, RegistrationStatusProps};
 use ttecphone_components::store::{Registration, UserCommand};
 use ttecphone_components::{PhoneBar, StoreContext, TeamBoardView};

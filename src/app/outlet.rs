@@ -6,7 +6,9 @@
 use std::cell::RefCell;
 
 use futures::channel::oneshot;
-use ttecphone_components::store::{reduce, Action, PhoneState, Registration, TraceEntry, TraceKind};
+use ttecphone_components::store::{
+    reduce, Action, PhoneState, Registration, TraceEntry, TraceKind,
+};
 use yew::UseReducerDispatcher;
 
 /// The phone's reports before the store exists are held here; `settled` is told when
@@ -87,13 +89,16 @@ pub fn first_state() -> PhoneState {
         Outlet::Store(_) => Vec::new(),
     });
     held.into_iter()
-        .fold(PhoneState::default(), |state, action| reduce(&state, action))
+        .fold(PhoneState::default(), |state, action| {
+            reduce(&state, action)
+        })
 }
 
 /// The store exists: what was held since its first state goes in, and the rest follows
 /// directly.
 pub fn connect(dispatcher: UseReducerDispatcher<PhoneState>) {
-    let held = OUTLET.with(|o| std::mem::replace(&mut *o.borrow_mut(), Outlet::Store(dispatcher.clone())));
+    let held =
+        OUTLET.with(|o| std::mem::replace(&mut *o.borrow_mut(), Outlet::Store(dispatcher.clone())));
     if let Outlet::Held { actions, .. } = held {
         actions
             .into_iter()

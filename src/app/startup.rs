@@ -83,7 +83,7 @@ async fn run(config: Result<Rc<GadgetConfig>, Vec<ConfigProblem>>, phones: Phone
             outlet::settle(); // render "Starting" while Finesse connects
             finesse::hub_connected().await;
             clock::mark("hub");
-            match Identity::read() {
+            match identity_after_connect().await {
                 Some(identity) => identity,
                 None => return no_finesse(&phones),
             }
@@ -109,12 +109,29 @@ async fn run(config: Result<Rc<GadgetConfig>, Vec<ConfigProblem>>, phones: Phone
     );
 }
 
+/// Config read after `onConnect`: if Finesse fills it a moment later than the hub's
+/// callback, it is read again every 100 ms for up to 3 s.
+async fn identity_after_connect() -> Option<Identity> {
+    for _ in 0..30 {
+        if let Some(identity) = Identity::read() {
+            return Some(identity);
+        }
+        if !finesse::available() {
+            return None;
+        }
+        gloo::timers::future::TimeoutFuture::new(100).await;
+    }
+    Identity::read()
+}
+
 /// Not inside Finesse, or Finesse named no agent: nothing registers.
 fn no_finesse(phones: &Phones) {
     phones.none();
     report(Action::Registration(if finesse::available() {
         Registration::Failed {
-            reason: "Finesse did not say which agent is signed in (finesse.gadget.Config.id is empty).".into(),
+            reason:
+                "Finesse did not say which agent is signed in (finesse.gadget.Config.id is empty)."
+                    .into(),
         }
     } else {
         Registration::Unregistered {

@@ -13,8 +13,7 @@ use std::rc::Rc;
 use js_sys::{Object, Promise, Reflect};
 use ttecphone_components::config::NumberRule;
 use ttecphone_components::store::{
-    finesse_retry_ms, Action, AgentInfo, AgentState, FinesseObject, FinesseTrouble,
-    FINESSE_RETRIES,
+    finesse_retry_ms, Action, AgentInfo, AgentState, FinesseObject, FinesseTrouble, FINESSE_RETRIES,
 };
 use ttecphone_components::team::{TeamAction, TeamMember};
 use wasm_bindgen::prelude::*;
@@ -315,9 +314,15 @@ pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, previe
             let attempt = load.attempt.get();
             load.attempt.set(attempt + 1);
             let again = load.clone();
-            failed(&*load.sink, FinesseObject::User, error_status(&error), attempt, move || {
-                again.create();
-            });
+            failed(
+                &*load.sink,
+                FinesseObject::User,
+                error_status(&error),
+                attempt,
+                move || {
+                    again.create();
+                },
+            );
         })
     };
     *load.handlers.borrow_mut() = vec![
@@ -348,7 +353,8 @@ impl UserLoad {
         let handlers: Vec<(&str, &JsValue)> = handlers.iter().map(|(k, v)| (*k, v)).collect();
         // finesse.js logs constructor problems and swallows them; a throw here is a mock's.
         if ffi::User::new(&options(Some(&self.id), &handlers)).is_err() {
-            self.sink.trace("Finesse: finesse.restservices.User could not be created".into());
+            self.sink
+                .trace("Finesse: finesse.restservices.User could not be created".into());
         }
     }
 }
@@ -443,7 +449,10 @@ fn load_team(load: Rc<TeamLoad>, attempt: u32) {
         })
     };
     let on_error = team_error(load.clone(), attempt);
-    let options = options(Some(&load.id), &[("onLoad", &on_team), ("onError", &on_error)]);
+    let options = options(
+        Some(&load.id),
+        &[("onLoad", &on_team), ("onError", &on_error)],
+    );
     if ffi::Team::new_team(&options).is_err() {
         load.sink
             .trace("Finesse: finesse.restservices.Team could not be created".into());

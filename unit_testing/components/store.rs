@@ -1229,7 +1229,10 @@ fn a_finesse_failure_is_shown_until_the_object_loads() {
     let refused = reduce_all([trouble(FinesseObject::User, 401, None)]);
     let shown = problems(&refused);
     assert_eq!(shown[0].code(), "finesse-sign-in");
-    assert_eq!(shown[0].next_step(), "Sign out of Finesse and sign in again.");
+    assert_eq!(
+        shown[0].next_step(),
+        "Sign out of Finesse and sign in again."
+    );
     assert_eq!(shown[0].severity(), "error");
 
     // A team's failure goes when a roster arrives; a User failure stays.

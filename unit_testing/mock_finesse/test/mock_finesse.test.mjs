@@ -43,7 +43,7 @@ const Core = loadCore();
  * A fake gadget iframe: a vm context whose `parent` records postMessage calls and provides
  * the container prefs the desktop page would. `deliver(kind, data)` plays a desktop message.
  */
-function fakeGadgetWindow({ search = '', containerPrefs } = {}) {
+function fakeGadgetWindow({ search = '', containerPrefs, configAt = 'load' } = {}) {
   const sent = [];
   const listeners = [];
   const timers = new Set();
@@ -52,6 +52,7 @@ function fakeGadgetWindow({ search = '', containerPrefs } = {}) {
     mockFinesseContainer: {
       containerPrefs: () => containerPrefs
         ?? Core.buildContainerPrefs(Core.normaliseIdentity(Core.DEFAULT_IDENTITY, {}), { hostname: 'finesse.test', port: '8445', protocol: 'https:' }),
+      configAt: () => configAt,
     },
   };
   const ctx = {
@@ -435,6 +436,38 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     assert.equal(init.detail.config.id, 'agent3000');
     assert.ok(!JSON.stringify(win.sent).includes(AUTH));
     assert.ok(!JSON.stringify(win.sent).includes(PASSWORD));
+    win.dispose();
+  });
+
+  test('ClientServices.init validates and rewrites Config as finesse.js does (id from authorization, password added)', () => {
+    const win = bootGadget();
+    win.run('finesse.gadget.Config.id = "someone-else"; finesse.clientservices.ClientServices.init(finesse.gadget.Config)');
+    assert.equal(win.run('finesse.gadget.Config.id'), 'agent3000', 'Config.id comes from authorization');
+    assert.equal(win.run('finesse.gadget.Config.password'), PASSWORD, 'the password is added in clear text');
+    assert.equal(win.events('ClientServices.init')[0].detail.config.password, '[redacted]');
+    win.dispose();
+    const bad = bootGadget();
+    bad.run('finesse.gadget.Config.authorization = "bm9jb2xvbg=="'); // "nocolon"
+    assert.throws(() => bad.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config)'), /invalid authorization/);
+    bad.dispose();
+    const empty = bootGadget();
+    empty.run('finesse.gadget.Config.authorization = ""; finesse.clientservices.ClientServices.init(finesse.gadget.Config)');
+    assert.equal(empty.run('finesse.gadget.Config.password'), 'undefined', 'as 10.6.1: Base64 of "<id>:undefined"');
+    assert.equal(empty.run('finesse.gadget.Config.authorization'), Buffer.from('agent3000:undefined').toString('base64'));
+    empty.dispose();
+  });
+
+  test('configAt=onConnect: Config stays empty until the hub connects, then the same object is filled', async () => {
+    const win = fakeGadgetWindow({ configAt: 'onConnect' });
+    assert.equal(runInlineScripts(win, ifrHtml, { upTo: 2 }), 2);
+    win.run(finesseJs, 'finesse.js');
+    win.run('var before = finesse.gadget.Config; var seen = null; gadgets.HubSettings.onConnect = function () { seen = finesse.gadget.Config.id; };');
+    assert.deepEqual(win.json('finesse.gadget.Config'), {});
+    win.run('gadgets.util.runOnLoadHandlers()');
+    win.deliver('hub.connected', {});
+    assert.equal(win.run('seen'), 'agent3000', 'filled before the gadget\'s onConnect runs');
+    assert.equal(win.run('before === finesse.gadget.Config'), true);
+    assert.equal(win.events('finesse.gadget.Config.filled').length, 1);
     win.dispose();
   });
 
