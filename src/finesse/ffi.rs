@@ -44,7 +44,7 @@ extern "C" {
     /// `new finesse.restservices.Team({ id, onLoad, onError })`
     #[wasm_bindgen(constructor, catch, js_namespace = ["finesse", "restservices"], js_class = "Team")]
     pub fn new_team(options: &JsValue) -> Result<Team, JsValue>;
-    /// `team.getUsers({ onLoad, onError })`: the team's Users.
+    /// `team.getUsers({ onLoad, onCollectionAdd, onCollectionDelete, onError })`: the team's Users.
     #[wasm_bindgen(method, catch, js_name = getUsers)]
     pub fn get_users(this: &Team, handlers: &JsValue) -> Result<JsValue, JsValue>;
 

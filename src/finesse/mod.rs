@@ -441,10 +441,19 @@ fn load_team(load: Rc<TeamLoad>, attempt: u32) {
         let load = load.clone();
         Closure::once_into_js(move |team: ffi::Team| {
             let on_error = team_error(load.clone(), attempt);
+            let (on_add, on_delete) = (membership(&load, true), membership(&load, false));
             let on_users = Closure::once_into_js(move |users: ffi::Users| {
                 team_loaded(&load, &users);
             });
-            let handlers = options(None, &[("onLoad", &on_users), ("onError", &on_error)]);
+            let handlers = options(
+                None,
+                &[
+                    ("onLoad", &on_users),
+                    ("onCollectionAdd", &on_add),
+                    ("onCollectionDelete", &on_delete),
+                    ("onError", &on_error),
+                ],
+            );
             let _ = team.get_users(&handlers);
         })
     };
@@ -479,18 +488,45 @@ fn team_loaded(load: &TeamLoad, users: &ffi::Users) {
         .into_iter()
         .map(|u| u.unchecked_into::<ffi::User>())
         .collect();
-    for member in &members {
-        let (sink, rule) = (load.sink.clone(), load.rule.clone());
-        let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |u: ffi::User| {
-            sink.dispatch(Action::Team(TeamAction::Member(team_member(&u, &rule))));
-        });
-        let _ = member.add_handler("change", on_change.as_ref());
-        on_change.forget();
-    }
+    members.iter().for_each(|member| follow(load, member));
     load.roster.borrow_mut().insert(
         load.id.clone(),
         members.iter().map(|u| team_member(u, &load.rule)).collect(),
     );
     let all: Vec<TeamMember> = load.roster.borrow().values().flatten().cloned().collect();
     load.sink.dispatch(Action::Team(TeamAction::Roster(all)));
+}
+
+/// Each agent's changes (`user.addHandler('change')`) reach the board.
+fn follow(load: &TeamLoad, member: &ffi::User) {
+    let (sink, rule) = (load.sink.clone(), load.rule.clone());
+    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |u: ffi::User| {
+        sink.dispatch(Action::Team(TeamAction::Member(team_member(&u, &rule))));
+    });
+    let _ = member.add_handler("change", on_change.as_ref());
+    on_change.forget();
+}
+
+/// The collection's `onCollectionAdd` / `onCollectionDelete`: an agent joined or left
+/// the team after it loaded (issue 19, item 4). Live as long as the page.
+fn membership(load: &Rc<TeamLoad>, added: bool) -> JsValue {
+    let load = load.clone();
+    Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+        let member = team_member(&user, &load.rule);
+        let mut roster = load.roster.borrow_mut();
+        let team = roster.entry(load.id.clone()).or_default();
+        team.retain(|m| m.id != member.id);
+        if added {
+            team.push(member.clone());
+        }
+        drop(roster);
+        if added {
+            follow(&load, &user);
+            load.sink.dispatch(Action::Team(TeamAction::Member(member)));
+        } else {
+            load.sink
+                .dispatch(Action::Team(TeamAction::Removed { id: member.id }));
+        }
+    })
+    .into_js_value()
 }

@@ -174,6 +174,20 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     await frame.waitForSelector('[data-problem=finesse]', { state: 'detached', timeout: 8000 });
   });
 
+  test('supervisor: an agent added to the team and removed again is followed within 2 s', async () => {
+    const frame = await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900');
+    await frame.waitForSelector('.ttec-board__row[data-agent=agent3001]', { timeout: 10000 });
+    const row = '.ttec-board__row[data-agent=agent3003]';
+    const t0 = Date.now();
+    await page.evaluate(() => window.mockFinesse.setTeam('agent3001:Alice Agent:3001,agent3002:Bob Agent:3002,agent3003:Carol Agent:3003'));
+    await frame.waitForSelector(row, { timeout: 2000 });
+    assert.match(await frame.$eval(row, (e) => e.textContent), /Carol Agent/);
+    await page.evaluate(() => window.mockFinesse.setTeam('agent3001:Alice Agent:3001,agent3002:Bob Agent:3002'));
+    await frame.waitForSelector(row, { state: 'detached', timeout: 2000 });
+    assert.ok(Date.now() - t0 < 4000);
+    assert.equal((await frame.$$('.ttec-board__row')).length, 2);
+  });
+
   test('the gadget calls only functions and options the real finesse.js has', async () => {
     const real = realSignatures();
     const seen = new Set();
@@ -194,7 +208,7 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     }
     assert.deepEqual(wrong, [], `calls seen: ${[...seen].join('; ')}`);
     for (const expected of ['ClientServices.init', 'new User {id,onChange,onError,onLoad}', 'User.getSupervisedTeams',
-      'new Team {id,onError,onLoad}', 'Team.getUsers {onError,onLoad}', 'Users.getCollection']) {
+      'new Team {id,onError,onLoad}', 'Team.getUsers {onCollectionAdd,onCollectionDelete,onError,onLoad}', 'Users.getCollection']) {
       assert.ok(seen.has(expected), `the gadget was expected to call ${expected}; seen: ${[...seen].join('; ')}`);
     }
   });
