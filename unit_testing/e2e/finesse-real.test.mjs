@@ -166,6 +166,15 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     assert.match(trace, /Finesse: the User GET failed \(HTTP 401, try 1 of 7\); not asking again/);
   });
 
+  test('ClientServices.init refusing Config (an SSO-like opaque authorization): the bar names Finesse', async () => {
+    const frame = await open('', { failures: { init: true } });
+    const shown = await problem(frame, 'finesse');
+    assert.equal(shown.title, 'Finesse did not start its services for the phone.');
+    assert.equal(shown.next, 'Reload Finesse; if it happens again, tell your supervisor.');
+    assert.equal((await events('User.new')).length, 0, 'no User without ClientServices');
+    await page.evaluate(() => window.mockFinesse.setFailures({ init: false }));
+  });
+
   test('supervisor: a failing team subscription is named, and the team loads when it stops', async () => {
     const frame = await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900', { failures: { team: 500 } });
     const shown = await problem(frame, 'finesse');

@@ -36,7 +36,9 @@
 
   var st = {
     // QA failure switches: the HTTP status the next REST answers fail with (null: none).
-    failures: { userGet: null, team: null },
+    // init: true gives the gadget an SSO-like opaque `authorization` (no "id:password"
+    // inside), which ClientServices.init refuses as finesse.js does (from the next load).
+    failures: { userGet: null, team: null, init: false },
     // "load": finesse.gadget.Config is there when finesse.js loads; "onConnect": only once
     // the hub connected (Finesse 11.x+ as its samples read it). hubDelayMs delays the hub.
     configAt: params.configAt === "onConnect" ? "onConnect" : "load",
@@ -60,7 +62,11 @@
   // ------------------------------------------------------------------ container prefs (sync read by the iframe)
   window.mockFinesseContainer = {
     /** The user prefs Finesse gives each gadget (finesse.gadget.Config is built from these). */
-    containerPrefs: function () { return Core.buildContainerPrefs(st.identity, location); },
+    containerPrefs: function () {
+      var prefs = Core.buildContainerPrefs(st.identity, location);
+      if (st.failures.init) { prefs.authorization = "b3BhcXVlLXNzby10b2tlbg=="; } // "opaque-sso-token"
+      return prefs;
+    },
     /** When finesse.gadget.Config is filled: "load" or "onConnect". */
     configAt: function () { return st.configAt; }
   };
@@ -540,9 +546,9 @@
       setTeamMember(id, { state: $("tm-state").value }).then(function () { status(id + " is " + $("tm-state").value + "."); },
         function (err) { status("Not applied: " + err.message); });
     });
-    ["fail-user", "fail-team"].forEach(function (id) {
+    ["fail-user", "fail-team", "fail-init"].forEach(function (id) {
       $(id).addEventListener("change", function () {
-        setFailures({ userGet: $("fail-user").value, team: $("fail-team").value })
+        setFailures({ userGet: $("fail-user").value, team: $("fail-team").value, init: $("fail-init").checked })
           .then(function () { status("Failure switches applied."); }, function (err) { status("Not applied: " + err.message); });
       });
     });
@@ -620,17 +626,18 @@
   }
   /** {userGet: 500|401|…|null, team: 500|…|null}: the REST answers fail from now on (null: work again). */
   function setFailures(patch) {
-    var next = { userGet: st.failures.userGet, team: st.failures.team };
+    var next = { userGet: st.failures.userGet, team: st.failures.team, init: st.failures.init };
     try {
       Object.keys(patch || {}).forEach(function (k) {
         if (!Object.prototype.hasOwnProperty.call(next, k)) { throw new Error("unknown failure " + k); }
-        next[k] = failStatus(patch[k]);
+        next[k] = k === "init" ? Core.toBool(patch[k]) : failStatus(patch[k]);
       });
     } catch (e) { return Promise.reject(e); }
     st.failures = next;
     record("desktop", "qa.failures", copy(next));
     $("fail-user").value = String(next.userGet || "");
     $("fail-team").value = String(next.team || "");
+    $("fail-init").checked = next.init;
     return Promise.resolve();
   }
 

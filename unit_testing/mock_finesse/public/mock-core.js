@@ -401,6 +401,7 @@
     base64Utf8: base64Utf8,
     authorizationFor: authorizationFor,
     normaliseIdentity: normaliseIdentity,
+    toBool: toBool,
     buildUserData: buildUserData,
     buildContainerPrefs: buildContainerPrefs,
     parseQuery: parseQuery,
