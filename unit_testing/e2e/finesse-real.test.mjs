@@ -7,6 +7,7 @@
 //   node --test unit_testing/e2e/finesse-real.test.mjs   (after `bash unit_testing/dev/release.sh`)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
@@ -15,18 +16,41 @@ import { expectText, freePort, gadgetFrame, launchBrowser, ROOT, startMockFiness
 const PASSWORD = 'test-password-3000'; // the mock agent's Finesse password
 const SELF_LOCK = /another tab or window/;
 
-/** A broker that answers every REGISTER 200 (no digest): enough to reach "Registered". */
-async function startBroker() {
+/**
+ * A broker that answers REGISTER 200: without a challenge, or (`password` set) after an
+ * MD5 digest challenge whose response it checks against that password (UTF-8, as SIP
+ * servers store it), 403 when it does not match.
+ */
+async function startBroker({ password } = {}) {
   const port = await freePort();
   const server = new WebSocketServer({ host: '127.0.0.1', port, handleProtocols: (p) => (p.has('sip') ? 'sip' : false) });
-  const state = { registers: 0 };
+  const state = { registers: 0, refused: 0 };
+  const md5 = (text) => crypto.createHash('md5').update(text, 'utf8').digest('hex');
+  const answer = (msg, status, extra = []) => {
+    const keep = msg.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+    return [`SIP/2.0 ${status}`, ...keep, ...extra, 'Content-Length: 0', '', ''].join('\r\n');
+  };
   server.on('connection', (ws) => ws.on('message', (data) => {
     const msg = String(data);
     if (!msg.startsWith('REGISTER ')) return;
     state.registers += 1;
-    const keep = msg.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
     const contact = (/^Contact:\s*(.*)$/mi.exec(msg) || [])[1] || '';
-    ws.send(['SIP/2.0 200 OK', ...keep, `Contact: ${contact};expires=600`, 'Content-Length: 0', '', ''].join('\r\n'));
+    const auth = (/^Authorization:\s*Digest (.*)$/mi.exec(msg) || [])[1];
+    if (password !== undefined && !auth) {
+      ws.send(answer(msg, '401 Unauthorized', ['WWW-Authenticate: Digest realm="fake.test", nonce="n0nce", qop="auth", algorithm=MD5']));
+      return;
+    }
+    if (password !== undefined) {
+      const f = Object.fromEntries([...auth.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1], m[2] ?? m[3]]));
+      const ha1 = md5(`${f.username}:${f.realm}:${password}`);
+      const ha2 = md5(`REGISTER:${f.uri}`);
+      if (f.response !== md5(`${ha1}:${f.nonce}:${f.nc}:${f.cnonce}:${f.qop}:${ha2}`)) {
+        state.refused += 1;
+        ws.send(answer(msg, '403 Forbidden'));
+        return;
+      }
+    }
+    ws.send(answer(msg, '200 OK', [`Contact: ${contact};expires=600`]));
   }));
   await new Promise((r) => server.once('listening', r));
   return { url: `ws://127.0.0.1:${port}/`, state, close: () => new Promise((r) => { for (const c of server.clients) c.terminate(); server.close(r); }) };
@@ -49,8 +73,8 @@ function realSignatures() {
 
 let finesse, browser, page, broker;
 
-async function open(query = '', { failures = {} } = {}) {
-  const prefs = `brokerKind=sip&wsUrl=${broker.url}&sipDomain=fake.test`;
+async function open(query = '', { failures = {}, via = broker } = {}) {
+  const prefs = `brokerKind=sip&wsUrl=${via.url}&sipDomain=fake.test`;
   await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
   await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
   // Failures must be in place before the gadget's first User GET: set them, then reload.
@@ -195,6 +219,26 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     await frame.waitForSelector(row, { state: 'detached', timeout: 2000 });
     assert.ok(Date.now() - t0 < 4000);
     assert.equal((await frame.$$('.ttec-board__row')).length, 2);
+  });
+
+  test('a non-ASCII password: encoded one byte per character as finesse.js does, decoded the same way, digest right', async (t) => {
+    const secret = 'pässwörd-3000';
+    const checking = await startBroker({ password: secret });
+    const p2 = await browser.context.newPage();
+    t.after(async () => { await p2.close(); await checking.close(); });
+    await p2.addInitScript((password) => { if (window.top === window) window.mockFinesseInit = { password }; }, secret);
+    const saved = page;
+    page = p2;
+    try {
+      const frame = await open('', { via: checking });
+      // What finesse.js would put in Config: Base64 of the Latin-1 bytes ("ä" is E4, not C3 A4).
+      const auth = await frame.evaluate(() => finesse.gadget.Config.authorization);
+      assert.equal(auth, Buffer.from(`agent3000:${secret}`, 'latin1').toString('base64'));
+      await expectText(frame, '.ttec-registration__word', 'Registered', 10000);
+      assert.equal(checking.state.refused, 0, 'the digest used the password as the agent typed it');
+    } finally {
+      page = saved;
+    }
   });
 
   test('the gadget calls only functions and options the real finesse.js has', async () => {

@@ -284,7 +284,9 @@ describe('MockFinesseCore (desktop logic)', () => {
     assert.equal(prefs.hostPort, '8445');
     assert.equal(prefs.scheme, 'https');
     assert.equal(prefs.mobileAgentDialNumber, '3000');
-    assert.equal(Core.authorizationFor({ id: 'é', password: 'ü' }), Buffer.from('é:ü').toString('base64'));
+    // One byte per character, as finesse.js's b64Encode: "é" is E9, not UTF-8's C3 A9.
+    assert.equal(Core.authorizationFor({ id: 'é', password: 'ü' }), Buffer.from('é:ü', 'latin1').toString('base64'));
+    assert.equal(Core.authorizationFor({ id: 'a', password: '€' }), Buffer.from('a:€').toString('base64'), 'beyond U+00FF: UTF-8 (unverified)');
   });
 
   test('redactSecrets finds and replaces the password and the authorization', () => {
