@@ -212,6 +212,10 @@ impl Problem {
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
             Self::Finesse { sign_in: true, .. } => "finesse-sign-in",
+            Self::Finesse {
+                what: FinesseObject::Failover,
+                ..
+            } => "finesse-failover",
             Self::Finesse { .. } => "finesse",
             Self::Failed { .. } => "failed",
         }
@@ -270,6 +274,9 @@ impl Problem {
                 (FinesseObject::Services, _) => {
                     "Finesse did not start its services for the phone.".into()
                 }
+                (FinesseObject::Failover, _) => {
+                    "Finesse lost its server and is switching to the other one.".into()
+                }
             },
             Self::Failed { detail } => detail.clone(),
         }
@@ -309,6 +316,10 @@ impl Problem {
             ),
             Self::Finesse { sign_in: true, .. } => "Sign out of Finesse and sign in again.".into(),
             Self::Finesse {
+                what: FinesseObject::Failover,
+                ..
+            } => "No action needed: calls are answered as your last Finesse state allows, for up to 2 minutes.".into(),
+            Self::Finesse {
                 retry_in_s: Some(s),
                 ..
             } => format!(
@@ -345,6 +356,10 @@ impl Problem {
             | Self::AudioReconnecting
             | Self::Finesse {
                 retry_in_s: Some(_),
+                ..
+            }
+            | Self::Finesse {
+                what: FinesseObject::Failover,
                 ..
             } => "warn",
             Self::PlaybackBlocked => "action",

@@ -416,7 +416,15 @@ pub enum FinesseObject {
     User,
     /// A supervised Team, or its Users subscription.
     Team,
+    /// Finesse itself: the desktop lost its server and is failing over
+    /// (`ClientServices.registerOnDisconnectHandler`), until it connects again.
+    Failover,
 }
+
+/// The failover policy: while Finesse is failing over, the SIP phone stays registered and
+/// auto-answer follows the agent's last known Finesse state for at most this long; then
+/// the state counts as unknown (auto-answer paused) until Finesse is back and re-read.
+pub const FAILOVER_TRUST_MS: u32 = 120_000;
 
 /// A finesse.js failure the bar shows until the object loads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -444,7 +452,8 @@ pub const FINESSE_RETRIES: u32 = 6;
 /// tries used up. 5 s, 10 s, 20 s, then every 30 s.
 pub fn finesse_retry_ms(what: FinesseObject, status: u16, attempt: u32) -> Option<u32> {
     let refused = matches!(status, 401 | 403) && what == FinesseObject::User;
-    if refused || what == FinesseObject::Services || attempt >= FINESSE_RETRIES {
+    let once = matches!(what, FinesseObject::Services | FinesseObject::Failover);
+    if refused || once || attempt >= FINESSE_RETRIES {
         return None;
     }
     Some((5_000u32 << attempt.min(3)).min(30_000))

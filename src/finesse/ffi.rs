@@ -58,6 +58,14 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = init)]
     pub fn client_services_init(config: &JsValue) -> Result<(), JsValue>;
 
+    /// `ClientServices.registerOnConnectHandler(fn)`: Finesse is connected again (failover over).
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = registerOnConnectHandler)]
+    pub fn register_on_connect_handler(handler: &JsValue) -> Result<(), JsValue>;
+
+    /// `ClientServices.registerOnDisconnectHandler(fn)`: Finesse lost its server (failover).
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = registerOnDisconnectHandler)]
+    pub fn register_on_disconnect_handler(handler: &JsValue) -> Result<(), JsValue>;
+
     /// `finesse.containerservices.ContainerServices.init()`
     #[wasm_bindgen(catch, js_namespace = ["finesse", "containerservices", "ContainerServices"], js_name = init)]
     pub fn container_services_init() -> Result<JsValue, JsValue>;

@@ -13,7 +13,8 @@ use std::rc::Rc;
 use js_sys::{Object, Promise, Reflect};
 use ttecphone_components::config::NumberRule;
 use ttecphone_components::store::{
-    finesse_retry_ms, Action, AgentInfo, AgentState, FinesseObject, FinesseTrouble, FINESSE_RETRIES,
+    finesse_retry_ms, Action, AgentInfo, AgentState, FinesseObject, FinesseTrouble,
+    FAILOVER_TRUST_MS, FINESSE_RETRIES,
 };
 use ttecphone_components::team::{TeamAction, TeamMember};
 use wasm_bindgen::prelude::*;
@@ -227,6 +228,7 @@ fn failed(
         FinesseObject::Services => "ClientServices.init",
         FinesseObject::User => "the User GET",
         FinesseObject::Team => "a Team or its Users",
+        FinesseObject::Failover => "the connection",
     };
     let next = match delay {
         Some(ms) => format!("asking again in {} s", ms / 1000),
@@ -276,6 +278,7 @@ pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, previe
         return;
     }
     let _ = ffi::container_services_init();
+    watch_failover(sink.clone());
 
     let on_load = {
         let (sink, rule) = (sink.clone(), rule.clone());
@@ -337,6 +340,54 @@ pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, previe
     on_error.forget();
     load.create();
     std::mem::forget(load);
+}
+
+/// Finesse failover (`ClientServices.registerOnDisconnectHandler` / `…OnConnectHandler`):
+/// the bar says so while it lasts, the phone stays registered, and auto-answer follows
+/// the last known Finesse state for [`FAILOVER_TRUST_MS`] at most (the documented
+/// policy); after that the state counts as unknown until Finesse is back, when
+/// finesse.js re-reads the User (its `onChange` brings the state).
+fn watch_failover(sink: Rc<dyn Sink>) {
+    // Bumped at every disconnect and connect: a bound's timer of an older failover is void.
+    let epoch = Rc::new(Cell::new(0u32));
+    let on_disconnect = {
+        let (sink, epoch) = (sink.clone(), epoch.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            let mine = epoch.get() + 1;
+            epoch.set(mine);
+            sink.trace(format!(
+                "Finesse: disconnected (failover); calls follow the last known state for {} s",
+                FAILOVER_TRUST_MS / 1000
+            ));
+            sink.dispatch(Action::Finesse(Some(FinesseTrouble {
+                what: FinesseObject::Failover,
+                status: 0,
+                retry_at: None,
+            })));
+            let (sink, epoch) = (sink.clone(), epoch.clone());
+            gloo::timers::callback::Timeout::new(FAILOVER_TRUST_MS, move || {
+                if epoch.get() == mine {
+                    sink.trace("Finesse: still failing over; auto-answer paused".into());
+                    sink.dispatch(Action::AgentStateChanged(AgentState::Unknown));
+                }
+            })
+            .forget();
+        })
+    };
+    let on_connect = Closure::<dyn FnMut()>::new(move || {
+        // Odd: a disconnect is the latest event (the first connect may come at start-up).
+        if epoch.get() % 2 == 1 {
+            epoch.set(epoch.get() + 1);
+            sink.trace("Finesse: connected again".into());
+            sink.dispatch(Action::Finesse(None));
+        }
+    });
+    let registered = ffi::register_on_disconnect_handler(on_disconnect.as_ref())
+        .and_then(|()| ffi::register_on_connect_handler(on_connect.as_ref()));
+    if registered.is_ok() {
+        on_disconnect.forget();
+        on_connect.forget();
+    }
 }
 
 /// The agent's User, created again on a retry with the same handlers.

@@ -1192,6 +1192,23 @@ fn finesse_retries_back_off_and_stop_where_asking_again_cannot_help() {
     // A team the supervisor may not read yet is asked for again; ClientServices never.
     assert_eq!(finesse_retry_ms(Team, 403, 0), Some(5_000));
     assert_eq!(finesse_retry_ms(Services, 0, 0), None);
+    assert_eq!(finesse_retry_ms(Failover, 0, 0), None);
+}
+
+#[test]
+fn a_finesse_failover_is_a_warning_that_names_the_policy() {
+    use ttecphone_components::problems::problems;
+    let state = reduce_all([Action::Finesse(Some(FinesseTrouble {
+        what: FinesseObject::Failover,
+        status: 0,
+        retry_at: None,
+    }))]);
+    let shown = problems(&state);
+    assert_eq!(shown[0].code(), "finesse-failover");
+    assert_eq!(shown[0].severity(), "warn");
+    assert!(shown[0].next_step().contains("for up to 2 minutes"));
+    assert_eq!(FAILOVER_TRUST_MS, 120_000, "the words above say 2 minutes");
+    assert!(reduce(&state, Action::Finesse(None)).finesse_trouble.is_none());
 }
 
 #[test]

@@ -241,6 +241,28 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     }
   });
 
+  test('failover: the bar says so, the phone stays registered, and the state is re-read when Finesse is back', async () => {
+    const frame = await open();
+    await expectText(frame, '.ttec-registration__word', 'Registered', 10000);
+    await page.evaluate(() => window.mockFinesse.clearEvents());
+    await page.evaluate(() => window.mockFinesse.setFailover(true));
+    const shown = await problem(frame, 'finesse-failover', 2000);
+    assert.equal(shown.title, 'Finesse lost its server and is switching to the other one.');
+    assert.match(shown.next, /last Finesse state allows, for up to 2 minutes/);
+    // Muted while failing over: a state change does not reach the gadget.
+    await page.evaluate(() => window.mockFinesse.setState('NOT_READY'));
+    await page.waitForTimeout(300);
+    assert.deepEqual(await events('User.onChange'), []);
+    await expectText(frame, '.ttec-registration__word', 'Registered');
+    await page.evaluate(() => window.mockFinesse.setFailover(false));
+    await frame.waitForSelector('[data-problem=finesse-failover]', { state: 'detached', timeout: 2000 });
+    const changes = await events('User.onChange');
+    assert.equal(changes.at(-1)?.detail.state, 'NOT_READY', 're-read on recovery');
+    await frame.click('.ttec-tool--diagnostics');
+    const trace = await frame.$eval('.ttec-trace', (e) => e.textContent);
+    assert.match(trace, /Finesse: disconnected \(failover\)[\s\S]*Finesse: connected again/);
+  });
+
   test('the gadget calls only functions and options the real finesse.js has', async () => {
     const real = realSignatures();
     const seen = new Set();
@@ -260,7 +282,8 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
       for (const o of options) if (!allowed.has(o)) wrong.push(`${call}: option ${o} is not the real library's`);
     }
     assert.deepEqual(wrong, [], `calls seen: ${[...seen].join('; ')}`);
-    for (const expected of ['ClientServices.init', 'new User {id,onChange,onError,onLoad}', 'User.getSupervisedTeams',
+    for (const expected of ['ClientServices.init', 'ClientServices.registerOnDisconnectHandler', 'ClientServices.registerOnConnectHandler',
+      'new User {id,onChange,onError,onLoad}', 'User.getSupervisedTeams',
       'new Team {id,onError,onLoad}', 'Team.getUsers {onCollectionAdd,onCollectionDelete,onError,onLoad}', 'Users.getCollection']) {
       assert.ok(seen.has(expected), `the gadget was expected to call ${expected}; seen: ${[...seen].join('; ')}`);
     }

@@ -552,6 +552,9 @@
           .then(function () { status("Failure switches applied."); }, function (err) { status("Not applied: " + err.message); });
       });
     });
+    $("failover").addEventListener("change", function () {
+      setFailover($("failover").checked).then(function () { status(st.failover ? "Failover started." : "Failover ended."); });
+    });
     $("config-at").value = st.configAt;
     $("config-at").addEventListener("change", function () {
       st.configAt = $("config-at").value === "onConnect" ? "onConnect" : "load";
@@ -641,6 +644,18 @@
     return Promise.resolve();
   }
 
+  // ------------------------------------------------------------------ failover
+  /** Finesse loses its server (true) or is back (false): the gadget's ClientServices
+   *  disconnect/connect handlers fire; updates are muted meanwhile and sent again after. */
+  function setFailover(on) {
+    st.failover = !!on;
+    record("desktop", "qa.failover", { active: st.failover });
+    $("failover").checked = st.failover;
+    toGadget("failover", { active: st.failover });
+    if (!st.failover) { broadcastUser(); broadcastTeam(); }
+    return Promise.resolve();
+  }
+
   // ------------------------------------------------------------------ test hooks
   window.mockFinesse = {
     /** Sets the agent state (Finesse User.States value); LOGIN reloads the gadget as a sign-in would. */
@@ -687,7 +702,9 @@
     placeTestCall: placeTestCall,
     /** QA failure switches, e.g. setFailures({userGet: 500}); setFailures({userGet: null}) ends it. */
     setFailures: setFailures,
-    getFailures: function () { return copy(st.failures); }
+    getFailures: function () { return copy(st.failures); },
+    /** setFailover(true) starts a Finesse failover, setFailover(false) ends it. */
+    setFailover: setFailover
   };
 
   // ------------------------------------------------------------------ start

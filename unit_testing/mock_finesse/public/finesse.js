@@ -164,6 +164,22 @@
     return out;
   }
   var csConfig = null;
+  var csConnected = new Notifier();
+  var csDisconnected = new Notifier();
+  // While Finesse fails over, notifications are muted; on recovery the desktop sends the
+  // objects again (finesse.js re-reads them).
+  var failingOver = false;
+  bridge.on("failover", function (msg) {
+    if (msg.active && !failingOver) {
+      failingOver = true;
+      bridge.event("ClientServices.disconnected", { handlers: csDisconnected._listeners.length });
+      csDisconnected.notifyListeners(undefined, "onDisconnect");
+    } else if (!msg.active && failingOver) {
+      failingOver = false;
+      bridge.event("ClientServices.connected", { handlers: csConnected._listeners.length });
+      csConnected.notifyListeners(undefined, "onConnect");
+    }
+  });
   /** Base64 as finesse.js reads it: one character per byte, no UTF-8 decoding; null if invalid. */
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   function decodeAuthorization(text) {
@@ -209,6 +225,10 @@
       bridge.event("ClientServices.init", { config: describeConfig(config), extraArgs: arguments.length - 1 });
     },
     isInited: function () { return csConfig !== null; },
+    /** Failover: called when Finesse is connected again (after a disconnect). */
+    registerOnConnectHandler: function (handler) { Utilities.validateHandler(handler); csConnected.addListener(handler); },
+    /** Failover: called when Finesse lost its server; subscriptions are muted until it is back. */
+    registerOnDisconnectHandler: function (handler) { Utilities.validateHandler(handler); csDisconnected.addListener(handler); },
     getRestHost: function () { return csConfig ? csConfig.restHost : undefined; },
     log: function (msg) { if (w.console && w.console.debug) { w.console.debug("[ClientServices] " + msg); } }
   };
@@ -393,6 +413,7 @@
   finesse.restservices.User = User;
 
   bridge.on("user.update", function (msg) {
+    if (failingOver) { return; }
     liveUsers.forEach(function (u) { u._applyUpdate(msg.data); });
   });
 
@@ -572,6 +593,7 @@
   });
   finesse.restservices.Users = Users;
   bridge.on("team.users.update", function (msg) {
+    if (failingOver) { return; }
     liveTeamUsers.forEach(function (c) {
       if (c._loaded && String(c._teamId) === String(msg.teamId)) { c._sync(msg.users || []); }
     });
