@@ -35,11 +35,12 @@ fn main() {
     if gallery {
         yew::Renderer::<GalleryPage>::with_root(root).render();
     } else {
-        // Configuration and the broker socket first (see `app::boot`), then the bar.
+        // Start-up first (see `app::boot`: configuration, the broker socket, the phone
+        // when Config already names the agent), then the bar.
         wasm_bindgen_futures::spawn_local(async move {
-            app::boot().await;
+            let phones = app::boot().await;
             app::report(browser_support::check());
-            yew::Renderer::<app::App>::with_root(root).render();
+            yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { phones }).render();
         });
     }
 }

@@ -6,7 +6,7 @@
 //! Granting a lock is a round trip to the browser process (5-40 ms on a busy
 //! machine), so gadget.xml's first script asks for it (named from the gadget's `id`
 //! pref, where finesse.js takes the agent id from) while the wasm compiles; the phone
-//! then takes that request over ([`request_early`], [`acquire`]). All bindings of this
+//! then takes that request over ([`take_page_request`], [`acquire`]). All bindings of this
 //! edge are here, apart from that script.
 
 use futures::channel::oneshot;
@@ -92,17 +92,23 @@ fn lock_name(agent: &str) -> String {
     format!("ttecphone-agent-{agent}")
 }
 
-/// A lock request started ahead of the phone (see the module doc), for the agent it
-/// was taken over for. Dropping it gives the lock back, also when it is granted later.
+/// The lock request gadget.xml started ahead of the phone (see the module doc).
+/// Dropping it gives the lock back, also when it is granted later.
 pub struct Early {
+    /// The lock's name: the phone uses the request only if it wants this one.
+    name: String,
     /// The lock, or `None` when another tab held it.
     granted: oneshot::Receiver<Option<TabLock>>,
 }
 
-/// The request gadget.xml made (`window.TTEC.lock`: its `name`, and `granted`, a promise
-/// of the lock's release function, or null when another tab holds it), if it is for the
-/// phone of `agent`; `None` if the page made none. One for another agent is given back.
-pub fn request_early(agent: &str) -> Option<Early> {
+/// Claims the request gadget.xml made (`window.TTEC.lock`: its `name`, and `granted`,
+/// a promise of the lock's release function, or null when another tab holds it),
+/// whoever it is for; `None` if the page made none. Called once, at boot, whatever
+/// `finesse.gadget.Config` says at that moment: a request nobody claimed would hold the
+/// lock for nobody, and the phone's own request for the same name would wait forever
+/// ("Phone active in another tab" with no other tab: issue 19). The phone takes the
+/// claim over in [`acquire`]; a page with no phone drops it, which releases the lock.
+pub fn take_page_request() -> Option<Early> {
     let page = crate::page::object()?;
     let lock = Reflect::get(&page, &"lock".into()).ok()?;
     let name = Reflect::get(&lock, &"name".into()).ok()?.as_string()?;
@@ -121,11 +127,12 @@ pub fn request_early(agent: &str) -> Option<Early> {
             release: Some(release),
         }));
     });
-    (name == lock_name(agent)).then_some(Early { granted: rx })
+    Some(Early { name, granted: rx })
 }
 
 /// Waits until this tab owns the phone of `agent` (the Finesse agent id), using the
-/// `early` request (see [`request_early`]) if there is one. Calls `on_wait` once if another tab
+/// `early` request (see [`take_page_request`]) if it is for that agent (one for another
+/// agent is given back first). Calls `on_wait` once if another tab
 /// holds it first. Browsers without Web Locks (none we support) get no exclusion
 /// rather than no phone.
 pub async fn acquire(
@@ -137,7 +144,7 @@ pub async fn acquire(
         return Ok(TabLock { release: None });
     };
     let name = lock_name(agent);
-    let first = match early {
+    let first = match early.filter(|early| early.name == name) {
         Some(early) => early
             .granted
             .await

@@ -71,6 +71,7 @@ suite "dependencies: licences, bans" cargo deny --log-level error check licenses
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
+suite "e2e: finesse.js as the real one behaves (start-up orders, onError, signatures)" node --test unit_testing/e2e/finesse-real.test.mjs
 suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs
 suite "e2e: trunk serve (QA live reload)" node --test unit_testing/e2e/trunk-serve.test.mjs
 # The README's commands as written, in a new login shell without env.sh (trunk build --release, trunk serve, ...).

@@ -7,8 +7,8 @@ use yew::prelude::*;
 
 use crate::quality::QualityWarning;
 use crate::store::{
-    BrowserGap, MediaProblem, Millis, PhoneState, Playback, Refusal, Registration, SessionTrouble,
-    UserCommand,
+    BrowserGap, FinesseObject, FinesseTrouble, MediaProblem, Millis, PhoneState, Playback, Refusal,
+    Registration, SessionTrouble, UserCommand,
 };
 
 /// The browsers the phone works in (what a too-old browser is told to use).
@@ -67,6 +67,16 @@ pub enum Problem {
     },
     /// The call's audio is poor or the microphone silent ([`crate::quality`]).
     CallQuality(QualityWarning),
+    /// finesse.js could not load what the phone needs (an `onError`): Finesse named
+    /// as the cause, with the HTTP status it reported.
+    Finesse {
+        what: FinesseObject,
+        status: u16,
+        /// Asking again in this many seconds; `None`: not asking again.
+        retry_in_s: Option<u64>,
+        /// 401/403 on the agent's User: only signing in again helps.
+        sign_in: bool,
+    },
     /// Anything else that stopped the phone.
     Failed {
         detail: String,
@@ -98,6 +108,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
                 message: p.message.clone(),
             }),
     );
+    if let Some(trouble) = &state.finesse_trouble {
+        out.push(finesse_problem(trouble, state.now));
+    }
     let agent = &state.agent;
     let not_webrtc = !agent.id.is_empty()
         && agent.state != crate::store::AgentState::Logout
@@ -174,6 +187,24 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     out
 }
 
+fn finesse_problem(trouble: &FinesseTrouble, now: Millis) -> Problem {
+    Problem::Finesse {
+        what: trouble.what,
+        status: trouble.status,
+        retry_in_s: retry_in(trouble.retry_at, now),
+        sign_in: trouble.needs_sign_in(),
+    }
+}
+
+/// " (HTTP 500)", or nothing when finesse.js gave no status.
+fn http(status: u16) -> String {
+    if status == 0 {
+        String::new()
+    } else {
+        format!(" (HTTP {status})")
+    }
+}
+
 fn seconds(retry_in_s: Option<u64>) -> String {
     match retry_in_s {
         Some(s) if s > 0 => format!("in {s} s"),
@@ -212,6 +243,12 @@ impl Problem {
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
             Self::CallQuality(warning) => warning.code(),
+            Self::Finesse { sign_in: true, .. } => "finesse-sign-in",
+            Self::Finesse {
+                what: FinesseObject::Failover,
+                ..
+            } => "finesse-failover",
+            Self::Finesse { .. } => "finesse",
             Self::Failed { .. } => "failed",
         }
     }
@@ -268,6 +305,26 @@ impl Problem {
             }
             Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
             Self::CallQuality(warning) => warning.title(),
+            Self::Finesse {
+                what,
+                status,
+                sign_in,
+                ..
+            } => match (what, sign_in) {
+                (FinesseObject::User, true) => {
+                    format!("Finesse no longer accepts your sign-in{}, so it did not load your agent details.", http(*status))
+                }
+                (FinesseObject::User, false) => {
+                    format!("Finesse did not load your agent details{}.", http(*status))
+                }
+                (FinesseObject::Team, _) => format!("Finesse did not load your team{}.", http(*status)),
+                (FinesseObject::Services, _) => {
+                    "Finesse did not start its services for the phone.".into()
+                }
+                (FinesseObject::Failover, _) => {
+                    "Finesse lost its server and is switching to the other one.".into()
+                }
+            },
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -309,7 +366,21 @@ impl Problem {
                 seconds(*retry_in_s)
             ),
             Self::CallQuality(warning) => warning.next_step().into(),
-            Self::Failed { .. } => "Reload Finesse; if it happens again, tell your supervisor.".into(),
+            Self::Finesse { sign_in: true, .. } => "Sign out of Finesse and sign in again.".into(),
+            Self::Finesse {
+                what: FinesseObject::Failover,
+                ..
+            } => "No action needed: calls are answered as your last Finesse state allows, for up to 2 minutes.".into(),
+            Self::Finesse {
+                retry_in_s: Some(s),
+                ..
+            } => format!(
+                "Retrying {}; if it lasts, sign out of Finesse and in again.",
+                seconds(Some(*s))
+            ),
+            Self::Finesse { .. } | Self::Failed { .. } => {
+                "Reload Finesse; if it happens again, tell your supervisor.".into()
+            }
         }
     }
 
@@ -326,6 +397,7 @@ impl Problem {
                 | Self::SessionUnreachable { .. }
                 | Self::AudioReconnecting
                 | Self::CallQuality(_)
+                | Self::Finesse { .. }
         )
     }
 
@@ -336,7 +408,15 @@ impl Problem {
             | Self::BrokerUnreachable { .. }
             | Self::SessionUnreachable { .. }
             | Self::AudioReconnecting
-            | Self::CallQuality(_) => "warn",
+            | Self::CallQuality(_)
+            | Self::Finesse {
+                retry_in_s: Some(_),
+                ..
+            }
+            | Self::Finesse {
+                what: FinesseObject::Failover,
+                ..
+            } => "warn",
             Self::PlaybackBlocked | Self::SpeakerChoiceUnavailable => "action",
             _ => "error",
         }

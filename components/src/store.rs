@@ -557,6 +557,59 @@ impl BrowserGap {
     }
 }
 
+/// What finesse.js failed to give the gadget (reported by an `onError` callback, or
+/// `ClientServices.init` throwing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinesseObject {
+    /// `ClientServices.init`: Finesse's services for the gadget did not start.
+    Services,
+    /// The agent's own User (GET /finesse/api/User/{id}).
+    User,
+    /// A supervised Team, or its Users subscription.
+    Team,
+    /// Finesse itself: the desktop lost its server and is failing over
+    /// (`ClientServices.registerOnDisconnectHandler`), until it connects again.
+    Failover,
+}
+
+/// The failover policy: while Finesse is failing over, the SIP phone stays registered and
+/// auto-answer follows the agent's last known Finesse state for at most this long; then
+/// the state counts as unknown (auto-answer paused) until Finesse is back and re-read.
+pub const FAILOVER_TRUST_MS: u32 = 120_000;
+
+/// A finesse.js failure the bar shows until the object loads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinesseTrouble {
+    pub what: FinesseObject,
+    /// The HTTP status finesse.js reported (0 when it gave none).
+    pub status: u16,
+    /// When the gadget asks again; `None`: it does not (sign in again, or tries used up).
+    pub retry_at: Option<Millis>,
+}
+
+impl FinesseTrouble {
+    /// 401/403: Finesse does not accept this sign-in any more; asking again cannot help.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self.status, 401 | 403) && self.what == FinesseObject::User
+    }
+}
+
+/// How many times the gadget asks finesse.js again for an object that failed to load.
+pub const FINESSE_RETRIES: u32 = 6;
+
+/// The wait before asking finesse.js again for `what` after its `attempt`-th failure
+/// (0-based) with HTTP `status`, or `None` when asking again cannot help: the agent's
+/// User refused (401/403: sign in again), ClientServices (runs once per page), or the
+/// tries used up. 5 s, 10 s, 20 s, then every 30 s.
+pub fn finesse_retry_ms(what: FinesseObject, status: u16, attempt: u32) -> Option<u32> {
+    let refused = matches!(status, 401 | 403) && what == FinesseObject::User;
+    let once = matches!(what, FinesseObject::Services | FinesseObject::Failover);
+    if refused || once || attempt >= FINESSE_RETRIES {
+        return None;
+    }
+    Some((5_000u32 << attempt.min(3)).min(30_000))
+}
+
 /// The one popover open below the bar, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -611,6 +664,8 @@ pub struct PhoneState {
     pub session_trouble: Option<SessionTrouble>,
     /// The call's audio path was lost and an ICE restart is under way.
     pub audio_reconnecting: bool,
+    /// finesse.js could not load what the phone needs from Finesse (cleared on load).
+    pub finesse_trouble: Option<FinesseTrouble>,
     pub panel: Option<Panel>,
     /// The diagnostics trace, oldest first, at most [`TRACE_CAPACITY`] entries.
     pub trace: Vec<Rc<TraceEntry>>,
@@ -641,6 +696,7 @@ impl Default for PhoneState {
             media_problem: None,
             session_trouble: None,
             audio_reconnecting: false,
+            finesse_trouble: None,
             panel: None,
             trace: Vec::new(),
             board: TeamBoard::default(),
@@ -774,6 +830,8 @@ pub enum Action {
     MediaProblem(Option<MediaProblem>),
     /// The broker session renewal failed (`Some`) or succeeded again (`None`).
     SessionTrouble(Option<SessionTrouble>),
+    /// finesse.js failed to load an object (`Some`), or loaded the one that had failed.
+    Finesse(Option<FinesseTrouble>),
     /// Open a popover (closing any other), or close it with `None`.
     OpenPanel(Option<Panel>),
     /// One diagnostics line; redacted here, so nothing secret is ever stored.
@@ -861,7 +919,12 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 reason: "The phone is not configured correctly.".into(),
             };
         }
-        Action::AgentLoaded(agent) => next.agent = agent,
+        Action::AgentLoaded(agent) => {
+            next.agent = agent;
+            if matches!(&next.finesse_trouble, Some(t) if t.what == FinesseObject::User) {
+                next.finesse_trouble = None;
+            }
+        }
         Action::AgentStateChanged(agent_state) => next.agent.state = agent_state,
         Action::Registration(registration) => {
             if matches!(registration, Registration::Registered { .. }) {
@@ -1048,6 +1111,7 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
         Action::AudioTest(test) => next.audio_test = test,
         Action::MediaProblem(problem) => next.media_problem = problem,
         Action::SessionTrouble(trouble) => next.session_trouble = trouble,
+        Action::Finesse(trouble) => next.finesse_trouble = trouble,
         Action::OpenPanel(panel) => {
             next.panel = match panel {
                 Some(Panel::Dialpad) if !state.outcalling() => None,
@@ -1062,12 +1126,20 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             }
             next.trace.push(Rc::new(entry));
         }
-        Action::Team(action) => next.board = reduce_board(&state.board, action),
         Action::BrowserChecked(gaps) => next.browser_gaps = gaps,
         Action::Quality { id, live } => {
             if state.call.as_ref().is_some_and(|c| c.id == id) {
                 next.quality = live;
             }
+        }
+        Action::Team(action) => {
+            // A roster arrived: the team that had failed has loaded.
+            if matches!(action, TeamAction::Roster(_))
+                && matches!(&next.finesse_trouble, Some(t) if t.what == FinesseObject::Team)
+            {
+                next.finesse_trouble = None;
+            }
+            next.board = reduce_board(&state.board, action)
         }
     }
     next

@@ -276,7 +276,11 @@ fn microphone_constraints(device_id: &str, listed: bool) -> MediaStreamConstrain
         constraints.set_audio(&JsValue::TRUE);
     } else {
         let id = Object::new();
-        let _ = Reflect::set(&id, &(if listed { "exact" } else { "ideal" }).into(), &device_id.into());
+        let _ = Reflect::set(
+            &id,
+            &(if listed { "exact" } else { "ideal" }).into(),
+            &device_id.into(),
+        );
         let audio = Object::new();
         let _ = Reflect::set(&audio, &"deviceId".into(), &id);
         constraints.set_audio(&audio);
@@ -296,13 +300,19 @@ pub async fn open_microphone() -> Result<JsValue, JsValue> {
         return Err(error.into());
     };
     let (chosen, listed) = MICROPHONE.with(|m| m.borrow().clone());
-    let open = |id: &str, listed| devices.get_user_media_with_constraints(&microphone_constraints(id, listed));
+    let open = |id: &str, listed| {
+        devices.get_user_media_with_constraints(&microphone_constraints(id, listed))
+    };
     let result = JsFuture::from(open(&chosen, listed)?).await;
     let gone = matches!(&result, Err(e) if matches!(
         Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref(),
         Some("OverconstrainedError" | "NotFoundError")
     ));
-    let result = if gone && listed { JsFuture::from(open("", false)?).await } else { result };
+    let result = if gone && listed {
+        JsFuture::from(open("", false)?).await
+    } else {
+        result
+    };
     if result.is_ok() {
         microphone_opened();
     }

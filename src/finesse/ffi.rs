@@ -10,7 +10,7 @@ extern "C" {
     #[derive(Clone, Debug)]
     pub type User;
 
-    /// `new finesse.restservices.User({ id, onLoad, onChange })`
+    /// `new finesse.restservices.User({ id, onLoad, onChange, onError })`
     #[wasm_bindgen(constructor, catch, js_namespace = ["finesse", "restservices"], js_class = "User")]
     pub fn new(options: &JsValue) -> Result<User, JsValue>;
 
@@ -44,7 +44,7 @@ extern "C" {
     /// `new finesse.restservices.Team({ id, onLoad, onError })`
     #[wasm_bindgen(constructor, catch, js_namespace = ["finesse", "restservices"], js_class = "Team")]
     pub fn new_team(options: &JsValue) -> Result<Team, JsValue>;
-    /// `team.getUsers({ onLoad, onCollectionAdd, onCollectionDelete })`: the team's Users.
+    /// `team.getUsers({ onLoad, onCollectionAdd, onCollectionDelete, onError })`: the team's Users.
     #[wasm_bindgen(method, catch, js_name = getUsers)]
     pub fn get_users(this: &Team, handlers: &JsValue) -> Result<JsValue, JsValue>;
 
@@ -57,6 +57,14 @@ extern "C" {
     /// `finesse.clientservices.ClientServices.init(finesse.gadget.Config)`
     #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = init)]
     pub fn client_services_init(config: &JsValue) -> Result<(), JsValue>;
+
+    /// `ClientServices.registerOnConnectHandler(fn)`: Finesse is connected again (failover over).
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = registerOnConnectHandler)]
+    pub fn register_on_connect_handler(handler: &JsValue) -> Result<(), JsValue>;
+
+    /// `ClientServices.registerOnDisconnectHandler(fn)`: Finesse lost its server (failover).
+    #[wasm_bindgen(catch, js_namespace = ["finesse", "clientservices", "ClientServices"], js_name = registerOnDisconnectHandler)]
+    pub fn register_on_disconnect_handler(handler: &JsValue) -> Result<(), JsValue>;
 
     /// `finesse.containerservices.ContainerServices.init()`
     #[wasm_bindgen(catch, js_namespace = ["finesse", "containerservices", "ContainerServices"], js_name = init)]

@@ -7,9 +7,15 @@
 
 mod ffi;
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
 use js_sys::{Object, Promise, Reflect};
 use ttecphone_components::config::NumberRule;
-use ttecphone_components::store::{Action, AgentInfo, AgentState};
+use ttecphone_components::store::{
+    finesse_retry_ms, Action, AgentInfo, AgentState, FinesseObject, FinesseTrouble,
+    FAILOVER_TRUST_MS, FINESSE_RETRIES,
+};
 use ttecphone_components::team::{TeamAction, TeamMember};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -17,6 +23,8 @@ use wasm_bindgen_futures::JsFuture;
 /// What the bridge reports to the app.
 pub trait Sink: 'static {
     fn dispatch(&self, action: Action);
+    /// A line in the diagnostics trace (no secrets: status codes and names only).
+    fn trace(&self, text: String);
 }
 
 /// Finesse-provided credentials for the broker login (never logged or displayed).
@@ -75,18 +83,6 @@ pub async fn hub_connected() {
     }
 }
 
-/// A mobile agent's phone identity from `finesse.gadget.Config` alone (its
-/// `mobileAgentMode` and `mobileAgentDialNumber`, there as soon as finesse.js ran),
-/// before the hub connects and the user loads: the phone registers meanwhile. A mobile
-/// agent with a dial number is never in preview unless the configuration forces it.
-/// `None` when Config does not say (the phone then waits for the user).
-pub fn early_identity(preview_forced: bool) -> Option<(String, bool)> {
-    let config = global(&["finesse", "gadget", "Config"])?;
-    string_field(&config, "mobileAgentMode")?;
-    let number = string_field(&config, "mobileAgentDialNumber")?;
-    Some((number, preview_forced))
-}
-
 /// The user prefs Finesse passes from the gadget URL, for the given keys.
 pub fn user_prefs(keys: &[&str]) -> Vec<(String, String)> {
     if global(&["gadgets", "Prefs"]).is_none() {
@@ -103,13 +99,54 @@ pub fn user_prefs(keys: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reads `finesse.gadget.Config`'s credentials.
-pub fn credentials() -> Option<FinesseCredentials> {
-    let config = global(&["finesse", "gadget", "Config"])?;
-    Some(FinesseCredentials {
-        id: string_field(&config, "id")?,
-        authorization: string_field(&config, "authorization"),
-    })
+/// Who the agent is, read from `finesse.gadget.Config` once, before
+/// `ClientServices.init` rewrites that object (it sets `Config.id` from `authorization`
+/// and adds the password in clear text, which the gadget never reads). Everything after
+/// start-up (the tab lock, the broker sign-in, the User, later phones) uses this copy.
+#[derive(Clone)]
+pub struct Identity {
+    pub credentials: FinesseCredentials,
+    /// `mobileAgentMode` and `mobileAgentDialNumber`: a mobile agent's WebRTC number,
+    /// known before the User loads.
+    mobile_number: Option<String>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("id", &self.credentials.id)
+            .field("mobile_number", &self.mobile_number)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// `None` while Config does not name the agent (Finesse 11.x+ may fill it only at
+    /// `onConnect`). Reads `id`, `authorization`, `mobileAgentMode` and
+    /// `mobileAgentDialNumber`, field by field: never `password`, never the whole object.
+    pub fn read() -> Option<Self> {
+        let config = global(&["finesse", "gadget", "Config"])?;
+        let id = string_field(&config, "id")?;
+        let mobile_number = string_field(&config, "mobileAgentMode")
+            .and_then(|_| string_field(&config, "mobileAgentDialNumber"));
+        Some(Self {
+            credentials: FinesseCredentials {
+                id,
+                authorization: string_field(&config, "authorization"),
+            },
+            mobile_number,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.credentials.id
+    }
+
+    /// The WebRTC number of a mobile agent as Config gives it, before the User loads:
+    /// the phone registers meanwhile. `None`: the phone waits for the User.
+    pub fn mobile_number(&self) -> Option<&str> {
+        self.mobile_number.as_deref()
+    }
 }
 
 /// A number Finesse handed over as a JS number (an id), written the way JS writes it.
@@ -164,17 +201,85 @@ pub fn is_preview(forced: bool, supervisor: bool, mobile_agent: bool, dial_numbe
     forced || (supervisor && !(mobile_agent && dial_number))
 }
 
-/// Starts watching the Finesse user: dispatches `AgentLoaded` on load and
-/// `AgentLoaded`/`AgentStateChanged` on every change. In preview mode also
-/// `Team(Preview(true))` and the supervised teams' rosters.
-pub fn watch_user(sink: impl Sink, rule: NumberRule, preview_forced: bool) -> Result<(), String> {
-    let config =
-        global(&["finesse", "gadget", "Config"]).ok_or("finesse.gadget.Config is missing")?;
-    ffi::client_services_init(&config).map_err(|_| "ClientServices.init failed".to_string())?;
-    let _ = ffi::container_services_init();
-    let id = string_field(&config, "id").ok_or("finesse.gadget.Config.id is missing")?;
+/// What finesse.js handed an `onError` callback: the HTTP status, 0 when it gave none.
+fn error_status(error: &JsValue) -> u16 {
+    let Ok(status) = Reflect::get(error, &JsValue::from_str("status")) else {
+        return 0;
+    };
+    match status.as_f64() {
+        Some(n) if (0.0..1000.0).contains(&n) => n as u16,
+        Some(_) => 0,
+        // Integer text only: float parsing would add kilobytes to the wasm.
+        None => status.as_string().and_then(|s| s.parse().ok()).unwrap_or(0),
+    }
+}
 
-    let sink = std::rc::Rc::new(sink);
+/// An `onError` reached us: the bar says so, the trace has a line, and `again` runs
+/// after the bounded backoff of [`finesse_retry_ms`] (if asking again can help).
+fn failed(
+    sink: &dyn Sink,
+    what: FinesseObject,
+    status: u16,
+    attempt: u32,
+    again: impl FnOnce() + 'static,
+) {
+    let delay = finesse_retry_ms(what, status, attempt);
+    let name = match what {
+        FinesseObject::Services => "ClientServices.init",
+        FinesseObject::User => "the User GET",
+        FinesseObject::Team => "a Team or its Users",
+        FinesseObject::Failover => "the connection",
+    };
+    let next = match delay {
+        Some(ms) => format!("asking again in {} s", ms / 1000),
+        None => "not asking again".into(),
+    };
+    sink.trace(format!(
+        "Finesse: {name} failed (HTTP {status}, try {} of {}); {next}",
+        attempt + 1,
+        FINESSE_RETRIES + 1
+    ));
+    sink.dispatch(Action::Finesse(Some(FinesseTrouble {
+        what,
+        status,
+        retry_at: delay.map(|ms| crate::clock::now() + u64::from(ms)),
+    })));
+    if let Some(ms) = delay {
+        gloo::timers::callback::Timeout::new(ms, again).forget();
+    }
+}
+
+/// A finesse.js options object: `{ id, onLoad, onChange, onError, … }`.
+fn options(id: Option<&str>, handlers: &[(&str, &JsValue)]) -> Object {
+    let options = Object::new();
+    if let Some(id) = id {
+        let _ = Reflect::set(&options, &"id".into(), &JsValue::from_str(id));
+    }
+    for (name, handler) in handlers {
+        let _ = Reflect::set(&options, &JsValue::from_str(name), handler);
+    }
+    options
+}
+
+/// Starts finesse.js's services (`ClientServices.init` with `finesse.gadget.Config`,
+/// which it rewrites; the gadget has read what it needs already, see [`Identity`]) and
+/// watches the agent's User: `AgentLoaded` on load and on every change. In preview mode
+/// also `Team(Preview(true))` and the supervised teams' rosters. A failed User GET
+/// reaches `onError`: the bar names Finesse, and the User is asked for again with a
+/// bounded backoff (never after 401/403: only signing in again helps).
+pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, preview_forced: bool) {
+    let sink: Rc<dyn Sink> = Rc::new(sink);
+    let started = global(&["finesse", "gadget", "Config"])
+        .ok_or(JsValue::NULL)
+        .and_then(|config| ffi::client_services_init(&config));
+    if started.is_err() {
+        // Runs once per page: no retry; the error's text is not shown (it may quote Config).
+        failed(&*sink, FinesseObject::Services, 0, 0, || {});
+        return;
+    }
+    let _ = ffi::container_services_init();
+    watch_failover(sink.clone());
+
     let on_load = {
         let (sink, rule) = (sink.clone(), rule.clone());
         Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
@@ -189,24 +294,120 @@ pub fn watch_user(sink: impl Sink, rule: NumberRule, preview_forced: bool) -> Re
             sink.dispatch(Action::AgentLoaded(info));
             sink.dispatch(Action::Team(TeamAction::Preview(preview)));
             if preview {
-                watch_teams(sink.clone() as std::rc::Rc<dyn Sink>, &user, rule.clone());
+                watch_teams(sink.clone(), &user, rule.clone());
             }
         })
     };
-    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
-        sink.dispatch(Action::AgentLoaded(agent_info(&user, &rule)));
+    let on_change = {
+        let sink = sink.clone();
+        Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+            sink.dispatch(Action::AgentLoaded(agent_info(&user, &rule)));
+        })
+    };
+    let load = Rc::new(UserLoad {
+        id: identity.id().to_string(),
+        sink,
+        handlers: Default::default(),
+        attempt: Cell::new(0),
     });
-    let options = Object::new();
-    let set = |k: &str, v: &JsValue| Reflect::set(&options, &JsValue::from_str(k), v).map(|_| ());
-    set("id", &JsValue::from_str(&id)).map_err(|_| "options")?;
-    set("onLoad", on_load.as_ref()).map_err(|_| "options")?;
-    set("onChange", on_change.as_ref()).map_err(|_| "options")?;
-    ffi::User::new(&options)
-        .map_err(|_| "finesse.restservices.User could not be created".to_string())?;
-    // The user object lives as long as the page; so must its handlers.
+    let on_error = {
+        let load = Rc::downgrade(&load);
+        Closure::<dyn FnMut(JsValue)>::new(move |error: JsValue| {
+            let Some(load) = load.upgrade() else { return };
+            let attempt = load.attempt.get();
+            load.attempt.set(attempt + 1);
+            let again = load.clone();
+            failed(
+                &*load.sink,
+                FinesseObject::User,
+                error_status(&error),
+                attempt,
+                move || {
+                    again.create();
+                },
+            );
+        })
+    };
+    *load.handlers.borrow_mut() = vec![
+        ("onLoad", on_load.as_ref().clone()),
+        ("onChange", on_change.as_ref().clone()),
+        ("onError", on_error.as_ref().clone()),
+    ];
+    // The User lives as long as the page; so must its handlers (and `load`, whose
+    // handlers a retry passes again).
     on_load.forget();
     on_change.forget();
-    Ok(())
+    on_error.forget();
+    load.create();
+    std::mem::forget(load);
+}
+
+/// Finesse failover (`ClientServices.registerOnDisconnectHandler` / `…OnConnectHandler`):
+/// the bar says so while it lasts, the phone stays registered, and auto-answer follows
+/// the last known Finesse state for [`FAILOVER_TRUST_MS`] at most (the documented
+/// policy); after that the state counts as unknown until Finesse is back, when
+/// finesse.js re-reads the User (its `onChange` brings the state).
+fn watch_failover(sink: Rc<dyn Sink>) {
+    // Bumped at every disconnect and connect: a bound's timer of an older failover is void.
+    let epoch = Rc::new(Cell::new(0u32));
+    let on_disconnect = {
+        let (sink, epoch) = (sink.clone(), epoch.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            let mine = epoch.get() + 1;
+            epoch.set(mine);
+            sink.trace(format!(
+                "Finesse: disconnected (failover); calls follow the last known state for {} s",
+                FAILOVER_TRUST_MS / 1000
+            ));
+            sink.dispatch(Action::Finesse(Some(FinesseTrouble {
+                what: FinesseObject::Failover,
+                status: 0,
+                retry_at: None,
+            })));
+            let (sink, epoch) = (sink.clone(), epoch.clone());
+            gloo::timers::callback::Timeout::new(FAILOVER_TRUST_MS, move || {
+                if epoch.get() == mine {
+                    sink.trace("Finesse: still failing over; auto-answer paused".into());
+                    sink.dispatch(Action::AgentStateChanged(AgentState::Unknown));
+                }
+            })
+            .forget();
+        })
+    };
+    let on_connect = Closure::<dyn FnMut()>::new(move || {
+        // Odd: a disconnect is the latest event (the first connect may come at start-up).
+        if epoch.get() % 2 == 1 {
+            epoch.set(epoch.get() + 1);
+            sink.trace("Finesse: connected again".into());
+            sink.dispatch(Action::Finesse(None));
+        }
+    });
+    let registered = ffi::register_on_disconnect_handler(on_disconnect.as_ref())
+        .and_then(|()| ffi::register_on_connect_handler(on_connect.as_ref()));
+    if registered.is_ok() {
+        on_disconnect.forget();
+        on_connect.forget();
+    }
+}
+
+/// The agent's User, created again on a retry with the same handlers.
+struct UserLoad {
+    id: String,
+    sink: Rc<dyn Sink>,
+    handlers: RefCell<Vec<(&'static str, JsValue)>>,
+    attempt: Cell<u32>,
+}
+
+impl UserLoad {
+    fn create(&self) {
+        let handlers = self.handlers.borrow();
+        let handlers: Vec<(&str, &JsValue)> = handlers.iter().map(|(k, v)| (*k, v)).collect();
+        // finesse.js logs constructor problems and swallows them; a throw here is a mock's.
+        if ffi::User::new(&options(Some(&self.id), &handlers)).is_err() {
+            self.sink
+                .trace("Finesse: finesse.restservices.User could not be created".into());
+        }
+    }
 }
 
 fn team_member(user: &ffi::User, rule: &NumberRule) -> TeamMember {
@@ -242,16 +443,16 @@ fn object_values(object: &JsValue) -> Vec<JsValue> {
 
 /// Supervisor preview: loads the users of every team `user` supervises
 /// (`getSupervisedTeams()` → `new Team({id})` → `team.getUsers()`), dispatches the
-/// whole roster, then each agent's changes (`user.addHandler('change')`).
-pub fn watch_teams(sink: std::rc::Rc<dyn Sink>, user: &ffi::User, rule: NumberRule) {
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
+/// whole roster, then each agent's changes (`user.addHandler('change')`). A Team or
+/// Users subscription that fails reaches `onError`: the bar says so and the team is
+/// asked for again with a bounded backoff.
+pub fn watch_teams(sink: Rc<dyn Sink>, user: &ffi::User, rule: NumberRule) {
     let teams = user.get_supervised_teams().unwrap_or(JsValue::UNDEFINED);
     let teams: Vec<JsValue> = match teams.dyn_ref::<js_sys::Array>() {
         Some(a) => a.iter().collect(),
         None => Vec::new(),
     };
-    let roster: std::rc::Rc<RefCell<BTreeMap<String, Vec<TeamMember>>>> = Default::default();
+    let roster: Roster = Default::default();
     sink.dispatch(Action::Team(TeamAction::Roster(Vec::new())));
     for team in teams {
         let Some(team_id) = string_field(&team, "id").or_else(|| {
@@ -262,47 +463,121 @@ pub fn watch_teams(sink: std::rc::Rc<dyn Sink>, user: &ffi::User, rule: NumberRu
         }) else {
             continue;
         };
-        let (sink, rule, roster) = (sink.clone(), rule.clone(), roster.clone());
-        let tid = team_id.clone();
-        let on_team = Closure::<dyn FnMut(ffi::Team)>::new(move |team: ffi::Team| {
-            let (sink, rule, roster, tid) =
-                (sink.clone(), rule.clone(), roster.clone(), tid.clone());
-            let on_users = Closure::<dyn FnMut(ffi::Users)>::new(move |users: ffi::Users| {
-                let members: Vec<ffi::User> =
-                    object_values(&users.get_collection().unwrap_or(JsValue::NULL))
-                        .into_iter()
-                        .map(|u| u.unchecked_into::<ffi::User>())
-                        .collect();
-                for member in &members {
-                    let (sink, rule) = (sink.clone(), rule.clone());
-                    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |u: ffi::User| {
-                        sink.dispatch(Action::Team(TeamAction::Member(team_member(&u, &rule))));
-                    });
-                    let _ = member.add_handler("change", on_change.as_ref());
-                    on_change.forget();
-                }
-                roster.borrow_mut().insert(
-                    tid.clone(),
-                    members.iter().map(|u| team_member(u, &rule)).collect(),
-                );
-                let all: Vec<TeamMember> = roster.borrow().values().flatten().cloned().collect();
-                sink.dispatch(Action::Team(TeamAction::Roster(all)));
-            });
-            let handlers = Object::new();
-            let _ = Reflect::set(&handlers, &JsValue::from_str("onLoad"), on_users.as_ref());
-            let _ = team.get_users(&handlers);
-            on_users.forget();
-        });
-        let options = Object::new();
-        let _ = Reflect::set(
-            &options,
-            &JsValue::from_str("id"),
-            &JsValue::from_str(&team_id),
+        load_team(
+            Rc::new(TeamLoad {
+                id: team_id,
+                sink: sink.clone(),
+                rule: rule.clone(),
+                roster: roster.clone(),
+            }),
+            0,
         );
-        let _ = Reflect::set(&options, &JsValue::from_str("onLoad"), on_team.as_ref());
-        if ffi::Team::new_team(&options).is_err() {
-            gloo::console::warn!("finesse.restservices.Team could not be created");
-        }
-        on_team.forget();
     }
+}
+
+type Roster = Rc<RefCell<std::collections::BTreeMap<String, Vec<TeamMember>>>>;
+
+/// One supervised team being loaded.
+struct TeamLoad {
+    id: String,
+    sink: Rc<dyn Sink>,
+    rule: NumberRule,
+    roster: Roster,
+}
+
+/// `new Team({id, onLoad, onError})`, then `team.getUsers({onLoad, onError})`; either
+/// error asks for the team again (try `attempt`, bounded).
+fn load_team(load: Rc<TeamLoad>, attempt: u32) {
+    let on_team = {
+        let load = load.clone();
+        Closure::once_into_js(move |team: ffi::Team| {
+            let on_error = team_error(load.clone(), attempt);
+            let (on_add, on_delete) = (membership(&load, true), membership(&load, false));
+            let on_users = Closure::once_into_js(move |users: ffi::Users| {
+                team_loaded(&load, &users);
+            });
+            let handlers = options(
+                None,
+                &[
+                    ("onLoad", &on_users),
+                    ("onCollectionAdd", &on_add),
+                    ("onCollectionDelete", &on_delete),
+                    ("onError", &on_error),
+                ],
+            );
+            let _ = team.get_users(&handlers);
+        })
+    };
+    let on_error = team_error(load.clone(), attempt);
+    let options = options(
+        Some(&load.id),
+        &[("onLoad", &on_team), ("onError", &on_error)],
+    );
+    if ffi::Team::new_team(&options).is_err() {
+        load.sink
+            .trace("Finesse: finesse.restservices.Team could not be created".into());
+    }
+}
+
+/// The `onError` of a Team or its Users: the team is asked for again (bounded).
+fn team_error(load: Rc<TeamLoad>, attempt: u32) -> JsValue {
+    Closure::once_into_js(move |error: JsValue| {
+        let again = load.clone();
+        failed(
+            &*load.sink,
+            FinesseObject::Team,
+            error_status(&error),
+            attempt,
+            move || load_team(again, attempt + 1),
+        );
+    })
+}
+
+/// A team's Users loaded: its members join the roster, and each one's changes follow.
+fn team_loaded(load: &TeamLoad, users: &ffi::Users) {
+    let members: Vec<ffi::User> = object_values(&users.get_collection().unwrap_or(JsValue::NULL))
+        .into_iter()
+        .map(|u| u.unchecked_into::<ffi::User>())
+        .collect();
+    members.iter().for_each(|member| follow(load, member));
+    load.roster.borrow_mut().insert(
+        load.id.clone(),
+        members.iter().map(|u| team_member(u, &load.rule)).collect(),
+    );
+    let all: Vec<TeamMember> = load.roster.borrow().values().flatten().cloned().collect();
+    load.sink.dispatch(Action::Team(TeamAction::Roster(all)));
+}
+
+/// Each agent's changes (`user.addHandler('change')`) reach the board.
+fn follow(load: &TeamLoad, member: &ffi::User) {
+    let (sink, rule) = (load.sink.clone(), load.rule.clone());
+    let on_change = Closure::<dyn FnMut(ffi::User)>::new(move |u: ffi::User| {
+        sink.dispatch(Action::Team(TeamAction::Member(team_member(&u, &rule))));
+    });
+    let _ = member.add_handler("change", on_change.as_ref());
+    on_change.forget();
+}
+
+/// The collection's `onCollectionAdd` / `onCollectionDelete`: an agent joined or left
+/// the team after it loaded (issue 19, item 4). Live as long as the page.
+fn membership(load: &Rc<TeamLoad>, added: bool) -> JsValue {
+    let load = load.clone();
+    Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+        let member = team_member(&user, &load.rule);
+        let mut roster = load.roster.borrow_mut();
+        let team = roster.entry(load.id.clone()).or_default();
+        team.retain(|m| m.id != member.id);
+        if added {
+            team.push(member.clone());
+        }
+        drop(roster);
+        if added {
+            follow(&load, &user);
+            load.sink.dispatch(Action::Team(TeamAction::Member(member)));
+        } else {
+            load.sink
+                .dispatch(Action::Team(TeamAction::Removed { id: member.id }));
+        }
+    })
+    .into_js_value()
 }

@@ -16,7 +16,9 @@
 // BENCH_FW_CALLS [5] (0 = skip: the silent STUN server again, with the media server
 // behind a stateful firewall, bed/lib/media-firewall.mjs),
 // BENCH_CLIENTS [ttecphone,jssip,sipjs], BENCH_JSON=<file> (figures as JSON),
-// BENCH_BROKER [kamailio] (or asterisk: the bed's Asterisk 22.10.1 with Wazo's templates).
+// BENCH_BROKER [kamailio] (or asterisk: the bed's Asterisk 22.10.1 with Wazo's templates),
+// BENCH_CONFIG_AT [load] (or onConnect: the mock Finesse fills finesse.gadget.Config for our
+// gadget only when the hub connects, as Finesse 11.x+ may; the other start-up order).
 //
 // On Asterisk (BENCH_BROKER=asterisk) the rows compare the three clients as on Kamailio;
 // compare clients within one broker's run, not the brokers' figures:
@@ -65,6 +67,7 @@ const OPT = {
   micOpenMs: num('BENCH_MIC_OPEN_MS', 100),
   clients: (process.env.BENCH_CLIENTS || 'ttecphone,jssip,sipjs').split(','),
   broker: process.env.BENCH_BROKER || 'kamailio',
+  configAt: process.env.BENCH_CONFIG_AT === 'onConnect' ? '&configAt=onConnect' : '',
 };
 
 const env = loadBedEnv();
@@ -115,7 +118,7 @@ function clientUrl(client, iceServers, { gadget = false } = {}) {
   if (client === 'ttecphone') {
     let prefs = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}`;
     if (iceServers.length) prefs += `&iceServers=${JSON.stringify(iceServers)}`;
-    return `${servers.finesse.origin}/desktop/?agent=agent${user}&ext=2000&webrtc=${user}&state=READY&prefs=${encodeURIComponent(prefs)}`;
+    return `${servers.finesse.origin}/desktop/?agent=agent${user}&ext=2000&webrtc=${user}&state=READY${OPT.configAt}&prefs=${encodeURIComponent(prefs)}`;
   }
   const q = new URLSearchParams({ ws: broker.wsUrl, domain: broker.sipDomain, user, password: password(user), ice: JSON.stringify(iceServers) });
   return `${servers.refs.origin}/${client}.html?${q}`;

@@ -1428,3 +1428,93 @@ fn remembered_choices_before_the_first_listing_ask_for_the_microphone_only() {
     );
     assert_eq!(state.devices.speaker, "s1");
 }
+
+#[test]
+fn finesse_retries_back_off_and_stop_where_asking_again_cannot_help() {
+    use FinesseObject::*;
+    let delays: Vec<_> = (0..FINESSE_RETRIES + 1)
+        .map(|attempt| finesse_retry_ms(User, 500, attempt))
+        .collect();
+    assert_eq!(
+        delays,
+        [5_000, 10_000, 20_000, 30_000, 30_000, 30_000]
+            .map(Some)
+            .into_iter()
+            .chain([None])
+            .collect::<Vec<_>>()
+    );
+    // The agent's own User refused: only signing in again helps.
+    assert_eq!(finesse_retry_ms(User, 401, 0), None);
+    assert_eq!(finesse_retry_ms(User, 403, 0), None);
+    // A team the supervisor may not read yet is asked for again; ClientServices never.
+    assert_eq!(finesse_retry_ms(Team, 403, 0), Some(5_000));
+    assert_eq!(finesse_retry_ms(Services, 0, 0), None);
+    assert_eq!(finesse_retry_ms(Failover, 0, 0), None);
+}
+
+#[test]
+fn a_finesse_failover_is_a_warning_that_names_the_policy() {
+    use ttecphone_components::problems::problems;
+    let state = reduce_all([Action::Finesse(Some(FinesseTrouble {
+        what: FinesseObject::Failover,
+        status: 0,
+        retry_at: None,
+    }))]);
+    let shown = problems(&state);
+    assert_eq!(shown[0].code(), "finesse-failover");
+    assert_eq!(shown[0].severity(), "warn");
+    assert!(shown[0].next_step().contains("for up to 2 minutes"));
+    assert_eq!(FAILOVER_TRUST_MS, 120_000, "the words above say 2 minutes");
+    assert!(reduce(&state, Action::Finesse(None))
+        .finesse_trouble
+        .is_none());
+}
+
+#[test]
+fn a_finesse_failure_is_shown_until_the_object_loads() {
+    let trouble = |what, status, retry_at| {
+        Action::Finesse(Some(FinesseTrouble {
+            what,
+            status,
+            retry_at,
+        }))
+    };
+    let failed = reduce_all([trouble(FinesseObject::User, 500, Some(5_000))]);
+    let shown = problems(&failed);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].code(), "finesse");
+    assert_eq!(
+        shown[0].title(),
+        "Finesse did not load your agent details (HTTP 500)."
+    );
+    assert_eq!(
+        shown[0].next_step(),
+        "Retrying in 5 s; if it lasts, sign out of Finesse and in again."
+    );
+    assert_eq!(shown[0].severity(), "warn");
+    // The User loads on a retry: the problem goes.
+    let loaded = reduce(
+        &failed,
+        Action::AgentLoaded(AgentInfo {
+            id: "agent3000".into(),
+            ..Default::default()
+        }),
+    );
+    assert!(loaded.finesse_trouble.is_none());
+
+    let refused = reduce_all([trouble(FinesseObject::User, 401, None)]);
+    let shown = problems(&refused);
+    assert_eq!(shown[0].code(), "finesse-sign-in");
+    assert_eq!(
+        shown[0].next_step(),
+        "Sign out of Finesse and sign in again."
+    );
+    assert_eq!(shown[0].severity(), "error");
+
+    // A team's failure goes when a roster arrives; a User failure stays.
+    let team = reduce_all([trouble(FinesseObject::Team, 500, Some(1))]);
+    assert!(matches!(&problems(&team)[0], Problem::Finesse { .. }));
+    let roster = Action::Team(ttecphone_components::team::TeamAction::Roster(Vec::new()));
+    assert!(reduce(&team, roster.clone()).finesse_trouble.is_none());
+    assert!(reduce(&refused, roster).finesse_trouble.is_some());
+}

@@ -58,10 +58,11 @@ export async function startSession({ extraArgs = [], ...options } = {}) {
       await finesse.stop();
     },
     /** The desktop URL for agent `number` (bed user) in `state`, with extra gadget prefs. */
-    desktopUrl({ number = '3000', state = 'RESERVED', prefs = '' } = {}) {
+    /** `query`: more of the mock desktop's query, e.g. `&configAt=onConnect&hubDelayMs=1500`. */
+    desktopUrl({ number = '3000', state = 'RESERVED', prefs = '', query = '' } = {}) {
       const all = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}${prefs}`;
       return `${finesse.origin}/desktop/?agent=agent${number}&ext=${Number(number) - 1000}&webrtc=${number}`
-        + `&state=${state}&prefs=${encodeURIComponent(all)}`;
+        + `&state=${state}${query}&prefs=${encodeURIComponent(all)}`;
     },
     /** Opens the gadget in `page` and waits until it is Registered; resolves {frame, registeredMs}.
      *  `password`: the agent's Finesse password from the first gadget load (the mock's default is

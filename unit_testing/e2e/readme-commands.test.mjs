@@ -92,6 +92,7 @@ const NOT_RUN = {
   'node unit_testing/e2e/screenshots.mjs': ['rewrites doc/screenshots/; the suite "screenshots" runs it', null],
   'bash unit_testing/bench/run.sh': ['starts the SIP bed and runs for about 9 minutes; the suite "bench: smoke" runs the benchmark on the bed', 'unit_testing/bench/run.sh'],
   'BENCH_BROKER=asterisk bash unit_testing/bench/run.sh': ['the same on the bed\'s Asterisk', 'unit_testing/bench/run.sh'],
+  'BENCH_CONFIG_AT=onConnect bash unit_testing/bench/run.sh': ['the same with Config filled only at onConnect', 'unit_testing/bench/run.sh'],
   'bash unit_testing/loadgen/run.sh': ['starts the SIP bed with 2,000 users and loads it for minutes; the suite "loadgen: smoke" runs a small load', 'unit_testing/loadgen/run.sh'],
   'cargo deny': ['named, not a command line; the suite "dependencies" runs `cargo deny check`, and the first test here runs `cargo deny --version`', null],
 };

@@ -3,7 +3,7 @@
 //   the compile), and the phone takes that socket over: one socket, one registration;
 // - the tab lock is asked for by gadget.xml too (granted while the wasm compiles) and taken
 //   over by the phone, which registers before the bar's first render: the bar's first
-//   state is the outcome;
+//   state is the outcome; also when finesse.gadget.Config is filled only at onConnect;
 // - a trap in the wasm (what a panic is in the release build) tells the agent in plain
 //   words and closes the socket, so the broker refuses further calls at once instead of
 //   ringing a phone that cannot answer.
@@ -82,6 +82,30 @@ describe('start-up socket and the stopped phone', () => {
       await page.close();
     }
   });
+
+  // Finesse 11.x+ may fill finesse.gadget.Config only at the hub's onConnect (issue 19): the
+  // page's lock request cannot be taken over at boot for a known agent then, and must not
+  // be left held for nobody (the phone would wait for itself: "active in another tab").
+  for (const [name, query] of [['at once', '&configAt=onConnect'], ['1.5 s late', '&configAt=onConnect&hubDelayMs=1500']]) {
+    test(`Config filled only at onConnect, hub ${name}: the page's lock request is taken over and the phone registers`, async () => {
+      const page = await session.browser.context.newPage();
+      await page.addInitScript(watchStartup);
+      try {
+        const { frame } = await session.openPhone(page, { query });
+        const agent = await frame.evaluate(() => finesse.gadget.Config.id);
+        const requests = await frame.evaluate(() => window.__ttecLocks);
+        assert.deepEqual(requests, [{ name: `ttecphone-agent-${agent}`, wasmStarted: false }], 'one request, by the page, before the wasm ran');
+        const held = await frame.evaluate(async () => (await navigator.locks.query()).held.map((l) => l.name));
+        assert.deepEqual(held, [`ttecphone-agent-${agent}`]);
+        assert.equal(await frame.evaluate(() => window.TTEC.lock), undefined, 'the phone took the request over');
+        // Registered at all (openPhone waited for it) is what a self-locked phone never is.
+        assert.doesNotMatch(await frame.$eval('body', (e) => e.textContent), /another tab/i);
+        assert.equal(session.broker.contactsOf('3000'), 1);
+      } finally {
+        await page.close();
+      }
+    });
+  }
 
   test('a trap in the wasm: the agent reads that the phone stopped, and calls to it are refused at once', async () => {
     const page = await session.browser.context.newPage();

@@ -35,6 +35,14 @@
   }
 
   var st = {
+    // QA failure switches: the HTTP status the next REST answers fail with (null: none).
+    // init: true gives the gadget an SSO-like opaque `authorization` (no "id:password"
+    // inside), which ClientServices.init refuses as finesse.js does (from the next load).
+    failures: { userGet: null, team: null, init: false },
+    // "load": finesse.gadget.Config is there when finesse.js loads; "onConnect": only once
+    // the hub connected (Finesse 11.x+ as its samples read it). hubDelayMs delays the hub.
+    configAt: params.configAt === "onConnect" ? "onConnect" : "load",
+    hubDelayMs: Math.max(0, Math.min(60000, parseInt(params.hubDelayMs, 10) || 0)),
     identity: cfg.identity,
     agent: { state: cfg.state, pendingState: "", stateChangeTime: new Date().toISOString() },
     prefs: cfg.prefs,
@@ -54,7 +62,13 @@
   // ------------------------------------------------------------------ container prefs (sync read by the iframe)
   window.mockFinesseContainer = {
     /** The user prefs Finesse gives each gadget (finesse.gadget.Config is built from these). */
-    containerPrefs: function () { return Core.buildContainerPrefs(st.identity, location); }
+    containerPrefs: function () {
+      var prefs = Core.buildContainerPrefs(st.identity, location);
+      if (st.failures.init) { prefs.authorization = "b3BhcXVlLXNzby10b2tlbg=="; } // "opaque-sso-token"
+      return prefs;
+    },
+    /** When finesse.gadget.Config is filled: "load" or "onConnect". */
+    configAt: function () { return st.configAt; }
   };
 
   // ------------------------------------------------------------------ event log (secrets redacted)
@@ -141,8 +155,9 @@
       if (r.leaked.length) { push({ source: "desktop", name: "secret-leak", detail: { in: "console." + d.level, secrets: r.leaked } }); }
     },
     "hub.connect": function (d) {
-      record("gadget", "hub.connect", { onConnect: !!d.onConnect });
-      toGadget("hub.connected", {});
+      record("gadget", "hub.connect", { onConnect: !!d.onConnect, delayMs: st.hubDelayMs });
+      var frame = st.frame;
+      setTimeout(function () { if (frame === st.frame) { toGadget("hub.connected", {}); } }, st.hubDelayMs);
     },
     "hub.publish": function (d) { record("gadget", "gadgets.Hub.publish", { topic: d.topic }); },
     "hub.subscribe": function (d) { record("gadget", "gadgets.Hub.subscribe", { topic: d.topic }); },
@@ -160,6 +175,12 @@
     },
     "user.get": function (d) {
       var uri = "/finesse/api/User/" + d.id;
+      if (st.failures.userGet) {
+        var failed = st.failures.userGet;
+        record("desktop", "REST GET " + uri, { status: failed, note: "QA failure switch" });
+        toGadget("user.data", { reqId: d.reqId, status: failed, errorType: failed === 401 ? "Unauthorized" : "Error", errorMessage: "QA: User GET fails" });
+        return;
+      }
       if (String(d.id) !== String(st.identity.id)) {
         record("desktop", "REST GET " + uri, { status: 401, note: "an agent may only read its own User" });
         toGadget("user.data", { reqId: d.reqId, status: 401, errorType: "Unauthorized", errorMessage: "User " + d.id + " is not the signed-in agent" });
@@ -186,6 +207,11 @@
     },
     "team.get": function (d) {
       var uri = "/finesse/api/Team/" + d.id;
+      if (st.failures.team) {
+        record("desktop", "REST GET " + uri, { status: st.failures.team, note: "QA failure switch" });
+        toGadget("team.data", { reqId: d.reqId, status: st.failures.team, errorType: "Error", errorMessage: "QA: team fails" });
+        return;
+      }
       if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
         record("desktop", "REST GET " + uri, { status: 403, note: "only a supervisor of the team may read it" });
         toGadget("team.data", { reqId: d.reqId, status: 403, errorType: "Forbidden", errorMessage: "Not a supervisor of team " + d.id });
@@ -196,6 +222,11 @@
     },
     "team.users.get": function (d) {
       var uri = "/finesse/api/Team/" + d.id + "/Users";
+      if (st.failures.team) {
+        record("desktop", "REST GET " + uri, { status: st.failures.team, note: "QA failure switch" });
+        toGadget("team.users.data", { reqId: d.reqId, status: st.failures.team, users: [] });
+        return;
+      }
       if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
         record("desktop", "REST GET " + uri, { status: 403 });
         toGadget("team.users.data", { reqId: d.reqId, status: 403, users: [] });
@@ -515,6 +546,20 @@
       setTeamMember(id, { state: $("tm-state").value }).then(function () { status(id + " is " + $("tm-state").value + "."); },
         function (err) { status("Not applied: " + err.message); });
     });
+    ["fail-user", "fail-team", "fail-init"].forEach(function (id) {
+      $(id).addEventListener("change", function () {
+        setFailures({ userGet: $("fail-user").value, team: $("fail-team").value, init: $("fail-init").checked })
+          .then(function () { status("Failure switches applied."); }, function (err) { status("Not applied: " + err.message); });
+      });
+    });
+    $("failover").addEventListener("change", function () {
+      setFailover($("failover").checked).then(function () { status(st.failover ? "Failover started." : "Failover ended."); });
+    });
+    $("config-at").value = st.configAt;
+    $("config-at").addEventListener("change", function () {
+      st.configAt = $("config-at").value === "onConnect" ? "onConnect" : "load";
+      reloadGadget("configAt").then(function () { status("finesse.gadget.Config is filled at " + st.configAt + "; gadget reloaded."); });
+    });
     $("clear-log").addEventListener("click", function () { clearEvents(); status("Event log cleared."); });
     wireTestCall();
   }
@@ -575,6 +620,42 @@
   }
   function copy(v) { return JSON.parse(JSON.stringify(v)); }
 
+  // ------------------------------------------------------------------ failure switches
+  function failStatus(v) {
+    if (v === null || v === undefined || v === "" || v === 0 || v === "0") { return null; }
+    var n = parseInt(v, 10);
+    if (!(n >= 400 && n <= 599)) { throw new Error("a failure is an HTTP status 400-599, got " + v); }
+    return n;
+  }
+  /** {userGet: 500|401|…|null, team: 500|…|null}: the REST answers fail from now on (null: work again). */
+  function setFailures(patch) {
+    var next = { userGet: st.failures.userGet, team: st.failures.team, init: st.failures.init };
+    try {
+      Object.keys(patch || {}).forEach(function (k) {
+        if (!Object.prototype.hasOwnProperty.call(next, k)) { throw new Error("unknown failure " + k); }
+        next[k] = k === "init" ? Core.toBool(patch[k]) : failStatus(patch[k]);
+      });
+    } catch (e) { return Promise.reject(e); }
+    st.failures = next;
+    record("desktop", "qa.failures", copy(next));
+    $("fail-user").value = String(next.userGet || "");
+    $("fail-team").value = String(next.team || "");
+    $("fail-init").checked = next.init;
+    return Promise.resolve();
+  }
+
+  // ------------------------------------------------------------------ failover
+  /** Finesse loses its server (true) or is back (false): the gadget's ClientServices
+   *  disconnect/connect handlers fire; updates are muted meanwhile and sent again after. */
+  function setFailover(on) {
+    st.failover = !!on;
+    record("desktop", "qa.failover", { active: st.failover });
+    $("failover").checked = st.failover;
+    toGadget("failover", { active: st.failover });
+    if (!st.failover) { broadcastUser(); broadcastTeam(); }
+    return Promise.resolve();
+  }
+
   // ------------------------------------------------------------------ test hooks
   window.mockFinesse = {
     /** Sets the agent state (Finesse User.States value); LOGIN reloads the gadget as a sign-in would. */
@@ -618,7 +699,12 @@
     setActiveTab: function (on) { st.activeTab = !!on; $("f-active-tab").checked = st.activeTab; },
     /** Places a test call through the local broker ({to, callerId, hangupAfterS, holdResume,
      *  cancelBeforeAnswer}); resolves with the server's record ({id, callId, scenario, …}). */
-    placeTestCall: placeTestCall
+    placeTestCall: placeTestCall,
+    /** QA failure switches, e.g. setFailures({userGet: 500}); setFailures({userGet: null}) ends it. */
+    setFailures: setFailures,
+    getFailures: function () { return copy(st.failures); },
+    /** setFailover(true) starts a Finesse failover, setFailover(false) ends it. */
+    setFailover: setFailover
   };
 
   // ------------------------------------------------------------------ start

@@ -106,32 +106,51 @@
   // ---------------------------------------------------------------- finesse.gadget.Config
   // Built the way Finesse gadgets build it: from the container-provided user prefs.
   // A gadget that defines its own finesse.gadget.Config keeps it (it is not overwritten).
+  // The desktop's "Config at onConnect" mode (?configAt=onConnect) leaves the object empty
+  // until the hub connects, as a gadget that reads Config only inside onConnect would see
+  // with Finesse 11.x+; the same object is filled then.
+  function configFromPrefs() {
+    var p = new w.gadgets.Prefs();
+    return {
+      id: p.getString("id"),
+      authorization: p.getString("authorization"),
+      authToken: p.getString("authToken"),
+      country: p.getString("country"),
+      language: p.getString("language"),
+      locale: p.getString("locale"),
+      host: p.getString("host"),
+      hostPort: p.getString("hostPort"),
+      extension: p.getString("extension"),
+      mobileAgentMode: p.getString("mobileAgentMode"),
+      mobileAgentDialNumber: p.getString("mobileAgentDialNumber"),
+      xmppDomain: p.getString("xmppDomain"),
+      pubsubDomain: p.getString("pubsubDomain"),
+      restHost: p.getString("restHost"),
+      scheme: p.getString("scheme"),
+      localhostFQDN: p.getString("localhostFQDN"),
+      localhostPort: p.getString("localhostPort"),
+      teamId: p.getString("teamId"),
+      teamName: p.getString("teamName"),
+      clientDriftInMillis: p.getInt("clientDriftInMillis")
+    };
+  }
+  function desktopSays(name) {
+    try { return bridge.hasParent && w.parent.mockFinesseContainer && w.parent.mockFinesseContainer[name](); } catch (e) { return undefined; }
+  }
   if (!finesse.gadget.Config && w.gadgets && w.gadgets.Prefs) {
-    finesse.gadget.Config = (function () {
-      var p = new w.gadgets.Prefs();
-      return {
-        id: p.getString("id"),
-        authorization: p.getString("authorization"),
-        authToken: p.getString("authToken"),
-        country: p.getString("country"),
-        language: p.getString("language"),
-        locale: p.getString("locale"),
-        host: p.getString("host"),
-        hostPort: p.getString("hostPort"),
-        extension: p.getString("extension"),
-        mobileAgentMode: p.getString("mobileAgentMode"),
-        mobileAgentDialNumber: p.getString("mobileAgentDialNumber"),
-        xmppDomain: p.getString("xmppDomain"),
-        pubsubDomain: p.getString("pubsubDomain"),
-        restHost: p.getString("restHost"),
-        scheme: p.getString("scheme"),
-        localhostFQDN: p.getString("localhostFQDN"),
-        localhostPort: p.getString("localhostPort"),
-        teamId: p.getString("teamId"),
-        teamName: p.getString("teamName"),
-        clientDriftInMillis: p.getInt("clientDriftInMillis")
-      };
-    }());
+    if (desktopSays("configAt") === "onConnect" && bridge.beforeConnect) {
+      var emptyConfig = finesse.gadget.Config = {};
+      bridge.beforeConnect.push(function () {
+        depth += 1; // not the gadget's calls (see "call recording")
+        try {
+          var filled = configFromPrefs();
+          Object.keys(filled).forEach(function (k) { emptyConfig[k] = filled[k]; });
+        } finally { depth -= 1; }
+        bridge.event("finesse.gadget.Config.filled", { at: "onConnect" });
+      });
+    } else {
+      finesse.gadget.Config = configFromPrefs();
+    }
   }
 
   // ---------------------------------------------------------------- ClientServices
@@ -145,14 +164,71 @@
     return out;
   }
   var csConfig = null;
+  var csConnected = new Notifier();
+  var csDisconnected = new Notifier();
+  // While Finesse fails over, notifications are muted; on recovery the desktop sends the
+  // objects again (finesse.js re-reads them).
+  var failingOver = false;
+  bridge.on("failover", function (msg) {
+    if (msg.active && !failingOver) {
+      failingOver = true;
+      bridge.event("ClientServices.disconnected", { handlers: csDisconnected._listeners.length });
+      csDisconnected.notifyListeners(undefined, "onDisconnect");
+    } else if (!msg.active && failingOver) {
+      failingOver = false;
+      bridge.event("ClientServices.connected", { handlers: csConnected._listeners.length });
+      csConnected.notifyListeners(undefined, "onConnect");
+    }
+  });
+  /** Base64 as finesse.js reads it: one character per byte, no UTF-8 decoding; null if invalid. */
+  var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  function decodeAuthorization(text) {
+    var clean = String(text).replace(/=+$/, "");
+    if (!/^[A-Za-z0-9+\/]*$/.test(clean) || clean.length % 4 === 1) { return null; }
+    var out = "", bits = 0, value = 0;
+    for (var i = 0; i < clean.length; i += 1) {
+      value = (value << 6) | B64.indexOf(clean.charAt(i));
+      bits += 6;
+      if (bits >= 8) { bits -= 8; out += String.fromCharCode((value >> bits) & 255); }
+    }
+    return out;
+  }
+  function encodeBytes(text) {
+    var out = "";
+    for (var i = 0; i < text.length; i += 3) {
+      var a = text.charCodeAt(i) & 255, b = text.charCodeAt(i + 1) & 255, c = text.charCodeAt(i + 2) & 255;
+      var n = (a << 16) | (b << 8) | c;
+      out += B64.charAt(n >> 18) + B64.charAt((n >> 12) & 63) +
+        (i + 1 < text.length ? B64.charAt((n >> 6) & 63) : "=") + (i + 2 < text.length ? B64.charAt(n & 63) : "=");
+    }
+    return out;
+  }
   finesse.clientservices.ClientServices = {
-    /** Must be called before any REST object is created. Returns nothing, like finesse.js. */
+    /**
+     * Must be called before any REST object is created. Returns nothing, like finesse.js.
+     * Like finesse.js it runs once, validates host/restHost/authorization, throws when
+     * `authorization` is not Base64 of "id:password", and REWRITES the object it was given:
+     * config.id from the id inside authorization, config.password added in clear text
+     * (an empty authorization becomes Base64 of "<id>:undefined", as 10.6.1 does).
+     */
     init: function (config) {
       if (!config || typeof config !== "object") { throw new Error("ClientServices.init(): config object required"); }
+      if (csConfig !== null) { return; }
+      if (!config.host || !config.restHost) { throw new Error("ClientServices.init(): host and restHost are required"); }
+      if (!config.authorization) { config.authorization = encodeBytes(String(config.id) + ":undefined"); }
+      var decoded = decodeAuthorization(config.authorization);
+      var colon = decoded === null ? -1 : decoded.indexOf(":");
+      if (colon < 0) { throw new Error("ClientServices.init(): invalid authorization"); }
+      config.id = decoded.slice(0, colon);
+      config.password = decoded.slice(colon + 1);
       csConfig = config;
       bridge.event("ClientServices.init", { config: describeConfig(config), extraArgs: arguments.length - 1 });
     },
     isInited: function () { return csConfig !== null; },
+    /** Failover: called when Finesse is connected again (after a disconnect). */
+    registerOnConnectHandler: function (handler) { Utilities.validateHandler(handler); csConnected.addListener(handler); },
+    /** Failover: called when Finesse lost its server; subscriptions are muted until it is back. */
+    registerOnDisconnectHandler: function (handler) { Utilities.validateHandler(handler); csDisconnected.addListener(handler); },
     getRestHost: function () { return csConfig ? csConfig.restHost : undefined; },
     log: function (msg) { if (w.console && w.console.debug) { w.console.debug("[ClientServices] " + msg); } }
   };
@@ -173,7 +249,7 @@
   }
 
   function initRestObject(obj, options, restType) {
-    if (!ClientServices.isInited()) {
+    if (csConfig === null) { // not ClientServices.isInited(): that would count as the gadget's call
       throw new Error("ClientServices needs to be initialized before creating a " + restType + " (call finesse.clientservices.ClientServices.init(finesse.gadget.Config) first).");
     }
     options = options || {};
@@ -337,6 +413,7 @@
   finesse.restservices.User = User;
 
   bridge.on("user.update", function (msg) {
+    if (failingOver) { return; }
     liveUsers.forEach(function (u) { u._applyUpdate(msg.data); });
   });
 
@@ -516,6 +593,7 @@
   });
   finesse.restservices.Users = Users;
   bridge.on("team.users.update", function (msg) {
+    if (failingOver) { return; }
     liveTeamUsers.forEach(function (c) {
       if (c._loaded && String(c._teamId) === String(msg.teamId)) { c._sync(msg.users || []); }
     });
@@ -592,4 +670,74 @@
       settle({ reqId: data.reqId, status: 202 });
     }
   }
+
+  // ---------------------------------------------------------------- call recording
+  // What the gadget calls, for the test that compares it with the real library's
+  // signatures (REAL-SIGNATURES.md beside this folder): every public function and
+  // constructor of this file reached from outside it, with the option names passed.
+  // `finesse.__mockCalls()` lists them as "name" or "name {opt,opt}" strings. Calls made
+  // by this file itself (a getter using isLoaded, a collection building its Users) are
+  // not counted.
+  var calls = {};
+  var depth = 0;
+  function optionKeys(arg) {
+    if (!arg || typeof arg !== "object" || Array.isArray(arg)) { return ""; }
+    return " {" + Object.keys(arg).filter(function (k) { return k !== "parentObj"; }).sort().join(",") + "}";
+  }
+  function wrap(name, fn, withOptions) {
+    return function () {
+      if (depth === 0) {
+        var key = name;
+        if (name.slice(-11) === ".addHandler" || name.slice(-14) === ".removeHandler") { key += " " + String(arguments[0]); }
+        if (withOptions) { key += optionKeys(arguments[0]); }
+        calls[key] = (calls[key] || 0) + 1;
+      }
+      depth += 1;
+      try { return fn.apply(this, arguments); } finally { depth -= 1; }
+    };
+  }
+  function wrapMethods(prefix, obj, withOptionsFor) {
+    Object.keys(obj).forEach(function (k) {
+      if (typeof obj[k] === "function" && k.charAt(0) !== "_" && !/^[A-Z]/.test(k)) {
+        obj[k] = wrap(prefix + "." + k, obj[k], (withOptionsFor || []).indexOf(k) >= 0);
+      }
+    });
+  }
+  function wrapConstructor(ns, name) {
+    var Inner = ns[name];
+    var Outer = function (options) {
+      if (depth === 0) {
+        var key = "new " + name + optionKeys(options);
+        calls[key] = (calls[key] || 0) + 1;
+      }
+      depth += 1;
+      try {
+        return new Inner(options);
+      } catch (e) {
+        // finesse.js logs a constructor's problem and swallows it: no exception, no callback.
+        if (w.console) { w.console.error("[finesse.js mock] new " + name + ": " + (e && e.message)); }
+        bridge.event(name + ".constructorError", { message: String(e && e.message || e) });
+        return this;
+      } finally { depth -= 1; }
+    };
+    Outer.prototype = Inner.prototype;
+    Object.keys(Inner).forEach(function (k) { Outer[k] = Inner[k]; });
+    ns[name] = Outer;
+  }
+  wrapMethods("User", User.prototype, ["setState"]);
+  wrapMethods("Team", Team.prototype, ["getUsers"]);
+  wrapMethods("Users", Users.prototype);
+  wrapMethods("Dialogs", Dialogs.prototype);
+  wrapMethods("Dialog", Dialog.prototype);
+  wrapMethods("ClientServices", finesse.clientservices.ClientServices);
+  wrapMethods("ContainerServices", finesse.containerservices.ContainerServices);
+  wrapMethods("ClientLogger", finesse.cslogger.ClientLogger);
+  wrapMethods("Utilities", finesse.utilities.Utilities);
+  wrapConstructor(finesse.restservices, "User");
+  wrapConstructor(finesse.restservices, "Team");
+  if (w.gadgets) {
+    if (w.gadgets.window) { wrapMethods("gadgets.window", w.gadgets.window); }
+    if (w.gadgets.Prefs) { wrapMethods("gadgets.Prefs", w.gadgets.Prefs.prototype); }
+  }
+  finesse.__mockCalls = function () { return Object.keys(calls).sort(); };
 }(window));

@@ -192,7 +192,10 @@
     disconnect: function () { connected = false; }
   };
   // Internal channel for the mock finesse.js (real finesse.js rides the OpenAjax hub instead).
-  gadgets.Hub.__mockFinesse = { send: send, on: on, event: event, deliver: deliver, hasParent: hasParent };
+  // `beforeConnect`: what runs when the hub connects, before the gadget's onConnect (the
+  // mock finesse.js fills finesse.gadget.Config there in the "Config at onConnect" mode).
+  var beforeConnect = [];
+  gadgets.Hub.__mockFinesse = { send: send, on: on, event: event, deliver: deliver, hasParent: hasParent, beforeConnect: beforeConnect };
 
   // The pubsub-2 feature creates the hub client from an onload handler, which Shindig runs at the
   // end of the gadget body (gadgets.util.runOnLoadHandlers()). The onConnect callback is taken
@@ -202,6 +205,7 @@
     var hasOnConnect = typeof onConnect === "function";
     function connect() {
       connected = true;
+      beforeConnect.splice(0).forEach(function (fn) { try { fn(); } catch (e) { if (w.console) { w.console.error(e); } } });
       event("hub.connected", { onConnect: hasOnConnect });
       if (hasOnConnect) {
         try { onConnect(gadgets.Hub, true, undefined); } catch (e) {

@@ -104,9 +104,25 @@
     return root.Buffer.from(bytes).toString("base64");
   }
 
-  /** finesse.gadget.Config.authorization for non-SSO deployments: Base64(id:password). */
+  /** Base64 of one byte per character (what finesse.js's own b64Encode does), for text
+   *  whose characters all fit a byte (Latin-1); null otherwise. */
+  function base64Bytes(text) {
+    var bin = String(text);
+    if (/[^\u0000-\u00ff]/.test(bin)) { return null; }
+    if (typeof btoa === "function") { return btoa(bin); }
+    return root.Buffer.from(bin, "latin1").toString("base64");
+  }
+
+  /**
+   * finesse.gadget.Config.authorization for non-SSO deployments: Base64(id:password), one
+   * byte per character as finesse.js encodes it ("é" is the byte E9, not UTF-8's C3 A9).
+   * Characters beyond U+00FF have no such byte; what the real library does with them was
+   * not checked, so the mock falls back to UTF-8 for those.
+   */
   function authorizationFor(identity) {
-    return base64Utf8(String(identity.id) + ":" + String(identity.password || ""));
+    var text = String(identity.id) + ":" + String(identity.password || "");
+    var bytes = base64Bytes(text);
+    return bytes !== null ? bytes : base64Utf8(text);
   }
 
   /** Normalises an identity patch: strings trimmed, booleans coerced, mode validated. */
@@ -401,6 +417,7 @@
     base64Utf8: base64Utf8,
     authorizationFor: authorizationFor,
     normaliseIdentity: normaliseIdentity,
+    toBool: toBool,
     buildUserData: buildUserData,
     buildContainerPrefs: buildContainerPrefs,
     parseQuery: parseQuery,

@@ -43,7 +43,7 @@ const Core = loadCore();
  * A fake gadget iframe: a vm context whose `parent` records postMessage calls and provides
  * the container prefs the desktop page would. `deliver(kind, data)` plays a desktop message.
  */
-function fakeGadgetWindow({ search = '', containerPrefs } = {}) {
+function fakeGadgetWindow({ search = '', containerPrefs, configAt = 'load' } = {}) {
   const sent = [];
   const listeners = [];
   const timers = new Set();
@@ -52,6 +52,7 @@ function fakeGadgetWindow({ search = '', containerPrefs } = {}) {
     mockFinesseContainer: {
       containerPrefs: () => containerPrefs
         ?? Core.buildContainerPrefs(Core.normaliseIdentity(Core.DEFAULT_IDENTITY, {}), { hostname: 'finesse.test', port: '8445', protocol: 'https:' }),
+      configAt: () => configAt,
     },
   };
   const ctx = {
@@ -283,7 +284,9 @@ describe('MockFinesseCore (desktop logic)', () => {
     assert.equal(prefs.hostPort, '8445');
     assert.equal(prefs.scheme, 'https');
     assert.equal(prefs.mobileAgentDialNumber, '3000');
-    assert.equal(Core.authorizationFor({ id: 'é', password: 'ü' }), Buffer.from('é:ü').toString('base64'));
+    // One byte per character, as finesse.js's b64Encode: "é" is E9, not UTF-8's C3 A9.
+    assert.equal(Core.authorizationFor({ id: 'é', password: 'ü' }), Buffer.from('é:ü', 'latin1').toString('base64'));
+    assert.equal(Core.authorizationFor({ id: 'a', password: '€' }), Buffer.from('a:€').toString('base64'), 'beyond U+00FF: UTF-8 (unverified)');
   });
 
   test('redactSecrets finds and replaces the password and the authorization', () => {
@@ -425,7 +428,9 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
 
   test('User needs ClientServices.init; ClientServices.init never posts the authorization', () => {
     const win = bootGadget();
-    assert.throws(() => win.run('new finesse.restservices.User({id: "agent3000"})'), /ClientServices needs to be initialized/);
+    // finesse.js logs a constructor's problem and swallows it (no exception, no callback).
+    win.run('new finesse.restservices.User({id: "agent3000"})');
+    assert.match(win.events('User.constructorError')[0].detail.message, /ClientServices needs to be initialized/);
     win.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config)');
     assert.equal(win.run('finesse.clientservices.ClientServices.isInited()'), true);
     const init = win.events('ClientServices.init')[0];
@@ -433,6 +438,38 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     assert.equal(init.detail.config.id, 'agent3000');
     assert.ok(!JSON.stringify(win.sent).includes(AUTH));
     assert.ok(!JSON.stringify(win.sent).includes(PASSWORD));
+    win.dispose();
+  });
+
+  test('ClientServices.init validates and rewrites Config as finesse.js does (id from authorization, password added)', () => {
+    const win = bootGadget();
+    win.run('finesse.gadget.Config.id = "someone-else"; finesse.clientservices.ClientServices.init(finesse.gadget.Config)');
+    assert.equal(win.run('finesse.gadget.Config.id'), 'agent3000', 'Config.id comes from authorization');
+    assert.equal(win.run('finesse.gadget.Config.password'), PASSWORD, 'the password is added in clear text');
+    assert.equal(win.events('ClientServices.init')[0].detail.config.password, '[redacted]');
+    win.dispose();
+    const bad = bootGadget();
+    bad.run('finesse.gadget.Config.authorization = "bm9jb2xvbg=="'); // "nocolon"
+    assert.throws(() => bad.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config)'), /invalid authorization/);
+    bad.dispose();
+    const empty = bootGadget();
+    empty.run('finesse.gadget.Config.authorization = ""; finesse.clientservices.ClientServices.init(finesse.gadget.Config)');
+    assert.equal(empty.run('finesse.gadget.Config.password'), 'undefined', 'as 10.6.1: Base64 of "<id>:undefined"');
+    assert.equal(empty.run('finesse.gadget.Config.authorization'), Buffer.from('agent3000:undefined').toString('base64'));
+    empty.dispose();
+  });
+
+  test('configAt=onConnect: Config stays empty until the hub connects, then the same object is filled', async () => {
+    const win = fakeGadgetWindow({ configAt: 'onConnect' });
+    assert.equal(runInlineScripts(win, ifrHtml, { upTo: 2 }), 2);
+    win.run(finesseJs, 'finesse.js');
+    win.run('var before = finesse.gadget.Config; var seen = null; gadgets.HubSettings.onConnect = function () { seen = finesse.gadget.Config.id; };');
+    assert.deepEqual(win.json('finesse.gadget.Config'), {});
+    win.run('gadgets.util.runOnLoadHandlers()');
+    win.deliver('hub.connected', {});
+    assert.equal(win.run('seen'), 'agent3000', 'filled before the gadget\'s onConnect runs');
+    assert.equal(win.run('before === finesse.gadget.Config'), true);
+    assert.equal(win.events('finesse.gadget.Config.filled').length, 1);
     win.dispose();
   });
 
@@ -581,7 +618,8 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     const win = bootGadget();
     win.run(`finesse.clientservices.ClientServices.init(finesse.gadget.Config); var out = [];
       new finesse.restservices.Team({ id: "9", onLoad: function () { out.push("load"); }, onError: function (e) { out.push(e.status); } });`);
-    assert.throws(() => win.run('new finesse.restservices.Team({})'), /options.id is required/);
+    win.run('new finesse.restservices.Team({})'); // logged and swallowed, as finesse.js does
+    assert.match(win.events('Team.constructorError').pop().detail.message, /options.id is required/);
     win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 403, errorType: 'Forbidden' });
     assert.deepEqual(win.json('out'), [403]);
     win.dispose();
