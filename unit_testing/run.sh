@@ -101,11 +101,13 @@ suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 suite "e2e: supervisor board"      bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 suite "e2e: call quality under loss" bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
+suite "e2e: background tab (hidden 150 s, throttled)" bash "$bed" exec node --test unit_testing/e2e/background.test.mjs
 suite "e2e: calls, in firefox"      env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: start-up, in firefox"   env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
 suite "e2e: calls from the bar, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
 suite "e2e: resilience, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: call quality under loss, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
+suite "e2e: background tab, in firefox" env E2E_BROWSER=firefox BACKGROUND_HIDDEN_S=60 bash "$bed" exec node --test unit_testing/e2e/background.test.mjs
 suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # The same call, resilience and wazo-kind tests against a real Asterisk 22.10.1 set up as Wazo
 # sets it up (the bed runs it beside Kamailio; unit_testing/bed/lib/brokers.mjs), and the long run

@@ -6,6 +6,13 @@
 // tab is put behind another one (a really hidden page: puppeteer-driven Chromium,
 // launchBrowser's `hideable`), and the phone must keep its keep-alive and its
 // registration refreshes on time, then answer a call with audio both ways, hidden.
+// A chain of 1 s timers in the same frame shows the throttling was in effect. The phone
+// copes without a Worker: its one timer (the SIP core's next deadline) is set again after
+// every WebSocket message (a network task), so it never becomes a chain of five or more
+// nested timers, which is what Chrome's intensive throttling delays; it only gets a hidden
+// page's 1 s alignment.
+// In Firefox (E2E_BROWSER=firefox) the same test hides the tab the same way: some
+// Firefox versions give the microphone only to a focused tab.
 // BACKGROUND_HIDDEN_S (default 150) sets how long the tab stays hidden.
 // Runs inside the bed's network namespace:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/background.test.mjs
@@ -48,6 +55,7 @@ describe('the phone in a hidden tab', () => {
   });
 
   test(`hidden ${HIDDEN_S} s past the throttling grace period: keep-alive and registration on time, then a call answered with audio both ways`, async () => {
+    await session.broker.clearContacts('3000'); // earlier suites' phones, gone without un-REGISTER
     const page = await session.browser.context.newPage();
     await page.addInitScript(recordSends);
     const { frame } = await session.openPhone(page, { prefs: `&keepaliveS=${KEEPALIVE_S}&registerExpiresS=${EXPIRES_S}` });
@@ -56,7 +64,20 @@ describe('the phone in a hidden tab', () => {
     await front.bringToFront();
     assert.equal(await frame.evaluate(() => document.visibilityState), 'hidden', 'the gadget tab is not hidden: the test would prove nothing');
     const hiddenAt = Date.now();
+    // The control: a chain of 1 s timers in the same frame, which the browser throttles.
+    await frame.evaluate(() => {
+      const ticks = (window.__ttecTicks = [Date.now()]);
+      const tick = () => { ticks.push(Date.now()); setTimeout(tick, 1000); };
+      setTimeout(tick, 1000);
+    });
     await new Promise((r) => setTimeout(r, HIDDEN_S * 1000));
+    figures.chainedTimerLargestGapS = largestGap(await frame.evaluate(() => window.__ttecTicks)) / 1000;
+    // Chromium wakes a hidden page's timer chains once a minute; Firefox ESR 153 keeps a
+    // hidden tab's 1 s chain at about 1 s (its budget throttling spares this page), so
+    // there the test shows the hidden tab's microphone and audio instead.
+    if (session.browser.name === 'chromium') {
+      assert.ok(figures.chainedTimerLargestGapS >= 20, `the browser did not throttle the hidden page (a 1 s timer chain's largest gap: ${figures.chainedTimerLargestGapS} s): the test would prove nothing`);
+    }
 
     const sends = (await frame.evaluate(() => window.__ttecSends)).filter((s) => s.at >= hiddenAt && s.hidden);
     const at = (method) => sends.filter((s) => s.line.startsWith(`${method} `)).map((s) => s.at);
