@@ -221,9 +221,17 @@ impl Routing {
         self.accepted = false;
     }
 
-    /// The page's clock must tick: an outage's grace period is running.
-    pub fn waiting(&self) -> bool {
-        self.config.enabled && self.down.is_some() && !self.forced
+    /// The page's clock must tick at `now`: an outage is not dated yet, or its grace
+    /// period is running (after it, the store's time is late enough for every decision).
+    pub fn waiting(&self, now: Millis) -> bool {
+        match self.down {
+            Some((since, cause)) if self.config.enabled && !self.forced => {
+                !self.dated
+                    || (!cause.immediate()
+                        && now < since.saturating_add(u64::from(self.config.grace_ms)))
+            }
+            _ => false,
+        }
     }
 
     /// The page clock ticked at `now`: an outage not dated yet began now.

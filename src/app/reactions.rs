@@ -120,7 +120,7 @@ impl Seen {
             wanted: wanted(state),
             playback: state.playback,
             routing: (state.routing.request, state.routing.notes.0),
-            needs_clock: state.routing.waiting()
+            needs_clock: state.routing.waiting(state.now)
                 || state
                     .call
                     .as_ref()

@@ -120,8 +120,8 @@ fn unregistered_past_the_grace_period_makes_a_ready_agent_not_ready_once() {
     let s = run(&ready_with(ON), [lost()]);
     assert_eq!(s.routing.down, Some((1_000, Cause::NotRegistered)));
     assert!(
-        s.routing.waiting(),
-        "the clock ticks through the grace period"
+        s.routing.waiting(s.now),
+        "the clock ticks to date the outage"
     );
     assert!(
         !s.routing.dated,
@@ -133,11 +133,12 @@ fn unregistered_past_the_grace_period_makes_a_ready_agent_not_ready_once() {
         s.routing.request, None,
         "a stale clock never skips the grace period"
     );
+    assert!(s.routing.waiting(79_999), "and through the grace period");
     let s = run(&s, [Action::Tick(79_999)]);
     assert_eq!(s.routing.request, None, "within the grace period");
     let s = run(&s, [Action::Tick(80_000)]);
     assert_eq!(s.routing.request, not_ready(1));
-    assert!(s.routing.pending && s.routing.forced && !s.routing.waiting());
+    assert!(s.routing.pending && s.routing.forced && !s.routing.waiting(s.now));
     let made = Notice::MadeNotReady(Cause::NotRegistered);
     says(&s, made, "setState NOT_READY, reason code 42");
     // Finesse's 202 comes before the change event: no "Ready while down" in between.
@@ -192,6 +193,33 @@ fn refused_sign_in_and_microphone_count_at_once() {
         refused.routing.notice,
         Some(Notice::MadeNotReady(Cause::SignInRefused))
     );
+}
+
+#[test]
+fn the_clock_stops_once_nothing_more_can_be_due() {
+    // A Not Ready agent and a refused sign-in: dated at the next tick, then no ticking.
+    let s = run(
+        &ready_with(ON),
+        [
+            state_is(AgentState::NotReady),
+            Action::Registration(Registration::AuthFailed {
+                reason: "SIP 403".into(),
+            }),
+        ],
+    );
+    assert!(s.routing.waiting(s.now));
+    let s = run(&s, [Action::Tick(2_000)]);
+    assert!(!s.routing.waiting(s.now));
+    // Past the grace period with a Not Ready agent: no ticking; going Ready still counts.
+    let s = down_until(
+        &run(&ready_with(ON), [state_is(AgentState::NotReady)]),
+        2_000,
+    );
+    assert!(s.routing.waiting(s.now));
+    let s = run(&s, [Action::Tick(21_000)]);
+    assert!(!s.routing.waiting(s.now));
+    let s = run(&s, [state_is(AgentState::Ready)]);
+    assert_eq!(s.routing.request, not_ready(1));
 }
 
 #[test]

@@ -5,7 +5,8 @@
 // `User.setState` (asserted on the mock's recorded PUT and its User), the bar says why;
 // when the cause goes away the Go Ready button appears and works; an agent who goes
 // Ready during the outage is told why and not forced again; a second tab waiting for
-// the phone changes nothing; off by default. A call during an outage is covered natively
+// the phone changes nothing; routingAutoReady makes the way back automatic; switched
+// off, nothing happens. A call during an outage is covered natively
 // (unit_testing/components/routing.rs: the fake broker places no calls).
 //   node --test unit_testing/e2e/routing.test.mjs     (after `bash unit_testing/dev/release.sh`)
 import { after, before, describe, test } from 'node:test';
@@ -146,6 +147,18 @@ describe('routing follows the phone (mock Finesse)', () => {
     measured['no microphone (as seen by the test)'] = Math.max(0, put.at - seen);
     await frame.evaluate((list) => window.__ttecPlug(list), [MIC, SPEAKER]);
     await goReady(frame);
+  });
+
+  test('routingAutoReady: back up, the gadget makes the agent READY itself and says so', async () => {
+    const frame = await open({ prefs: { routingAutoReady: 'true' }, storage: { __ttecFakeDevices: JSON.stringify([SPEAKER]) } });
+    await madeNotReady(frame, 'no microphone is connected');
+    await frame.evaluate((list) => window.__ttecPlug(list), [MIC, SPEAKER]);
+    const put = await waitFor('the READY PUT', putOf('READY'));
+    assert.equal(put.status, 202);
+    await waitFor('the User READY', async () => (await user()).state === 'READY');
+    const p = await problem(frame, 'routing-made-ready');
+    assert.equal(p.title, 'The phone works again: you were made Ready.');
+    assert.equal(await frame.$('[data-problem=routing-go-ready]'), null);
   });
 
   test('microphone blocked (found by the audio test): NOT_READY at once', async () => {
