@@ -84,6 +84,7 @@ suite "e2e: routing follows the phone (Not Ready while it cannot answer)" node -
 # The agent-facing suites again in Firefox ESR (the same test bodies: E2E_BROWSER picks the browser, e2e/puppeteer.mjs).
 suite "e2e: gadget in mock finesse, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: agent bar, in firefox"  env E2E_BROWSER=firefox node --test unit_testing/e2e/gadget.test.mjs
+suite "e2e: routing follows the phone, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/routing.test.mjs
 suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh
