@@ -63,6 +63,7 @@ suite "native: json reader"        cargo test -p ttecphone-components --test jso
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
 suite "native: call quality"      cargo test -p ttecphone-components --test quality
+suite "native: routing follows the phone" cargo test -p ttecphone-components --test routing
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "browser: components in firefox" env -u CHROMEDRIVER GECKODRIVER="$HOME/.cargo/bin/geckodriver" cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "build: trunk release"       bash unit_testing/dev/release.sh
@@ -79,9 +80,11 @@ suite "e2e: README commands in a new shell" node --test unit_testing/e2e/readme-
 # The QA demo runs its own broker on the host (loopback mode, other ports), outside the namespace.
 suite "e2e: demo"                  node --test unit_testing/e2e/demo.test.mjs
 suite "e2e: agent bar (errors, devices, audio test, diagnostics)" node --test unit_testing/e2e/gadget.test.mjs
+suite "e2e: routing follows the phone (Not Ready while it cannot answer)" node --test unit_testing/e2e/routing.test.mjs
 # The agent-facing suites again in Firefox ESR (the same test bodies: E2E_BROWSER picks the browser, e2e/puppeteer.mjs).
 suite "e2e: gadget in mock finesse, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: agent bar, in firefox"  env E2E_BROWSER=firefox node --test unit_testing/e2e/gadget.test.mjs
+suite "e2e: routing follows the phone, in firefox" env E2E_BROWSER=firefox node --test unit_testing/e2e/routing.test.mjs
 suite "screenshots: every state at 600px (regenerates doc/screenshots)" node unit_testing/e2e/screenshots.mjs
 # The SIP test bed (Kamailio + rtpengine in a network namespace) for the suites below.
 bed=unit_testing/bed/bed.sh

@@ -13,6 +13,7 @@ use std::fmt;
 
 use crate::json::Json;
 
+use crate::routing::RoutingConfig;
 use crate::store::{AgentState, AutoAnswer, ConfigProblem};
 
 /// Every key the gadget understands, in `config.json` / URL spelling.
@@ -35,6 +36,10 @@ pub const KEYS: &[&str] = &[
     "domainName",
     "qualityCollector",
     "qualityCollectorCallerNumber",
+    "routingNotReady",
+    "routingReasonCodeId",
+    "routingGraceS",
+    "routingAutoReady",
 ];
 
 /// `TTEC_AUTO_ANSWER_DELAY_MS` → `autoAnswerDelayMs`; None for keys that are not ours.
@@ -212,6 +217,8 @@ pub struct GadgetConfig {
     pub quality_collector: Option<String>,
     /// `qualityCollectorCallerNumber`: the records name the caller's number.
     pub quality_collector_caller_number: bool,
+    /// `routingNotReady`, `routingReasonCodeId`, `routingGraceS`, `routingAutoReady`.
+    pub routing: RoutingConfig,
 }
 
 /// Where a layer came from, for messages.
@@ -509,6 +516,16 @@ impl ConfigBuilder {
             }
         }
         let quality_collector_caller_number = self.bool("qualityCollectorCallerNumber", false);
+        let routing = RoutingConfig {
+            enabled: self.bool("routingNotReady", false),
+            // Finesse's reason code ids are positive integers (`ReasonCode.id`).
+            reason_code_id: self
+                .text("routingReasonCodeId")
+                .is_some()
+                .then(|| self.number("routingReasonCodeId", 0, 1..=999_999)),
+            grace_ms: self.number("routingGraceS", 20, 0..=600) * 1000,
+            auto_ready: self.bool("routingAutoReady", false),
+        };
 
         match broker_kind {
             Some(broker_kind) if self.problems.is_empty() => Ok(GadgetConfig {
@@ -533,6 +550,7 @@ impl ConfigBuilder {
                 domain_name,
                 quality_collector,
                 quality_collector_caller_number,
+                routing,
             }),
             _ => Err(self.problems),
         }

@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::phone_bar::{phone_bar_view, PhoneBarViewProps};
 use crate::quality::{LiveQuality, QualityWarning};
+use crate::routing::{Cause, Notice};
 use crate::store::*;
 
 #[derive(Properties, PartialEq)]
@@ -313,6 +314,24 @@ pub fn samples() -> Vec<(String, PhoneState)> {
                 }),
                 ..in_call.clone()
             },
+        ),
+        (
+            "Routing: made Not Ready while the phone cannot answer".into(),
+            with(&|s| {
+                s.agent.state = AgentState::NotReady;
+                s.registration = Registration::Reconnecting {
+                    retry_at: Some(NOW + 7_200),
+                    reason: "the connection to the phone system was lost, code 1006".into(),
+                };
+                s.routing.notice = Some(Notice::MadeNotReady(Cause::NotRegistered));
+            }),
+        ),
+        (
+            "Routing: the phone works again, Go Ready".into(),
+            with(&|s| {
+                s.agent.state = AgentState::NotReady;
+                s.routing.notice = Some(Notice::BackUp);
+            }),
         ),
         #[cfg(feature = "outcall")]
         (

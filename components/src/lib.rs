@@ -45,6 +45,7 @@ pub mod problems;
 pub mod quality;
 pub mod quality_indicator;
 pub mod registration_status;
+pub mod routing;
 pub mod settings;
 pub mod store;
 pub mod team;

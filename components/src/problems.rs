@@ -6,6 +6,7 @@
 use yew::prelude::*;
 
 use crate::quality::QualityWarning;
+use crate::routing::Notice;
 use crate::store::{
     BrowserGap, FinesseObject, FinesseTrouble, MediaProblem, Millis, PhoneState, Playback, Refusal,
     Registration, SessionTrouble, UserCommand,
@@ -77,6 +78,9 @@ pub enum Problem {
         /// 401/403 on the agent's User: only signing in again helps.
         sign_in: bool,
     },
+    /// Routing follows the phone: what the gadget did in Finesse, or why the agent's
+    /// Ready cannot work ([`crate::routing`]).
+    Routing(Notice),
     /// Anything else that stopped the phone.
     Failed {
         detail: String,
@@ -184,6 +188,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
     if let (Some(warning), Some(_)) = (state.quality.and_then(|q| q.warning), &state.call) {
         out.push(Problem::CallQuality(warning));
     }
+    if let Some(notice) = state.routing.notice {
+        out.push(Problem::Routing(notice));
+    }
     out
 }
 
@@ -249,6 +256,13 @@ impl Problem {
                 ..
             } => "finesse-failover",
             Self::Finesse { .. } => "finesse",
+            Self::Routing(notice) => match notice {
+                Notice::MadeNotReady(_) => "routing-not-ready",
+                Notice::ReadyWhileDown(_) => "routing-ready-while-down",
+                Notice::BackUp => "routing-go-ready",
+                Notice::MadeReady => "routing-made-ready",
+                Notice::Refused { .. } => "routing-refused",
+            },
             Self::Failed { .. } => "failed",
         }
     }
@@ -325,6 +339,23 @@ impl Problem {
                     "Finesse lost its server and is switching to the other one.".into()
                 }
             },
+            Self::Routing(notice) => match notice {
+                Notice::MadeNotReady(cause) => format!(
+                    "You were made Not Ready in Finesse: the phone cannot answer calls ({}).",
+                    cause.words()
+                ),
+                Notice::ReadyWhileDown(cause) => format!(
+                    "You are Ready, but the phone cannot answer calls ({}): your calls will ring out.",
+                    cause.words()
+                ),
+                Notice::BackUp => "The phone works again. You are still Not Ready.".into(),
+                Notice::MadeReady => "The phone works again: you were made Ready.".into(),
+                Notice::Refused { ready, status } => format!(
+                    "Finesse did not make you {}{}.",
+                    if *ready { "Ready" } else { "Not Ready" },
+                    http(*status)
+                ),
+            },
             Self::Failed { detail } => detail.clone(),
         }
     }
@@ -381,6 +412,14 @@ impl Problem {
             Self::Finesse { .. } | Self::Failed { .. } => {
                 "Reload Finesse; if it happens again, tell your supervisor.".into()
             }
+            Self::Routing(notice) => match notice {
+                Notice::MadeNotReady(_) => "Fix what the bar says; you can go Ready here once the phone works again.",
+                Notice::ReadyWhileDown(_) => "Go Not Ready in Finesse until the phone works again.",
+                Notice::BackUp => "Go Ready when you want calls.",
+                Notice::MadeReady => "No action needed.",
+                Notice::Refused { .. } => "Set your state in Finesse yourself.",
+            }
+            .into(),
         }
     }
 
@@ -398,6 +437,7 @@ impl Problem {
                 | Self::AudioReconnecting
                 | Self::CallQuality(_)
                 | Self::Finesse { .. }
+                | Self::Routing(_)
         )
     }
 
@@ -416,8 +456,11 @@ impl Problem {
             | Self::Finesse {
                 what: FinesseObject::Failover,
                 ..
-            } => "warn",
-            Self::PlaybackBlocked | Self::SpeakerChoiceUnavailable => "action",
+            }
+            | Self::Routing(Notice::MadeReady) => "warn",
+            Self::PlaybackBlocked
+            | Self::SpeakerChoiceUnavailable
+            | Self::Routing(Notice::BackUp | Notice::MadeNotReady(_)) => "action",
             _ => "error",
         }
     }
@@ -438,6 +481,7 @@ impl Problem {
     pub fn action(&self) -> Option<(&'static str, UserCommand)> {
         match self {
             Self::PlaybackBlocked => Some(("Enable sound", UserCommand::EnableAudio)),
+            Self::Routing(Notice::BackUp) => Some(("Go Ready", UserCommand::GoReady)),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::quality::LiveQuality;
+use crate::routing::{Routing, RoutingConfig};
 use crate::team::{reduce_board, TeamAction, TeamBoard};
 
 /// Milliseconds on the page's monotonic clock (`performance.now()`).
@@ -675,6 +676,8 @@ pub struct PhoneState {
     pub browser_gaps: Vec<BrowserGap>,
     /// The current call's measured quality ([`crate::quality`]), once there is some.
     pub quality: Option<LiveQuality>,
+    /// Routing follows the phone ([`crate::routing`]): what the gadget did in Finesse.
+    pub routing: Routing,
 }
 
 impl Default for PhoneState {
@@ -702,6 +705,7 @@ impl Default for PhoneState {
             board: TeamBoard::default(),
             browser_gaps: Vec::new(),
             quality: None,
+            routing: Routing::default(),
         }
     }
 }
@@ -756,6 +760,7 @@ pub enum Action {
     Configured {
         auto_answer: AutoAnswer,
         dev_features: bool,
+        routing: RoutingConfig,
     },
     /// Configuration is invalid; the phone must not start.
     ConfigInvalid(Vec<ConfigProblem>),
@@ -845,6 +850,13 @@ pub enum Action {
         id: String,
         live: Option<LiveQuality>,
     },
+    /// Finesse answered the routing request `id` (`User.setState`): HTTP status, 0 if none.
+    RoutingAnswer {
+        id: u32,
+        status: u16,
+    },
+    /// The agent clicked Go Ready (routing's offer once the phone works again).
+    GoReady,
 }
 
 /// What the agent asked for, sent from components to the driver.
@@ -882,6 +894,8 @@ pub enum UserCommand {
     OpenPanel(Option<Panel>),
     CopyTrace,
     DownloadTrace,
+    /// Routing: go Ready in Finesse now that the phone works again.
+    GoReady,
 }
 
 impl Reducible for PhoneState {
@@ -903,14 +917,20 @@ impl Reducible for PhoneState {
 #[inline(never)]
 pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
     let mut next = state.clone();
+    let is_trace = matches!(action, Action::Trace(_));
     match action {
-        Action::Tick(now) => next.now = now.max(state.now),
+        Action::Tick(now) => {
+            next.now = now.max(state.now);
+            next.routing = state.routing.ticked(next.now);
+        }
         Action::Configured {
             auto_answer,
             dev_features,
+            routing,
         } => {
             next.auto_answer = auto_answer;
             next.dev_features = dev_features;
+            next.routing.config = routing;
             next.config_problems.clear();
         }
         Action::ConfigInvalid(problems) => {
@@ -1132,6 +1152,10 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
                 next.quality = live;
             }
         }
+        Action::RoutingAnswer { id, status } => next.routing = state.routing.answered(id, status),
+        Action::GoReady => {
+            next.routing = state.routing.go_ready(&crate::routing::View::of(state));
+        }
         Action::Team(action) => {
             // A roster arrived: the team that had failed has loaded.
             if matches!(action, TeamAction::Roster(_))
@@ -1141,6 +1165,10 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             }
             next.board = reduce_board(&state.board, action)
         }
+    }
+    // Routing follows what the state now says (a trace line changes nothing it reads).
+    if next.routing.config.enabled && !is_trace {
+        next.routing = crate::routing::step(&next.routing, &crate::routing::View::of(&next));
     }
     next
 }

@@ -21,6 +21,7 @@ pub fn page_command(
 ) {
     match command {
         UserCommand::SetAutoAnswer(on) => dispatcher.dispatch(Action::SetAutoAnswer(*on)),
+        UserCommand::GoReady => dispatcher.dispatch(Action::GoReady),
         UserCommand::OpenPanel(panel) => dispatcher.dispatch(Action::OpenPanel(*panel)),
         UserCommand::ChooseDevice { kind, id } => dispatcher.dispatch(Action::DeviceChosen {
             kind: *kind,

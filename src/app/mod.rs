@@ -73,6 +73,7 @@ pub fn app(props: &AppProps) -> Html {
             phones: phones.clone(),
             audio_test: audio_test.clone(),
             tone: state.auto_answer.tone,
+            routing: state.routing.clone(),
         };
         let now = Seen::of(&state);
         use_effect(move || reactions.run(now));

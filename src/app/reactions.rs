@@ -9,6 +9,7 @@ use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use ttecphone_components::problems::problems;
 use ttecphone_components::registration_status::describe as describe_registration;
+use ttecphone_components::routing::Request;
 use ttecphone_components::store::{
     Action, AgentState, AudioTest, CallPhase, MediaProblem, Panel, PhoneState, Playback,
     Registration,
@@ -83,6 +84,8 @@ pub struct Seen {
     /// Who should register, as the Finesse User says (see `phone::wanted`).
     wanted: Wanted,
     playback: Playback,
+    /// Routing: the latest request for Finesse, and the latest trace line's number.
+    routing: (Option<Request>, u32),
     /// Something on screen counts (a ringing call's countdown, a call timer, a
     /// reconnect countdown): the clock ticks. An idle bar stays still.
     needs_clock: bool,
@@ -116,10 +119,12 @@ impl Seen {
             numbers: state.board.numbers(),
             wanted: wanted(state),
             playback: state.playback,
-            needs_clock: state
-                .call
-                .as_ref()
-                .is_some_and(|c| !matches!(c.phase, CallPhase::Answering))
+            routing: (state.routing.request, state.routing.notes.0),
+            needs_clock: state.routing.waiting(state.now)
+                || state
+                    .call
+                    .as_ref()
+                    .is_some_and(|c| !matches!(c.phase, CallPhase::Answering))
                 || matches!(state.registration, Registration::Reconnecting { .. })
                 || state
                     .finesse_trouble
@@ -141,6 +146,8 @@ pub struct Reactions {
     pub audio_test: Rc<RefCell<Option<devices::AudioTestRun>>>,
     pub own: Rc<RefCell<Reacted>>,
     pub tone: bool,
+    /// The store's routing, for its trace lines.
+    pub routing: ttecphone_components::routing::Routing,
 }
 
 /// What the reactions keep between renders.
@@ -255,6 +262,27 @@ impl Reactions {
                         });
                     })
                 });
+        }
+        // Routing follows the phone: each new request goes to Finesse once; each decision
+        // is traced.
+        if changed(before, now, |s| &s.routing.1) {
+            let seen = before.map_or(0, |s| s.routing.1);
+            for line in self.routing.notes_since(seen) {
+                trace_state(&self.dispatcher, line.clone());
+            }
+        }
+        if let Some(request) = now
+            .routing
+            .0
+            .filter(|_| changed(before, now, |s| &s.routing.0))
+        {
+            let dispatcher = self.dispatcher.clone();
+            finesse::set_state(request.ready, request.reason_code_id, move |status| {
+                dispatcher.dispatch(Action::RoutingAnswer {
+                    id: request.id,
+                    status,
+                })
+            });
         }
         if changed(before, now, |s| &s.needs_clock) {
             let dispatcher = self.dispatcher.clone();

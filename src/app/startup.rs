@@ -75,6 +75,7 @@ async fn run(config: Result<Rc<GadgetConfig>, Vec<ConfigProblem>>, phones: Phone
     report(Action::Configured {
         auto_answer: config.auto_answer.clone(),
         dev_features: config.dev_features,
+        routing: config.routing,
     });
     // Step 2: who the agent is, from Config as it is now, else once the hub connected.
     let identity = match Identity::read() {

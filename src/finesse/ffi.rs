@@ -33,6 +33,14 @@ extern "C" {
     /// `[{ id, name, uri }]` of the teams a supervisor supervises.
     #[wasm_bindgen(method, catch, js_name = getSupervisedTeams)]
     pub fn get_supervised_teams(this: &User) -> Result<JsValue, JsValue>;
+    /// `user.setState(state, reasonCode, { success, error })`: PUT, 202, then `onChange`.
+    #[wasm_bindgen(method, catch, js_name = setState)]
+    pub fn set_state(
+        this: &User,
+        state: &str,
+        reason_code: &JsValue,
+        handlers: &JsValue,
+    ) -> Result<JsValue, JsValue>;
     /// `user.addHandler('change', fn)`
     #[wasm_bindgen(method, catch, js_name = addHandler)]
     pub fn add_handler(this: &User, event: &str, handler: &JsValue) -> Result<JsValue, JsValue>;

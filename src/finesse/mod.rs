@@ -283,6 +283,7 @@ pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, previe
     let on_load = {
         let (sink, rule) = (sink.clone(), rule.clone());
         Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
+            AGENT.with(|agent| agent.replace(Some(user.clone())));
             let info = agent_info(&user, &rule);
             let dial_number = !call_string(user.get_mobile_agent_dial_number()).is_empty();
             let preview = is_preview(
@@ -340,6 +341,49 @@ pub fn watch_user(identity: &Identity, sink: impl Sink, rule: NumberRule, previe
     on_error.forget();
     load.create();
     std::mem::forget(load);
+}
+
+thread_local! {
+    /// The agent's loaded User: routing's state changes go through it.
+    static AGENT: RefCell<Option<ffi::User>> = const { RefCell::new(None) };
+}
+
+/// Routing follows the phone: `user.setState(READY | NOT_READY, reasonCode, handlers)`
+/// (a PUT answered 202, then the User's change event brings the new state).
+/// `answered` gets the HTTP status (0 when finesse.js gave none, or no User is loaded).
+pub fn set_state(ready: bool, reason_code_id: Option<u32>, answered: impl FnOnce(u16) + 'static) {
+    let Some(user) = AGENT.with(|agent| agent.borrow().clone()) else {
+        answered(0);
+        return;
+    };
+    // `success` or `error`, whichever finesse.js calls first, answers once.
+    type Once = Rc<Cell<Option<Box<dyn FnOnce(u16)>>>>;
+    let answered: Once = Rc::new(Cell::new(Some(Box::new(answered))));
+    let handler = |answered: Once| {
+        Closure::once_into_js(move |response: JsValue| {
+            if let Some(answered) = answered.take() {
+                answered(error_status(&response));
+            }
+        })
+    };
+    // finesse.js reads the reason code's `id` (a ReasonCode object); none: no reason.
+    let reason = match reason_code_id {
+        Some(id) => options(Some(&id.to_string()), &[]).into(),
+        None => JsValue::NULL,
+    };
+    let handlers = options(
+        None,
+        &[
+            ("success", &handler(answered.clone())),
+            ("error", &handler(answered.clone())),
+        ],
+    );
+    let state = if ready { "READY" } else { "NOT_READY" };
+    if user.set_state(state, &reason, &handlers).is_err() {
+        if let Some(answered) = answered.take() {
+            answered(0);
+        }
+    }
 }
 
 /// Finesse failover (`ClientServices.registerOnDisconnectHandler` / `…OnConnectHandler`):

@@ -718,6 +718,7 @@ use ttecphone_components::diagnostics_panel::DiagnosticsPanelProps;
 use ttecphone_components::dialpad::DialpadProps;
 use ttecphone_components::gallery::{samples, GalleryProps};
 use ttecphone_components::problems::{problems, Problem, ProblemNoticeProps};
+use ttecphone_components::routing::{Cause, Notice};
 use ttecphone_components::settings::SettingsPanelProps;
 use ttecphone_components::{DiagnosticsPanel, Dialpad, Gallery, ProblemNotice, SettingsPanel};
 
@@ -784,6 +785,16 @@ async fn every_error_renders_its_words_and_one_next_step() {
             "The browser has not allowed sound yet: you would not hear callers.",
             "Click \u{201c}Enable sound\u{201d} once, before your first call.",
         ),
+        (
+            Problem::Routing(Notice::ReadyWhileDown(Cause::SignInRefused)),
+            "You are Ready, but the phone cannot answer calls (the phone system refused its sign-in): your calls will ring out.",
+            "Go Not Ready in Finesse until the phone works again.",
+        ),
+        (
+            Problem::Routing(Notice::BackUp),
+            "The phone works again. You are still Not Ready.",
+            "Go Ready when you want calls.",
+        ),
     ];
     for (problem, title, next) in cases {
         let code = problem.code();
@@ -810,20 +821,32 @@ async fn every_error_renders_its_words_and_one_next_step() {
     }
 }
 
+/// Sound blocked: one click enables it. Routing, the phone back: one click goes Ready.
 #[wasm_bindgen_test]
-async fn sound_blocked_offers_one_click_to_enable_it() {
-    let (log, on_command) = recorder();
-    let root = render::<ProblemNotice>(ProblemNoticeProps {
-        problems: vec![Problem::PlaybackBlocked],
-        on_command,
-    })
-    .await;
-    assert_eq!(
-        text(&root, ".ttec-problem__action").as_deref(),
-        Some("Enable sound")
-    );
-    click(&root, ".ttec-problem__action");
-    assert_eq!(*log.borrow(), vec![UserCommand::EnableAudio]);
+async fn sound_blocked_and_go_ready_offer_one_click() {
+    let cases = [
+        (
+            Problem::PlaybackBlocked,
+            "Enable sound",
+            UserCommand::EnableAudio,
+        ),
+        (
+            Problem::Routing(Notice::BackUp),
+            "Go Ready",
+            UserCommand::GoReady,
+        ),
+    ];
+    for (problem, label, command) in cases {
+        let (log, on_command) = recorder();
+        let root = render::<ProblemNotice>(ProblemNoticeProps {
+            problems: vec![problem],
+            on_command,
+        })
+        .await;
+        assert_eq!(text(&root, ".ttec-problem__action").as_deref(), Some(label));
+        click(&root, ".ttec-problem__action");
+        assert_eq!(*log.borrow(), vec![command]);
+    }
     let empty = render::<ProblemNotice>(ProblemNoticeProps {
         problems: vec![],
         on_command: Callback::noop(),

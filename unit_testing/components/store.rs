@@ -88,6 +88,7 @@ fn auto_answer_can_be_switched_off_only_with_dev_features() {
         Action::Configured {
             auto_answer: AutoAnswer::default(),
             dev_features: true,
+            routing: Default::default(),
         },
         Action::SetAutoAnswer(false),
     ]);
@@ -1074,6 +1075,7 @@ fn dialing_and_the_dialpad_exist_only_with_dev_features() {
     let dev = reduce_all([Action::Configured {
         auto_answer: AutoAnswer::default(),
         dev_features: true,
+        routing: Default::default(),
     }]);
     let s = reduce(&dev, Action::OpenPanel(Some(Panel::Dialpad)));
     assert_eq!(s.panel, Some(Panel::Dialpad));

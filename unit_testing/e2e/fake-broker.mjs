@@ -27,15 +27,16 @@ function response(req, status, reason, extra = []) {
 /**
  * @param {object} o
  * @param {'ok'|'forbidden'} [o.register]  how REGISTER ends once authenticated
- * @returns {Promise<{url, registers: string[], connections: number, drop(): void, close(): Promise<void>}>}
+ * @param {number} [o.port]  listen on this port (a broker started again where it was)
+ * @returns {Promise<{url, port, registers: string[], refusedAt: number[], connections: number, drop(): void, close(): Promise<void>}>}
  */
-export async function startFakeBroker({ register = 'ok' } = {}) {
-  const port = await freePort();
+export async function startFakeBroker({ register = 'ok', port: wanted } = {}) {
+  const port = wanted || await freePort();
   const server = new WebSocketServer({
     host: '127.0.0.1', port,
     handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
   });
-  const state = { registers: [], connections: 0, sockets: new Set() };
+  const state = { registers: [], refusedAt: [], connections: 0, sockets: new Set() };
   server.on('connection', (ws) => {
     state.connections += 1;
     state.sockets.add(ws);
@@ -49,6 +50,7 @@ export async function startFakeBroker({ register = 'ok' } = {}) {
           ['WWW-Authenticate: Digest realm="fake.test", nonce="fakenonce1", qop="auth", algorithm=MD5']));
       } else if (register === 'forbidden') {
         ws.send(response(msg, 403, 'Forbidden'));
+        state.refusedAt.push(Date.now());
       } else {
         const expires = /^Expires:\s*0\s*$/mi.test(msg) ? 0 : 600;
         ws.send(response(msg, 200, 'OK', [`Contact: ${header(msg, 'Contact')};expires=${expires}`]));
@@ -58,6 +60,9 @@ export async function startFakeBroker({ register = 'ok' } = {}) {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     url: `ws://127.0.0.1:${port}/`,
+    port,
+    /** When each authenticated REGISTER was refused (Date.now()). */
+    get refusedAt() { return state.refusedAt; },
     get registers() { return state.registers; },
     get connections() { return state.connections; },
     /** Drops every connection without a close handshake (like a network loss). */

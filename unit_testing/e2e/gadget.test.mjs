@@ -7,76 +7,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { expectText, freePort, gadgetFrame, launchBrowser, startMockFinesse } from './harness.mjs';
+import { expectText, freePort, gadgetFrame, launchBrowser } from './harness.mjs';
 import { startFakeBroker } from './fake-broker.mjs';
+import { openBar, problemText, startBarEnv } from './bar-env.mjs';
 
 const PASSWORD = 'test-password-3000'; // the mock agent's Finesse password (the SIP password of the sip kind)
 
-/** Runs in every frame before the page: records what the gadget does with audio, and fakes devices on demand. */
-function instrument() {
-  const rec = (window.__ttec = { plays: [], sinks: [], gum: [] });
-  const fakeDevices = () => {
-    try { return JSON.parse(localStorage.getItem('__ttecFakeDevices') || 'null'); } catch { return null; }
-  };
-  const proto = HTMLMediaElement.prototype;
-  const play = proto.play;
-  proto.play = function () { rec.plays.push(this.src || (this.srcObject ? 'stream' : '')); return play.call(this); };
-  const setSinkId = proto.setSinkId;
-  if (setSinkId) {
-    proto.setSinkId = function (id) {
-      rec.sinks.push(id);
-      const fake = fakeDevices();
-      if (fake && fake.some((d) => d.deviceId === id)) return Promise.resolve();
-      return setSinkId.call(this, id);
-    };
-  }
-  const md = navigator.mediaDevices;
-  if (!md) return;
-  const gum = md.getUserMedia.bind(md);
-  md.getUserMedia = (constraints) => {
-    rec.gum.push(JSON.parse(JSON.stringify(constraints)));
-    if (localStorage.getItem('__ttecDenyMic') === '1') {
-      return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
-    }
-    // A fake device asked for by id: the browser's own microphone plays it.
-    const id = constraints?.audio?.deviceId?.exact;
-    if (id && fakeDevices()?.some((d) => d.deviceId === id)) return gum({ audio: true, video: false });
-    return gum(constraints);
-  };
-  const enumerate = md.enumerateDevices.bind(md);
-  md.enumerateDevices = () => {
-    const fake = fakeDevices();
-    return fake ? Promise.resolve(fake.map((d) => ({ groupId: '', ...d }))) : enumerate();
-  };
-  window.__ttecPlug = (list) => {
-    localStorage.setItem('__ttecFakeDevices', JSON.stringify(list));
-    md.dispatchEvent(new Event('devicechange'));
-  };
-}
+let env, finesse, browser, page, broker;
 
-let finesse, browser, page, broker;
-
-async function open({ prefs = {}, query = '', storage = {} } = {}) {
-  const all = { brokerKind: 'sip', wsUrl: broker.url, sipDomain: 'fake.test', ...prefs };
-  const p = Object.entries(all).map(([k, v]) => `${k}=${v}`).join('&');
-  // Per-test switches live in the origin's localStorage (the gadget frame shares it).
-  await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
-  await page.evaluate((s) => {
-    localStorage.clear();
-    for (const [k, v] of Object.entries(s)) localStorage.setItem(k, v);
-  }, storage);
-  await page.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY${query}&prefs=${encodeURIComponent(p)}`);
-  return gadgetFrame(page);
-}
-
-const problemText = async (frame, code) => {
-  const sel = `[data-problem=${code}]`;
-  await frame.waitForSelector(sel, { timeout: 10000 });
-  return {
-    title: await frame.$eval(`${sel} .ttec-problem__title`, (e) => e.textContent),
-    next: await frame.$eval(`${sel} .ttec-problem__next`, (e) => e.textContent),
-  };
-};
+const open = (o = {}) => openBar({ finesse, page, brokerUrl: broker.url, ...o });
 
 const HEADSET = [
   { deviceId: 'default', kind: 'audioinput', label: 'Default - Built-in mic' },
@@ -88,17 +27,12 @@ const NO_HEADSET = [HEADSET[0], HEADSET[2]];
 
 describe('the agent bar in the mock Finesse', () => {
   before(async () => {
-    finesse = await startMockFinesse();
-    broker = await startFakeBroker();
-    browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
-    await browser.context.addInitScript(instrument);
-    page = await browser.context.newPage();
+    env = await startBarEnv();
+    ({ finesse, broker, browser, page } = env);
   });
 
   after(async () => {
-    await browser?.close();
-    await broker?.close();
-    await finesse?.stop();
+    await env?.close();
   });
 
   test('registers through the fake broker; nothing to fix; no dialpad without dev features', async () => {

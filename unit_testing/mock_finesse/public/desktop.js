@@ -38,7 +38,7 @@
     // QA failure switches: the HTTP status the next REST answers fail with (null: none).
     // init: true gives the gadget an SSO-like opaque `authorization` (no "id:password"
     // inside), which ClientServices.init refuses as finesse.js does (from the next load).
-    failures: { userGet: null, team: null, init: false },
+    failures: { userGet: null, team: null, init: false, setState: null },
     // "load": finesse.gadget.Config is there when finesse.js loads; "onConnect": only once
     // the hub connected (Finesse 11.x+ as its samples read it). hubDelayMs delays the hub.
     configAt: params.configAt === "onConnect" ? "onConnect" : "load",
@@ -191,18 +191,22 @@
     },
     "user.setState": function (d) {
       var requested = String(d.state || "");
+      var reason = d.reasonCodeId === null || d.reasonCodeId === undefined ? "" : String(d.reasonCodeId);
       var uri = "PUT /finesse/api/User/" + d.id;
-      if (String(d.id) !== String(st.identity.id) || Core.CLIENT_SETTABLE.indexOf(requested) < 0) {
-        record("desktop", "REST " + uri, { state: requested, status: 400 });
-        toGadget("rest.response", { reqId: d.reqId, status: 400, errorType: "Invalid State", errorMessage: "Cannot set state " + requested });
+      var refused = st.failures.setState || 0;
+      if (!refused && (String(d.id) !== String(st.identity.id) || Core.CLIENT_SETTABLE.indexOf(requested) < 0)) { refused = 400; }
+      if (refused) {
+        record("desktop", "REST " + uri, { state: requested, reasonCodeId: reason, status: refused, note: st.failures.setState ? "QA failure switch" : "" });
+        toGadget("rest.response", { reqId: d.reqId, status: refused, errorType: "Invalid State", errorMessage: "Cannot set state " + requested });
         return;
       }
-      record("desktop", "REST " + uri, { state: requested, status: 202 });
+      // Finesse answers the PUT with 202 Accepted; the new state arrives after, as the User's change event.
+      record("desktop", "REST " + uri, { state: requested, reasonCodeId: reason, status: 202 });
       toGadget("rest.response", { reqId: d.reqId, status: 202 });
       if (CALL_STATES.indexOf(st.agent.state) >= 0 && requested !== "LOGOUT") {
         applyState(st.agent.state, requested, "gadget");
       } else {
-        applyState(requested, "", "gadget");
+        applyState(requested, "", "gadget", requested === "NOT_READY" ? reason : "");
       }
     },
     "team.get": function (d) {
@@ -254,12 +258,14 @@
   });
 
   // ------------------------------------------------------------------ state changes
-  function applyState(state, pendingState, by) {
+  function applyState(state, pendingState, by, reasonCodeId) {
     var changed = state !== st.agent.state;
     st.agent.state = state;
     st.agent.pendingState = pendingState || "";
+    // A Not Ready reason code (its id) lasts as long as the state it came with.
+    if (changed || reasonCodeId !== undefined) { st.agent.reasonCodeId = reasonCodeId || ""; }
     if (changed) { st.agent.stateChangeTime = new Date().toISOString(); }
-    record("desktop", "user.state", { state: state, pendingState: st.agent.pendingState, by: by });
+    record("desktop", "user.state", { state: state, pendingState: st.agent.pendingState, reasonCodeId: st.agent.reasonCodeId || "", by: by });
     renderState();
     broadcastUser();
   }
@@ -446,6 +452,9 @@
       b.setAttribute("aria-pressed", String(b.getAttribute("data-state") === st.agent.state));
     });
     $("pending-state").value = st.agent.pendingState;
+    var why = $("voice-state-reason");
+    why.hidden = !st.agent.reasonCodeId;
+    why.textContent = st.agent.reasonCodeId ? "Reason code: " + st.agent.reasonCodeId : "";
     var id = st.identity;
     $("agent-identity").textContent = (id.firstName + " " + id.lastName).trim() + " · " + id.extension +
       (id.mobileAgent ? " · mobile " + id.mobileAgentDialNumber : "") + (id.supervisor ? " · supervisor" : "");
@@ -629,7 +638,7 @@
   }
   /** {userGet: 500|401|…|null, team: 500|…|null}: the REST answers fail from now on (null: work again). */
   function setFailures(patch) {
-    var next = { userGet: st.failures.userGet, team: st.failures.team, init: st.failures.init };
+    var next = { userGet: st.failures.userGet, team: st.failures.team, init: st.failures.init, setState: st.failures.setState };
     try {
       Object.keys(patch || {}).forEach(function (k) {
         if (!Object.prototype.hasOwnProperty.call(next, k)) { throw new Error("unknown failure " + k); }
@@ -681,6 +690,7 @@
       id.hasPassword = !!st.identity.password;
       id.state = st.agent.state;
       id.pendingState = st.agent.pendingState;
+      id.reasonCodeId = st.agent.reasonCodeId || "";
       return id;
     },
     /** Current iframe height in px as set by adjustHeight (null before the first call). */
