@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { expectText, freePort, gadgetFrame, launchBrowser } from './harness.mjs';
+import { BROWSER, expectText, freePort, gadgetFrame, launchBrowser } from './harness.mjs';
 import { startFakeBroker } from './fake-broker.mjs';
 import { openBar, problemText, startBarEnv } from './bar-env.mjs';
 
@@ -135,6 +135,25 @@ describe('the agent bar in the mock Finesse', () => {
     await expectText(frame, '.ttec-audiotest__button', 'Stop test');
     assert.deepEqual((await frame.evaluate(() => window.__ttec.gum)).at(-1), { audio: { deviceId: { exact: 'h1' } }, video: false });
     await frame.click('.ttec-audiotest__button');
+  });
+
+  // Firefox lists no speaker before the microphone was opened in the page, and has its own
+  // chooser (selectAudioOutput): the settings offer it. Chromium lists speakers and has none.
+  if (BROWSER === 'firefox') test('Firefox, no speaker listed yet: "Choose speaker…" picks one with the browser\'s chooser, applied and remembered', async () => {
+    const frame = await open();
+    await expectText(frame, '.ttec-registration__word', 'Registered');
+    await frame.click('.ttec-tool--settings');
+    await frame.click('.ttec-settings__pick-speaker');
+    // Headless Firefox with prompts off answers the chooser with its preferred output.
+    const picked = await frame.evaluate(async () => {
+      for (let i = 0; i < 60 && !localStorage.getItem('ttecphone.speaker'); i++) await new Promise((r) => setTimeout(r, 50));
+      return localStorage.getItem('ttecphone.speaker');
+    });
+    assert.ok(picked, 'the picked speaker was not remembered');
+    const sinks = await frame.evaluate(() => window.__ttec.sinks);
+    assert.equal(sinks.at(-1), picked, `outputs not routed to the picked speaker: ${JSON.stringify(sinks)}`);
+    const shown = await frame.$eval('.ttec-select--speaker', (s) => s.selectedOptions[0]?.textContent);
+    assert.match(shown, /Fake Audio Output/, 'the settings name the picked speaker');
   });
 
   test('error: microphone permission denied (from the audio test)', async () => {
