@@ -76,7 +76,13 @@ export async function startSession({ extraArgs = [], ...options } = {}) {
       const t0 = Date.now();
       await page.goto(this.desktopUrl(options));
       const frame = await gadgetFrame(page);
-      if (options.expectRegistered !== false) await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+      if (options.expectRegistered !== false) {
+        await expectText(frame, '.ttec-registration__word', 'Registered', 15000);
+        // Ready for calls once Finesse's state is known too: the phone registers from
+        // Config at once, the User arrives after the hub connects and a REST round trip
+        // (up to a second later in Firefox); until then a call is refused (480).
+        await expectText(frame, '.ttec-autoanswer__status', /^(?![\s\S]*while unknown$)./, 10000);
+      }
       return { frame, registeredMs: Date.now() - t0 };
     },
     /** Runs a sipp scenario calling `service` (default 3000) through the broker under test. */

@@ -308,6 +308,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
   }));
 
   test('a second tab of the same agent waits; exactly one registers and answers; it takes over when the first closes', () => withPage((first) => withPage(async (second) => {
+    await broker.clearContacts('3000'); // phones of earlier runs that never un-REGISTERed
     const { frame: owner } = await session.openPhone(first);
     await second.goto(session.desktopUrl());
     const standby = await gadgetFrame(second);
@@ -315,7 +316,14 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     assert.equal(broker.contactsOf('3000'), 1);
 
     const run = await session.sipp('uac_call.xml', { durationMs: 1500 });
-    await expectSippOk(run);
+    try {
+      await expectSippOk(run);
+    } catch (e) {
+      // Why the owner did not answer, in its own words (the trace without SIP messages).
+      const said = (await traceEntries(owner)).filter((t) => !t.kind.startsWith('SIP')).map((t) => t.text);
+      e.message += `\n--- the owner's diagnostics ---\n${said.slice(-30).join('\n')}`;
+      throw e;
+    }
     assert.equal(await microphoneOpens(owner), 1, 'the owner answered');
     assert.equal(await microphoneOpens(standby), 0, 'the waiting tab never answered');
 

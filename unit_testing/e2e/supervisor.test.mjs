@@ -209,9 +209,15 @@ describe('supervisor preview: the team board follows the agents\' phones', () =>
     }
     for (const agent of AGENTS) {
       // Closing the page un-REGISTERs the agent's phone.
+      const registers = session.broker.requests('REGISTER', agent.number);
       await agent.page.close({ runBeforeUnload: true });
-      if (servesPresence) figures[`${agent.number}.offlineMs`] = await boardShows(agent, 'offline', Date.now());
-      else await boardKeeps(agent, 'not-reported', 500);
+      try {
+        if (servesPresence) figures[`${agent.number}.offlineMs`] = await boardShows(agent, 'offline', Date.now());
+        else await boardKeeps(agent, 'not-reported', 500);
+      } catch (e) {
+        e.message += ` (REGISTERs from ${agent.number} at the broker since the page closed: ${session.broker.requests('REGISTER', agent.number) - registers})`;
+        throw e;
+      }
     }
     const history = await rowHistory();
     figures.rowHistory = history;
