@@ -304,10 +304,8 @@ pub async fn open_microphone() -> Result<JsValue, JsValue> {
         devices.get_user_media_with_constraints(&microphone_constraints(id, listed))
     };
     let result = JsFuture::from(open(&chosen, listed)?).await;
-    let gone = matches!(&result, Err(e) if matches!(
-        Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref(),
-        Some("OverconstrainedError" | "NotFoundError")
-    ));
+    let gone =
+        matches!(&result, Err(e) if microphone_problem(e) == Some(MediaProblem::NoMicrophone));
     let result = if gone && listed {
         JsFuture::from(open("", false)?).await
     } else {
