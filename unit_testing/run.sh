@@ -111,10 +111,7 @@ suite "e2e: calls from the bar, in firefox" env E2E_BROWSER=firefox bash "$bed" 
 suite "e2e: resilience, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: call quality under loss, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: background tab, in firefox" env E2E_BROWSER=firefox BACKGROUND_HIDDEN_S=60 bash "$bed" exec node --test unit_testing/e2e/background.test.mjs
-# Not yet the supervisor board in Firefox: closing an agent's Firefox tab loses its
-# un-REGISTER in about one run in three (no REGISTER reaches Kamailio), so the board's
-# "offline" step fails then (issue 18, open). Run it by hand:
-#   E2E_BROWSER=firefox bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/supervisor.test.mjs
+suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
 # The same call, resilience and wazo-kind tests against a real Asterisk 22.10.1 set up as Wazo
 # sets it up (the bed runs it beside Kamailio; unit_testing/bed/lib/brokers.mjs), and the long run
 # only a real broker judges: 10 minutes idle, a 6-minute call through two session refreshes.

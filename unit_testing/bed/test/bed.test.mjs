@@ -12,6 +12,7 @@ import {
   failureContext, bedProcesses, bedSh,
 } from '../lib/bed.mjs';
 import { WsSipClient } from '../lib/ws-sip-client.mjs';
+import { broker } from '../lib/brokers.mjs';
 import { webrtcAnswer, WebrtcAnswerer, plainRtpAnswer, sdpMediaLine, sdpAttrs, parseChallenge, digestAuthorization } from '../lib/sip.mjs';
 import { query, legCounters, countRtp } from '../lib/rtpengine.mjs';
 import { RtpEcho } from '../lib/rtp-echo.mjs';
@@ -412,6 +413,35 @@ test('(f) RTP is counted both ways through rtpengine (plain-RTP answer + echo so
     } finally {
       await echo.close();
     }
+  });
+});
+
+test('(k) a WebSocket that goes without un-REGISTERing takes its contact along, as Asterisk does; a second tab\'s stays', async () => {
+  // A closing Firefox tab or a crashed browser may never send its un-REGISTER. Asterisk
+  // deletes a contact that came over a WebSocket when that transport shuts down
+  // (res_pjsip_registrar.c, transport monitor); the bed's Kamailio does the same
+  // (event_route[websocket:closed]), so the team board's "offline" does not wait for expiry.
+  const ctx = { clients: [] };
+  await withContext(ctx, async () => {
+    const kamailio = broker('kamailio');
+    await kamailio.clearContacts('3001');
+    const [tab1, tab2] = [await registered('3001'), await registered('3001')];
+    ctx.clients.push(tab1, tab2);
+    assert.equal(kamailio.contactsOf('3001'), 2);
+    const until = async (want, what) => {
+      const t0 = Date.now();
+      while (kamailio.contactsOf('3001') !== want) {
+        assert.ok(Date.now() - t0 < 3000, `${what}: ${kamailio.contactsOf('3001')} contacts after 3 s, want ${want}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return Date.now() - t0;
+    };
+    tab1.kill(); // TCP gone: no un-REGISTER, no close frame
+    figures.contactGoneAfterKillMs = await until(1, 'socket killed');
+    const cut = new Promise((resolve) => tab2.once('close', resolve));
+    tab2.ws.close(1001); // a close frame, still no un-REGISTER
+    await cut;
+    figures.contactGoneAfterCloseMs = await until(0, 'socket closed');
   });
 });
 
