@@ -655,9 +655,10 @@
     var cfg = finesse.gadget.Config || {};
     if (kind === "user.get") {
       settle({ reqId: data.reqId, status: 200, data: {
-        uri: "/finesse/api/User/" + data.id, loginId: data.id, loginName: data.id, firstName: "", lastName: "",
-        extension: cfg.extension || "", state: "NOT_READY", pendingState: "", teamId: cfg.teamId || "", teamName: cfg.teamName || "",
-        roles: { role: ["Agent"] },
+        // Shaped as finesse.js converts the XML: empty elements null, one role a string.
+        uri: "/finesse/api/User/" + data.id, loginId: data.id, loginName: data.id, firstName: null, lastName: null,
+        extension: cfg.extension || null, state: "NOT_READY", pendingState: null, teamId: cfg.teamId || null, teamName: cfg.teamName || null,
+        roles: { role: "Agent" },
         mobileAgent: cfg.mobileAgentMode ? { mode: cfg.mobileAgentMode, dialNumber: cfg.mobileAgentDialNumber } : undefined
       } });
     } else if (kind === "team.get") {

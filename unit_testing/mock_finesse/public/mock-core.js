@@ -163,8 +163,26 @@
   }
 
   /**
+   * A resource as finesse.js hands it to gadgets: it converts the REST XML itself, so an
+   * empty element (<pendingState/>) is null, and an element that occurs once is a scalar,
+   * several times an array (one role: roles.role is "Agent"; one team: teams.Team is an
+   * object). ../../../shared/REAL-SYSTEMS.md, "Cisco finesse.js".
+   */
+  function xmlShaped(value) {
+    if (Array.isArray(value)) {
+      var items = value.map(xmlShaped);
+      return items.length === 1 ? items[0] : items;
+    }
+    if (value === "") { return null; }
+    if (value === null || typeof value !== "object") { return value; }
+    var out = {};
+    Object.keys(value).forEach(function (k) { if (value[k] !== undefined) { out[k] = xmlShaped(value[k]); } });
+    return out;
+  }
+
+  /**
    * The User object as finesse.js exposes it through user.getData(): the JSON form of the
-   * Finesse REST User resource (GET /finesse/api/User/{id}).
+   * Finesse REST User resource (GET /finesse/api/User/{id}), shaped as its XML converts.
    */
   function buildUserData(identity, agent) {
     agent = agent || {};
@@ -186,7 +204,7 @@
     if (identity.supervisor) {
       data.teams = { Team: [{ id: identity.teamId, name: identity.teamName, uri: "/finesse/api/Team/" + identity.teamId }] };
     }
-    return data;
+    return xmlShaped(data);
   }
 
   /**
@@ -302,7 +320,7 @@
     if (member.mobileAgentDialNumber) {
       data.mobileAgent = { mode: "CALL_BY_CALL", dialNumber: member.mobileAgentDialNumber };
     }
-    return data;
+    return xmlShaped(data);
   }
 
   /** Parses "a=1&b=two" (or "?a=1") into {a:"1", b:"two"}; later keys win. */
@@ -419,6 +437,7 @@
     normaliseIdentity: normaliseIdentity,
     toBool: toBool,
     buildUserData: buildUserData,
+    xmlShaped: xmlShaped,
     buildContainerPrefs: buildContainerPrefs,
     parseQuery: parseQuery,
     toQuery: toQuery,

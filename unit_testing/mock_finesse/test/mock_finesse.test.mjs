@@ -274,9 +274,11 @@ describe('MockFinesseCore (desktop logic)', () => {
     assert.equal(u.pendingState, 'NOT_READY');
     assert.deepEqual([...u.roles.role], ['Agent', 'Supervisor']);
     assert.deepEqual({ ...u.mobileAgent }, { mode: 'CALL_BY_CALL', dialNumber: '3000' });
-    assert.equal(u.teams.Team[0].id, '1');
+    assert.equal(u.teams.Team.id, '1', 'one team: an object, as finesse.js converts one <Team>');
     const notMobile = Core.buildUserData(Core.normaliseIdentity(id, { mobileAgent: false, supervisor: false }), {});
     assert.equal(notMobile.mobileAgent, undefined);
+    assert.equal(notMobile.roles.role, 'Agent', 'one role: a string, not an array');
+    assert.equal(notMobile.pendingState, null, 'an empty element is null');
     assert.equal(notMobile.teams, undefined);
     const prefs = Core.buildContainerPrefs(id, { hostname: 'fin.example', port: '8445', protocol: 'https:' });
     assert.equal(prefs.authorization, AUTH);
@@ -327,6 +329,11 @@ describe('MockFinesseCore: supervisor and team roster', () => {
     assert.throws(() => Core.normaliseTeam([{ id: 'a' }, { id: 'a' }]), /listed twice/);
     assert.throws(() => Core.normaliseTeam([{ name: 'nobody' }]), /needs an id/);
     assert.throws(() => Core.normaliseTeam('a'), /array/);
+  });
+
+  test('the XML shapes: empty is null, once is a scalar, several an array', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(Core.xmlShaped({ a: '', b: ['x'], c: ['x', 'y'], d: { e: [{ f: '' }] }, g: undefined, h: 0 }))),
+      { a: null, b: 'x', c: ['x', 'y'], d: { e: { f: null } }, h: 0 });
   });
 
   test('team Users have the User resource shape; mobile agents carry their dial number', () => {
