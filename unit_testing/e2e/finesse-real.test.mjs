@@ -221,6 +221,20 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     assert.equal((await frame.$$('.ttec-board__row')).length, 2);
   });
 
+  test('supervisor of two teams: the board shows the agents of both (one Team object each, one roster)', async () => {
+    await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900');
+    await page.evaluate(() => window.mockFinesse.clearEvents());
+    await page.evaluate(() => window.mockFinesse.setOtherTeams([{ id: '7', name: 'Team Seven', agents: 'agent3004:Dana Agent:3004,agent3005:Eve Agent:3005' }]));
+    const frame = await boardFrame();
+    for (const id of ['agent3001', 'agent3002', 'agent3004', 'agent3005']) {
+      await frame.waitForSelector(`.ttec-board__row[data-agent=${id}]`, { timeout: 10000 });
+    }
+    assert.equal((await frame.$$('.ttec-board__row')).length, 4);
+    assert.match(await frame.$eval('.ttec-board__row[data-agent=agent3004]', (e) => e.textContent), /Dana Agent/);
+    const teams = (await events('Team.new')).map((e) => String(e.detail.id)).sort();
+    assert.deepEqual(teams, ['1', '7']);
+  });
+
   test('a non-ASCII password: encoded one byte per character as finesse.js does, decoded the same way, digest right', async (t) => {
     const secret = 'pässwörd-3000';
     const checking = await startBroker({ password: secret });

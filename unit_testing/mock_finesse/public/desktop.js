@@ -50,6 +50,8 @@
     dialogs: [],
     dialogSeq: 0,
     team: cfg.team,
+    // The other teams a supervisor supervises, beyond the identity's own: [{id, name, team}].
+    otherTeams: [],
     events: [],
     consoleLines: [],
     eventSeq: 0,
@@ -141,7 +143,10 @@
     }
   }
 
-  function userData() { return Core.buildUserData(st.identity, st.agent); }
+  function userData() {
+    var others = st.otherTeams.map(function (t) { return { id: t.id, name: t.name }; });
+    return Core.buildUserData(st.identity, st.agent, others);
+  }
 
   function broadcastUser() { toGadget("user.update", { data: userData() }); }
 
@@ -216,13 +221,14 @@
         toGadget("team.data", { reqId: d.reqId, status: st.failures.team, errorType: "Error", errorMessage: "QA: team fails" });
         return;
       }
-      if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
+      var team = supervisedTeam(d.id);
+      if (!team) {
         record("desktop", "REST GET " + uri, { status: 403, note: "only a supervisor of the team may read it" });
         toGadget("team.data", { reqId: d.reqId, status: 403, errorType: "Forbidden", errorMessage: "Not a supervisor of team " + d.id });
         return;
       }
       record("desktop", "REST GET " + uri, { status: 200 });
-      toGadget("team.data", { reqId: d.reqId, status: 200, data: teamData() });
+      toGadget("team.data", { reqId: d.reqId, status: 200, data: team.data });
     },
     "team.users.get": function (d) {
       var uri = "/finesse/api/Team/" + d.id + "/Users";
@@ -231,13 +237,14 @@
         toGadget("team.users.data", { reqId: d.reqId, status: st.failures.team, users: [] });
         return;
       }
-      if (!st.identity.supervisor || String(d.id) !== String(st.identity.teamId)) {
+      var team = supervisedTeam(d.id);
+      if (!team) {
         record("desktop", "REST GET " + uri, { status: 403 });
         toGadget("team.users.data", { reqId: d.reqId, status: 403, users: [] });
         return;
       }
-      record("desktop", "REST GET " + uri, { status: 200, count: st.team.length });
-      toGadget("team.users.data", { reqId: d.reqId, status: 200, users: teamUsers() });
+      record("desktop", "REST GET " + uri, { status: 200, count: team.users.length });
+      toGadget("team.users.data", { reqId: d.reqId, status: 200, users: team.users });
     },
     "dialogs.get": function (d) {
       record("desktop", "REST GET /finesse/api/User/" + d.id + "/Dialogs", { status: 200, count: st.dialogs.length });
@@ -316,6 +323,32 @@
   function teamUsers() {
     var team = teamData();
     return st.team.map(function (m) { return Core.buildTeamUserData(m, team); });
+  }
+  /** The team `id` if the user supervises it ({data, users}), else null (Finesse: 403). */
+  function supervisedTeam(id) {
+    if (!st.identity.supervisor) { return null; }
+    if (String(id) === String(st.identity.teamId)) { return { data: teamData(), users: teamUsers() }; }
+    var other = st.otherTeams.filter(function (t) { return String(t.id) === String(id); })[0];
+    if (!other) { return null; }
+    var data = { id: other.id, name: other.name, uri: "/finesse/api/Team/" + other.id };
+    return { data: data, users: other.team.map(function (m) { return Core.buildTeamUserData(m, data); }) };
+  }
+  /** A supervisor's other teams ([{id, name, agents}], agents as setTeam takes them); the
+   *  gadget reloads, as Finesse lists the supervised teams in the User at sign-in. */
+  function setOtherTeams(teams) {
+    var next;
+    try {
+      next = (teams || []).map(function (t) {
+        if (!t || !String(t.id || "") || String(t.id) === String(st.identity.teamId)) { throw new Error("each other team needs its own id"); }
+        var agents = typeof t.agents === "string" ? Core.parseTeamSpec(t.agents) : t.agents || [];
+        return { id: String(t.id), name: String(t.name || ""), team: Core.normaliseTeam(agents) };
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    st.otherTeams = next;
+    record("desktop", "team.others", { teams: next.map(function (t) { return t.id; }) });
+    return reloadGadget("teams");
   }
   /** Sends the whole roster; finesse.js adds, changes and deletes the collection's Users. */
   function broadcastTeam() { toGadget("team.users.update", { teamId: st.identity.teamId, users: teamUsers() }); }
@@ -700,6 +733,8 @@
     setTeam: setTeam,
     /** Changes one team member, e.g. setTeamMember("agent3001", {state: "READY"}). */
     setTeamMember: setTeamMember,
+    /** A supervisor's other teams beyond the own one: [{id, name, agents}]; reloads the gadget. */
+    setOtherTeams: setOtherTeams,
     /** The supervised team's agents as the mock keeps them. */
     getTeam: function () { return copy(st.team); },
     addDialog: addDialog,

@@ -184,7 +184,7 @@
    * The User object as finesse.js exposes it through user.getData(): the JSON form of the
    * Finesse REST User resource (GET /finesse/api/User/{id}), shaped as its XML converts.
    */
-  function buildUserData(identity, agent) {
+  function buildUserData(identity, agent, otherTeams) {
     agent = agent || {};
     var roles = identity.supervisor ? ["Agent", "Supervisor"] : ["Agent"];
     var data = Object.assign(userResource(identity), {
@@ -202,7 +202,8 @@
       data.mobileAgent = { mode: identity.mobileAgentMode, dialNumber: identity.mobileAgentDialNumber };
     }
     if (identity.supervisor) {
-      data.teams = { Team: [{ id: identity.teamId, name: identity.teamName, uri: "/finesse/api/Team/" + identity.teamId }] };
+      var supervised = [{ id: identity.teamId, name: identity.teamName }].concat(otherTeams || []);
+      data.teams = { Team: supervised.map(function (t) { return { id: t.id, name: t.name, uri: "/finesse/api/Team/" + t.id }; }) };
     }
     return xmlShaped(data);
   }
