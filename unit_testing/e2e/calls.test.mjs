@@ -153,6 +153,36 @@ describe(`calls through ${broker().label}`, () => {
     assert.equal(await microphoneOpens(frame), 0);
   });
 
+  test('Finesse failing over: the last known state decides the call (RESERVED answered, NOT_READY refused 480)', async () => {
+    // The documented policy (README, "Finesse failover"): while finesse.js reports a
+    // disconnect, the phone stays registered and auto-answer follows the last known
+    // state, for 2 minutes at most.
+    const failover = async (frame, on) => {
+      await page.evaluate((value) => window.mockFinesse.setFailover(value), on);
+      if (on) await frame.waitForSelector('[data-problem=finesse-failover]', { timeout: 2000 });
+      else await frame.waitForSelector('[data-problem=finesse-failover]', { state: 'detached', timeout: 2000 });
+    };
+    const ready = await openGadget('RESERVED');
+    await failover(ready.frame, true);
+    const run = await sipp('uac_call.xml', { durationMs: 2000 });
+    try {
+      await expectText(ready.frame, '.ttec-call__caller', /0611223344/, 10000);
+      await expectSippOk(run);
+      await expectText(ready.frame, '.ttec-registration__word', 'Registered');
+    } catch (e) {
+      e.message += `\n${failureContext(run)}`;
+      throw e;
+    }
+    await failover(ready.frame, false);
+
+    const away = await openGadget('NOT_READY');
+    await failover(away.frame, true);
+    const refused = await sipp('uac_expect_reject.xml', { durationMs: 1000 });
+    await expectSippOk(refused); // expects 480
+    assert.equal(await microphoneOpens(away.frame), 0);
+    await failover(away.frame, false);
+  });
+
   test('ten calls in a row are all answered; memory does not grow call over call', async () => {
     const { frame } = await openGadget('RESERVED');
     const answerTimes = [];
