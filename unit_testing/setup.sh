@@ -37,6 +37,9 @@ fi
 
 # --- Rust toolchain pieces -----------------------------------------------------
 export PATH="$HOME/.cargo/bin:$PATH"
+# The bed's delay-and-jitter tool (unit_testing/bed/netdelay; a no-op once built).
+cargo build -q --release --locked --manifest-path unit_testing/bed/netdelay/Cargo.toml \
+  || { echo "setup: could not build unit_testing/bed/netdelay" >&2; exit 1; }
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "rustup: adding wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown

@@ -13,6 +13,9 @@
 #   nftables                                firewall rules in the bed's namespace: the media
 #                                           path cut (e2e resilience), the firewall in front
 #                                           of the media server (lib/media-firewall.mjs)
+#   iptables                                its NFQUEUE target hands the agent's media to
+#                                           netdelay (delay and jitter; this kernel has
+#                                           neither sch_netem nor nftables' queue)
 #   nodejs + npm (only if no node >= 18)    the bed's scripts and tests
 #   Asterisk 22.10.1 (Wazo's version)       the second broker kind (BED_ASTERISK): unpacked
 #                                           into /opt/asterisk-bed from ../shared/asterisk/
@@ -27,7 +30,7 @@ BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ $(id -u) == 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
 [[ -r /etc/debian_version ]] || { echo "install.sh: Debian only" >&2; exit 1; }
 
-PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps nftables)
+PKGS=(kamailio kamailio-websocket-modules kamailio-presence-modules rtpengine-daemon sip-tester espeak-ng sox iproute2 procps nftables iptables)
 # Asterisk's runtime libraries (../shared/asterisk/README.md).
 ASTERISK_PKGS=(libedit2 libjansson4 libsrtp2-1 libxslt1.1 libxml2 libsqlite3-0 libssl3 libnss3 libicu72 libuuid1 libbsd0 xz-utils)
 PKGS+=("${ASTERISK_PKGS[@]}")

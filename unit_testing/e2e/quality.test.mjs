@@ -3,14 +3,15 @@
 // summary reaches the diagnostics and the collector (the mock Finesse's QA collector).
 //
 // Loss: nftables drops a share of the UDP between the browser and the media server
-// (`numgen random`), both ways, sparing the caller's (sipp's) leg. Delay and jitter are
-// not applied: this machine's kernel has no `sch_netem` (`tc qdisc add … netem` fails
-// with "Specified qdisc kind is unknown"), and nftables cannot delay.
+// (`numgen random`), both ways, sparing the caller's (sipp's) leg. Delay and jitter: the
+// same packets go through NFQUEUE to the bed's `netdelay`, which lets each go after the
+// delay, plus or minus the jitter (this machine's kernel has no `sch_netem`: `tc qdisc
+// add … netem` fails with "Specified qdisc kind is unknown"; unit_testing/bed/netdelay).
 // Runs inside the bed's network namespace:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/quality.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { impairAgentMedia, restoreAgentMedia as restoreMedia } from '../bed/lib/media-firewall.mjs';
+import { delayAgentMedia, impairAgentMedia, restoreAgentDelay, restoreAgentMedia as restoreMedia } from '../bed/lib/media-firewall.mjs';
 import { expectText, startSession, traceEntries } from './bed-session.mjs';
 
 const figures = {};
@@ -45,6 +46,7 @@ describe('call quality on the bed', () => {
   });
   after(async () => {
     restoreMedia();
+    await restoreAgentDelay();
     await session?.close();
     console.log(`# quality figures (${session?.broker.name}): ${JSON.stringify(figures)}`);
   });
@@ -94,6 +96,45 @@ describe('call quality on the bed', () => {
     figures.finalRecord = final;
     const text = JSON.stringify(records);
     for (const secret of ['test-password', 'Authorization', '0611223344']) assert.ok(!text.includes(secret), `${secret} in the collector's records`);
+    await page.close();
+  });
+
+  test('delay and jitter on the media path: "your network is delaying audio" with the round trip and jitter applied; it clears when they stop', async () => {
+    const page = await session.browser.context.newPage();
+    const { frame } = await session.openPhone(page);
+    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 90000, timeoutS: 120 });
+    const rtt = (r) => Number(/\((\d+) ms round trip/.exec(r.warning?.title ?? '')?.[1]);
+    const jitter = (r) => Number(/(\d+) ms jitter/.exec(r.warning?.title ?? '')?.[1]);
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const clean = await until('the indicator with a good MOS', frame, (r) => r.mos >= 4, 8000);
+      figures.delay = { cleanMos: clean.seen.mos };
+
+      // 250 ms each way: a 500 ms round trip, past G.114's 400 ms.
+      await delayAgentMedia(session.broker.mediaPorts, run.mediaPort, { delayMs: 250 });
+      const slow = await until('a delay warning', frame, (r) => r.warning?.code === 'network-delay', 10000);
+      assert.equal(slow.seen.warning.role, 'status');
+      const worst = await until('the MOS the delay costs', frame, (r) => r.mos !== null && r.mos < clean.seen.mos, 5000);
+      figures.delay.applied = '250 ms each way';
+      figures.delay = { ...figures.delay, warningMs: slow.ms, shown: slow.seen.warning.title, mos: worst.seen.mos };
+      assert.ok(rtt(slow.seen) >= 400 && rtt(slow.seen) <= 700, `round trip shown: ${slow.seen.warning.title}`);
+      figures.delay.held = await restoreAgentDelay();
+      const cleared = await until('the delay warning cleared', frame, (r) => r.warning === null, 15000);
+      figures.delay.clearedMs = cleared.ms;
+
+      // Jitter: 150 ms ± 150 ms each way, packets reordered. The browser's RFC 3550 jitter (in-order packets only) climbs to 40-54 ms in 8-14 s (Chromium, Firefox; Kamailio, Asterisk): a slower signal than the round trip.
+      await delayAgentMedia(session.broker.mediaPorts, run.mediaPort, { delayMs: 150, jitterMs: 150 });
+      const jittery = await until('a jitter warning', frame, (r) => r.warning?.code === 'network-delay' && jitter(r) >= 40, 25000);
+      figures.jitter = { applied: '150 ± 150 ms each way', warningMs: jittery.ms, shown: jittery.seen.warning.title, mos: jittery.seen.mos };
+      figures.jitter.held = await restoreAgentDelay();
+      const calm = await until('the jitter warning cleared', frame, (r) => r.warning === null, 15000);
+      figures.jitter.clearedMs = calm.ms;
+
+      await frame.click('.ttec-call__hangup');
+      await run.done;
+    } finally {
+      await restoreAgentDelay();
+    }
     await page.close();
   });
 });
