@@ -121,9 +121,6 @@ fn badge(q: &LineQuality) -> Html {
         <span ~className={format!("ttec-board__quality ttec-board__quality--{}", q.level())}
             role="img" aria-label={label.clone()} title={label} data-level={q.level().to_string()}>
             { q.text() }
-            if q.warning.is_some() {
-                <span class="ttec-board__quality-warn" aria-hidden="true">{ " !" }</span>
-            }
         </span>
     }
 }

@@ -48,12 +48,17 @@ impl LineQuality {
         }
     }
 
-    /// The badge's text: "3.4 poor".
+    /// The badge's text: "3.4 poor", and " !" when the agent's bar shows a warning (the
+    /// badge's label says which).
     pub fn text(&self) -> String {
-        match self.mos {
+        let mut out = match self.mos {
             Some(mos) => format!("{} {}", tenths(u32::from(mos)), self.bars().word()),
             None => "no audio yet".into(),
+        };
+        if self.warning.is_some() {
+            out.push_str(" !");
         }
+        out
     }
 
     /// The bars (0–4) for the badge's class, as the agent's own indicator counts them.

@@ -56,7 +56,7 @@ fn a_live_answer_gives_one_entry_per_agent_in_a_call() {
             },
         ]
     );
-    assert_eq!(lines[0].text(), "3.4 poor");
+    assert_eq!(lines[0].text(), "3.4 poor !");
     assert_eq!(lines[0].level(), 2);
     assert_eq!(
         lines[0].label(),
