@@ -137,14 +137,15 @@ describe('call quality on the bed', () => {
 // through getStats, nothing of its own is touched. Chromium only: Firefox's fake
 // microphone has no file input.
 describe('a silent microphone on the bed', { skip: process.env.E2E_BROWSER === 'firefox' && 'Chromium\'s fake capture file only' }, () => {
-  let silent;
+  let silent, wav;
   const silentFigures = {};
   before(async () => {
-    const wav = silentWav();
+    wav = silentWav();
     silent = await startSession({ extraArgs: [`--use-file-for-fake-audio-capture=${wav}`] });
   });
   after(async () => {
     await silent?.close();
+    if (wav) fs.rmSync(path.dirname(wav), { recursive: true, force: true });
     console.log(`# silent microphone figures (${silent?.broker.name}): ${JSON.stringify(silentFigures)}`);
   });
 
