@@ -18,6 +18,7 @@ mod page;
 mod random;
 mod storage;
 mod tab_lock;
+mod team_quality;
 mod transport;
 
 fn main() {

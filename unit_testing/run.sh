@@ -63,6 +63,7 @@ suite "native: json reader"        cargo test -p ttecphone-components --test jso
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
 suite "native: call quality"      cargo test -p ttecphone-components --test quality
+suite "native: the board's call quality (collector's live endpoint)" cargo test -p ttecphone-components --test team_quality
 suite "native: routing follows the phone" cargo test -p ttecphone-components --test routing
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
 suite "browser: components in firefox" env -u CHROMEDRIVER GECKODRIVER="$HOME/.cargo/bin/geckodriver" cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render

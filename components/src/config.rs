@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "domainName",
     "qualityCollector",
     "qualityCollectorCallerNumber",
+    "qualityCollectorIntervalS",
     "routingNotReady",
     "routingReasonCodeId",
     "routingGraceS",
@@ -217,6 +218,9 @@ pub struct GadgetConfig {
     pub quality_collector: Option<String>,
     /// `qualityCollectorCallerNumber`: the records name the caller's number.
     pub quality_collector_caller_number: bool,
+    /// `qualityCollectorIntervalS`: seconds between a call's records (5–300, default 30);
+    /// a supervisor board's badges are at most this much (plus its 5 s poll) behind.
+    pub quality_collector_interval_s: u32,
     /// `routingNotReady`, `routingReasonCodeId`, `routingGraceS`, `routingAutoReady`.
     pub routing: RoutingConfig,
 }
@@ -516,6 +520,7 @@ impl ConfigBuilder {
             }
         }
         let quality_collector_caller_number = self.bool("qualityCollectorCallerNumber", false);
+        let quality_collector_interval_s = self.number("qualityCollectorIntervalS", 30, 5..=300);
         let routing = RoutingConfig {
             enabled: self.bool("routingNotReady", false),
             // Finesse's reason code ids are positive integers (`ReasonCode.id`).
@@ -550,6 +555,7 @@ impl ConfigBuilder {
                 domain_name,
                 quality_collector,
                 quality_collector_caller_number,
+                quality_collector_interval_s,
                 routing,
             }),
             _ => Err(self.problems),

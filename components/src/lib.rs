@@ -50,6 +50,7 @@ pub mod settings;
 pub mod store;
 pub mod team;
 pub mod team_board;
+pub mod team_quality;
 pub mod tone;
 pub mod wazo;
 

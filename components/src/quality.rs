@@ -634,10 +634,16 @@ pub struct RecordContext<'a> {
     pub call_id: &'a str,
     /// The phone's SIP user (its line: the WebRTC number on most systems).
     pub line: &'a str,
+    /// The agent's WebRTC number as Finesse gives it (what the supervisor board
+    /// knows the agent by; on Wazo the line's SIP user is another name).
+    pub number: &'a str,
+    /// Seconds between this call's records (`qualityCollectorIntervalS`): the collector
+    /// takes a line as ended when no record came for twice this plus 10 s.
+    pub interval_s: u32,
     /// Wall-clock ms (Unix epoch) when the call's sampling began, and now.
     pub started_at: u64,
     pub sent_at: u64,
-    /// True for the end-of-call record, false for the ones every 30 s.
+    /// True for the end-of-call record, false for the ones every `interval_s`.
     pub last: bool,
     /// The caller's number, only when `qualityCollectorCallerNumber` is on.
     pub caller_number: Option<&'a str>,
@@ -669,6 +675,8 @@ pub fn collector_record(
         ("final", Bool(cx.last)),
         ("callId", Text(Some(cx.call_id))),
         ("line", Text(Some(cx.line))),
+        ("number", Text(Some(cx.number))),
+        ("intervalS", count(Some(cx.interval_s))),
         ("startedAt", Number(Some(cx.started_at))),
         ("sentAt", Number(Some(cx.sent_at))),
         ("durationS", count(Some(s.duration_s))),

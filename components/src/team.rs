@@ -4,6 +4,7 @@
 //! Plain data and a pure reducer, folded into [`crate::store::PhoneState::board`].
 
 use crate::store::AgentState;
+use crate::team_quality::{FeedError, LineQuality, TeamQuality};
 
 /// An agent's WebRTC phone as the supervisor sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +141,8 @@ fn sort_rows(rows: &mut [BoardRow]) {
 pub struct TeamBoard {
     pub active: bool,
     pub rows: Vec<BoardRow>,
+    /// Agents' live call quality from the quality collector ([`crate::team_quality`]).
+    pub quality: TeamQuality,
 }
 
 impl TeamBoard {
@@ -167,6 +170,8 @@ pub enum TeamAction {
     Removed { id: String },
     /// The phone state of a watched number changed.
     Phone { number: String, phone: PeerPhone },
+    /// The quality collector's live endpoint answered (or failed).
+    Quality(Result<Vec<LineQuality>, FeedError>),
 }
 
 pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
@@ -183,6 +188,7 @@ pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
             next.active = on;
             if !on {
                 next.rows.clear();
+                next.quality = TeamQuality::default();
             }
         }
         TeamAction::Roster(members) => {
@@ -213,6 +219,7 @@ pub fn reduce_board(board: &TeamBoard, action: TeamAction) -> TeamBoard {
             }
         }
         TeamAction::Removed { id } => next.rows.retain(|r| r.member.id != id),
+        TeamAction::Quality(answer) => next.quality = board.quality.answered(answer),
         TeamAction::Phone { number, phone } => {
             for row in next
                 .rows

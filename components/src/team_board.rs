@@ -4,6 +4,10 @@
 //! presence subscriptions, as an Asterisk without exten_state does), rows say "state
 //! unavailable" beside a "?" icon, and the board says why once, above the table; the
 //! partly reported states ("no call", "registered") get their own one-line notice.
+//! Agents in a call get a call quality badge beside the phone state when a quality
+//! collector is configured (MOS and a word, the agent's warning in its `aria-label`;
+//! [`crate::team_quality`]); nothing without a call. When the collector cannot be read
+//! the board says so in plain words, once.
 //! A toggle opens a
 //! read-only view of what agents see, passed in as `children` (the gallery of the
 //! agent's bar in each state), so the board does not depend on how that is built.
@@ -11,10 +15,14 @@
 use yew::prelude::*;
 
 use crate::team::{BoardRow, PeerPhone};
+use crate::team_quality::{LineQuality, TeamQuality};
 
 #[derive(Properties, PartialEq)]
 pub struct TeamBoardProps {
     pub rows: Vec<BoardRow>,
+    /// Agents' live call quality (nothing while no collector answers).
+    #[prop_or_default]
+    pub quality: TeamQuality,
     /// Shown when the supervisor opens "What agents see" (e.g. the bar gallery).
     #[prop_or_default]
     pub children: Html,
@@ -38,6 +46,7 @@ pub fn team_board(props: &TeamBoardProps) -> Html {
     .filter(|kind| props.rows.iter().any(|r| r.phone == *kind))
     .filter_map(PeerPhone::board_notice)
     .collect();
+    let quality_notice = props.quality.notice();
     html! {
         <section class="ttec-board" aria-label="Team phones">
             <h2 class="ttec-board__title">{ "Team phones (preview: this phone takes no calls)" }</h2>
@@ -47,6 +56,12 @@ pub fn team_board(props: &TeamBoardProps) -> Html {
                     <span class="ttec-notice__text">{ text }</span>
                 </p>
             }) }
+            if let Some(text) = quality_notice {
+                <p class="ttec-notice ttec-board__notice ttec-board__quality-notice" role="status">
+                    <span class="ttec-board__notice-icon" aria-hidden="true">{ "!" }</span>
+                    <span class="ttec-notice__text">{ text }</span>
+                </p>
+            }
             if props.rows.is_empty() {
                 <p class="ttec-board__empty">{ "No agents in your teams yet." }</p>
             } else {
@@ -59,7 +74,7 @@ pub fn team_board(props: &TeamBoardProps) -> Html {
                         </tr>
                     </thead>
                     <tbody>
-                        { for props.rows.iter().map(row) }
+                        { for props.rows.iter().map(|r| row(r, props.quality.of(r.member.number.as_deref()))) }
                     </tbody>
                 </table>
             }
@@ -75,7 +90,7 @@ pub fn team_board(props: &TeamBoardProps) -> Html {
     }
 }
 
-fn row(r: &BoardRow) -> Html {
+fn row(r: &BoardRow, quality: Option<&LineQuality>) -> Html {
     let phone: PeerPhone = r.phone;
     let number = r
         .member
@@ -92,7 +107,20 @@ fn row(r: &BoardRow) -> Html {
             <td class="ttec-board__phone">
                 <span ~className={format!("ttec-dot ttec-dot--peer-{}", phone.css())} aria-hidden="true">{ phone.icon().unwrap_or_default() }</span>
                 <span class="ttec-board__word">{ phone.label() }</span>
+                { quality.map(badge).unwrap_or_default() }
             </td>
         </tr>
+    }
+}
+
+/// An agent's live call quality: the MOS and a word as text, the level as a class
+/// (never colour alone), the whole reading (warning and age) as its label.
+fn badge(q: &LineQuality) -> Html {
+    let label = q.label();
+    html! {
+        <span ~className={format!("ttec-board__quality ttec-board__quality--{}", q.level())}
+            role="img" aria-label={label.clone()} title={label} data-level={q.level().to_string()}>
+            { q.text() }
+        </span>
     }
 }

@@ -100,6 +100,7 @@ fn view(context: StoreContext) -> Html {
     let state = &context.state;
     let preview = state.board.active;
     let rows = state.board.rows.clone();
+    let quality = state.board.quality.clone();
     // Preview has no agent's bar: a Finesse failure (the team not loading) shows here.
     let finesse_problems: Vec<Problem> = if preview {
         problems(state)
@@ -127,7 +128,7 @@ fn view(context: StoreContext) -> Html {
                 }) }
                 { problem_notice(&ProblemNoticeProps { problems: finesse_problems, on_command: Default::default() }) }
                 // "What agents see": the agent's bar in each state, read-only.
-                <TeamBoardView rows={rows}>
+                <TeamBoardView rows={rows} quality={quality}>
                     { gallery(&GalleryProps { items: samples(), commands: Default::default() }) }
                 </TeamBoardView>
             } else {

@@ -109,6 +109,11 @@ impl Phones {
         self.0.borrow_mut().identity = Some(identity);
     }
 
+    /// The page's configuration, when it loaded.
+    pub fn config(&self) -> Option<Rc<GadgetConfig>> {
+        self.0.borrow().config.clone()
+    }
+
     /// The running phone's driver, if it has started.
     pub fn driver(&self) -> Option<Driver> {
         self.0.borrow().phone.driver.clone()
@@ -278,7 +283,15 @@ async fn start(phones: Phones, config: Rc<GadgetConfig>, number: String, preview
     let early = phones.take_early();
     // The Finesse state now (the user may have loaded while the phone was starting).
     let agent_state = phones.0.borrow().agent_now.clone();
-    match Driver::start(&config, account, &agent_state, preview, reports, early) {
+    match Driver::start(
+        &config,
+        account,
+        &number,
+        &agent_state,
+        preview,
+        reports,
+        early,
+    ) {
         Ok(driver) => {
             if preview {
                 driver.watch(phones.0.borrow().watched.clone());

@@ -18,7 +18,7 @@ use yew::UseReducerDispatcher;
 
 use super::outlet::trace_entry;
 use super::phone::{wanted, Phones, Wanted};
-use crate::{clock, devices, finesse, storage};
+use crate::{clock, devices, finesse, storage, team_quality};
 
 /// A state line in the diagnostics trace.
 pub fn trace_state(dispatcher: &UseReducerDispatcher<PhoneState>, text: String) {
@@ -70,8 +70,8 @@ pub struct Seen {
     /// Registered, or it is known why not.
     settled: bool,
     devices: ttecphone_components::store::Devices,
-    /// What changes the bar's height.
-    shape: (Option<Panel>, usize, bool, bool),
+    /// What changes the bar's height (and the board's: its rows, its quality notice).
+    shape: (Option<Panel>, usize, bool, bool, (usize, bool)),
     registration: (&'static str, String),
     agent_state: AgentState,
     announcement: String,
@@ -81,6 +81,8 @@ pub struct Seen {
     keep_audio_test: bool,
     /// Preview: the agents' numbers the board wants watched.
     numbers: Vec<String>,
+    /// Preview: the board is shown (its call quality is read while it is).
+    board: bool,
     /// Who should register, as the Finesse User says (see `phone::wanted`).
     wanted: Wanted,
     playback: Playback,
@@ -105,6 +107,7 @@ impl Seen {
                 problems(state).len(),
                 state.devices.notice.is_some(),
                 state.call.is_some(),
+                (state.board.rows.len(), state.board.quality.failing()),
             ),
             registration: (word, detail),
             agent_state: state.agent.state.clone(),
@@ -117,6 +120,7 @@ impl Seen {
                 .map(|c| c.id.clone()),
             keep_audio_test: state.panel == Some(Panel::Settings) && state.call.is_none(),
             numbers: state.board.numbers(),
+            board: state.board.active,
             wanted: wanted(state),
             playback: state.playback,
             routing: (state.routing.request, state.routing.notes.0),
@@ -161,6 +165,8 @@ pub struct Reacted {
     unlock: Option<EventListener>,
     /// While the clock is needed: its 250 ms tick.
     clock: Option<Interval>,
+    /// While the board is shown and a collector is set: its reading of agents' quality.
+    quality: Option<team_quality::Poll>,
 }
 
 impl Reactions {
@@ -245,6 +251,19 @@ impl Reactions {
         // Preview: the team's numbers reach the core's watch list.
         if changed(before, now, |s| &s.numbers) {
             self.phones.watch(now.numbers.clone());
+        }
+        // Preview with a quality collector: the board reads agents' live call quality.
+        if changed(before, now, |s| &s.board) {
+            let collector = self
+                .phones
+                .config()
+                .and_then(|c| c.quality_collector.clone());
+            let dispatcher = self.dispatcher.clone();
+            self.own.borrow_mut().quality = now
+                .board
+                .then_some(collector)
+                .flatten()
+                .map(|url| team_quality::start(&url, dispatcher));
         }
         // While sound is blocked, the agent's first click anywhere in the gadget unlocks it.
         if changed(before, now, |s| &s.playback) {

@@ -141,6 +141,7 @@ impl Driver {
     pub fn start(
         config: &GadgetConfig,
         account: SipAccount,
+        number: &str,
         agent_state: &str,
         preview: bool,
         report: Report,
@@ -167,6 +168,8 @@ impl Driver {
             report: report.clone(),
             collector: config.quality_collector.clone(),
             line: account.aor_user.clone(),
+            number: number.to_string(),
+            interval_s: config.quality_collector_interval_s,
         });
         ua.handle_agent_state(AgentState::from_finesse(agent_state), now);
         // Registration is wanted from now on; the core sends REGISTER once connected.

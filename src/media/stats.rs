@@ -3,7 +3,8 @@
 //! `components/src/quality.rs`); the live result goes to the store
 //! ([`Action::Quality`]). When the call's media is released the summary goes to the
 //! diagnostics trace, and to the configured collector (`qualityCollector`) as the
-//! call's last record; the collector also gets one every [`RECORD_EVERY`] samples.
+//! call's last record; the collector also gets one every `qualityCollectorIntervalS`
+//! samples (30 by default: one a second).
 //!
 //! The stats report is read with `Reflect` (no web-sys stats dictionaries): a
 //! missing or odd figure is a `None`, never a panic.
@@ -25,8 +26,6 @@ use super::{CallMedia, Media};
 
 /// One sample a second.
 const SAMPLE_MS: u32 = 1_000;
-/// A collector record every 30 samples (30 s) during the call.
-const RECORD_EVERY: u32 = 30;
 
 /// Where calls' quality goes: the store, and the collector if one is configured.
 pub struct QualitySink {
@@ -35,6 +34,10 @@ pub struct QualitySink {
     pub collector: Option<String>,
     /// The phone's SIP user, named in the records.
     pub line: String,
+    /// The agent's WebRTC number, named in the records (the supervisor board's key).
+    pub number: String,
+    /// `qualityCollectorIntervalS`: a record every this many samples during the call.
+    pub interval_s: u32,
 }
 
 /// Samples one call while it lives; dropping it (the call's media released) stops the
@@ -129,7 +132,7 @@ impl Sampling {
             });
             let count = this.count.get() + 1;
             this.count.set(count);
-            if count % RECORD_EVERY == 0 && this.sink.collector.is_some() {
+            if count % this.sink.interval_s.max(1) == 0 && this.sink.collector.is_some() {
                 this.beacon(&this.record(false));
             }
         });
@@ -144,6 +147,8 @@ impl Sampling {
             &RecordContext {
                 call_id: &self.call,
                 line: &self.sink.line,
+                number: &self.sink.number,
+                interval_s: self.sink.interval_s,
                 started_at: self.started_at,
                 sent_at: js_sys::Date::now() as u64,
                 last,

@@ -417,6 +417,8 @@ fn context(caller_number: Option<&str>, last: bool) -> RecordContext<'_> {
     RecordContext {
         call_id: "a84b4c76e66710@pc33",
         line: "3001",
+        number: "3001",
+        interval_s: 30,
         started_at: 1_765_000_000_000,
         sent_at: 1_765_000_030_000,
         last,
@@ -433,7 +435,7 @@ fn the_collector_record_is_exact_json_without_secrets() {
     let record = collector_record(&summary, live.as_ref(), &context(None, false));
     assert_eq!(
         record,
-        r#"{"schema":"ttecphone.call-quality/1","final":false,"callId":"a84b4c76e66710@pc33","line":"3001","startedAt":1765000000000,"sentAt":1765000030000,"durationS":30,"mosMin":4.4,"mosAvg":4.4,"mosNow":4.4,"lossPct":0.0,"sentLossMaxPct":0.0,"jitterAvgMs":5,"jitterMaxMs":5,"rttAvgMs":40,"rttMaxMs":40,"codec":"PCMU","localCandidate":"host","remoteCandidate":"host","iceRestarts":0,"warningNow":null,"warnings":[]}"#
+        r#"{"schema":"ttecphone.call-quality/1","final":false,"callId":"a84b4c76e66710@pc33","line":"3001","number":"3001","intervalS":30,"startedAt":1765000000000,"sentAt":1765000030000,"durationS":30,"mosMin":4.4,"mosAvg":4.4,"mosNow":4.4,"lossPct":0.0,"sentLossMaxPct":0.0,"jitterAvgMs":5,"jitterMaxMs":5,"rttAvgMs":40,"rttMaxMs":40,"codec":"PCMU","localCandidate":"host","remoteCandidate":"host","iceRestarts":0,"warningNow":null,"warnings":[]}"#
     );
     assert!(!record.contains("callerNumber"));
     for secret in [
@@ -455,7 +457,7 @@ fn the_collector_record_names_the_caller_only_when_configured() {
     let record = collector_record(&summary, None, &context(Some("+15551234"), true));
     assert_eq!(
         record,
-        r#"{"schema":"ttecphone.call-quality/1","final":true,"callId":"a84b4c76e66710@pc33","line":"3001","startedAt":1765000000000,"sentAt":1765000030000,"durationS":0,"mosMin":null,"mosAvg":null,"mosNow":null,"lossPct":null,"sentLossMaxPct":0.0,"jitterAvgMs":null,"jitterMaxMs":0,"rttAvgMs":null,"rttMaxMs":0,"codec":null,"localCandidate":null,"remoteCandidate":null,"iceRestarts":0,"warningNow":null,"warnings":[],"callerNumber":"+15551234"}"#
+        r#"{"schema":"ttecphone.call-quality/1","final":true,"callId":"a84b4c76e66710@pc33","line":"3001","number":"3001","intervalS":30,"startedAt":1765000000000,"sentAt":1765000030000,"durationS":0,"mosMin":null,"mosAvg":null,"mosNow":null,"lossPct":null,"sentLossMaxPct":0.0,"jitterAvgMs":null,"jitterMaxMs":0,"rttAvgMs":null,"rttMaxMs":0,"codec":null,"localCandidate":null,"remoteCandidate":null,"iceRestarts":0,"warningNow":null,"warnings":[],"callerNumber":"+15551234"}"#
     );
 }
 
@@ -531,17 +533,8 @@ fn the_store_keeps_the_calls_quality_and_shows_its_warning() {
 /// test collector); `qualityCollectorCallerNumber` off unless set.
 #[test]
 fn the_collector_is_an_https_url_and_the_caller_number_is_opt_in() {
-    use ttecphone_components::config::ConfigBuilder;
     let config = |json: &str| {
-        ConfigBuilder::default()
-            .with_env_defaults([
-                ("TTEC_BROKER_KIND", "wazo"),
-                ("TTEC_BROKER_HOST", "wazo.example.com"),
-            ])
-            .with_config_json(json)
-            .finish()
-            .map(|c| (c.quality_collector, c.quality_collector_caller_number))
-            .map_err(|problems| problems.into_iter().map(|p| p.key).collect::<Vec<_>>())
+        gadget_config(json).map(|c| (c.quality_collector, c.quality_collector_caller_number))
     };
     assert_eq!(config("{}"), Ok((None, false)));
     for good in [
@@ -623,4 +616,32 @@ fn silence_is_under_minus_80_dbfs() {
     assert_eq!(call.codes(8), vec!["-"; 8]);
     call.level = 0;
     assert_eq!(call.codes(5)[4], "silent-microphone");
+}
+
+/// A wazo gadget's configuration with `json` as its config.json; the keys of the problems.
+fn gadget_config(json: &str) -> Result<ttecphone_components::config::GadgetConfig, Vec<String>> {
+    ttecphone_components::config::ConfigBuilder::default()
+        .with_env_defaults([
+            ("TTEC_BROKER_KIND", "wazo"),
+            ("TTEC_BROKER_HOST", "wazo.example.com"),
+        ])
+        .with_config_json(json)
+        .finish()
+        .map_err(|problems| problems.into_iter().map(|p| p.key).collect())
+}
+
+/// `qualityCollectorIntervalS`: 30 s by default, 5–300 (the records' `intervalS`).
+#[test]
+fn the_record_interval_is_configurable() {
+    let interval = |json: &str| gadget_config(json).map(|c| c.quality_collector_interval_s);
+    assert_eq!(interval("{}"), Ok(30));
+    assert_eq!(interval(r#"{"qualityCollectorIntervalS": 10}"#), Ok(10));
+    assert_eq!(interval(r#"{"qualityCollectorIntervalS": 5}"#), Ok(5));
+    for bad in ["4", "301", "\"x\""] {
+        assert_eq!(
+            interval(&format!(r#"{{"qualityCollectorIntervalS": {bad}}}"#)),
+            Err(vec!["qualityCollectorIntervalS".to_string()]),
+            "{bad}"
+        );
+    }
 }

@@ -1456,6 +1456,7 @@ async fn team_board_shows_each_phone_state_as_a_word_and_a_dot() {
         (PeerPhone::Registered, "registered", "registered"),
     ] {
         let root = render::<TeamBoardView>(TeamBoardProps {
+            quality: Default::default(),
             rows: vec![
                 board_row("agent01", "Alice", phone),
                 board_row("agent02", "Bob", PeerPhone::Offline),
@@ -1497,6 +1498,7 @@ async fn team_board_shows_each_phone_state_as_a_word_and_a_dot() {
         );
     }
     let empty = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![],
         children: Html::default(),
     })
@@ -1509,6 +1511,7 @@ async fn team_board_shows_each_phone_state_as_a_word_and_a_dot() {
 #[wasm_bindgen_test]
 async fn team_board_toggle_opens_the_child_view() {
     let root = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![board_row("agent01", "Alice", PeerPhone::Idle)],
         children: html! { <p class="gallery-stub">{ "bars" }</p> },
     })
@@ -1531,6 +1534,7 @@ async fn team_board_toggle_opens_the_child_view() {
 async fn team_board_says_state_unavailable_with_an_icon_and_one_notice_never_offline() {
     // The bed's Asterisk refused both packages (489) for every agent.
     let root = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![
             board_row("agent01", "Alice", PeerPhone::NotReported),
             board_row("agent02", "Bob", PeerPhone::NotReported),
@@ -1588,6 +1592,7 @@ async fn team_board_says_state_unavailable_with_an_icon_and_one_notice_never_off
 async fn team_board_notices_only_what_is_missing() {
     // Both packages served (Kamailio): no notice at all, whatever the states.
     let full = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![
             board_row("agent01", "Alice", PeerPhone::Offline),
             board_row("agent02", "Bob", PeerPhone::InCall),
@@ -1607,6 +1612,7 @@ async fn team_board_notices_only_what_is_missing() {
     // Wazo with exten_state (dialog served, reg refused): calls shown, one notice that
     // "no call" may be offline; the in-call agent reads "in call".
     let wazo = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![
             board_row("agent01", "Alice", PeerPhone::NoCall),
             board_row("agent02", "Bob", PeerPhone::InCall),
@@ -1640,6 +1646,7 @@ async fn team_board_notices_only_what_is_missing() {
     );
     // A mixed board (one agent's number refused, another's partly): each notice once.
     let mixed = render::<TeamBoardView>(TeamBoardProps {
+        quality: Default::default(),
         rows: vec![
             board_row("agent01", "Alice", PeerPhone::NotReported),
             board_row("agent02", "Bob", PeerPhone::Registered),
@@ -1653,6 +1660,74 @@ async fn team_board_notices_only_what_is_missing() {
     let all = text(&mixed, ".ttec-board").unwrap();
     assert!(all.contains("does not report agents' phone states"));
     assert!(all.contains("registered but not their calls"));
+}
+
+#[wasm_bindgen_test]
+async fn team_board_shows_a_quality_badge_for_agents_in_a_call_and_says_when_the_collector_fails() {
+    use ttecphone_components::team_quality::{FeedError, LineQuality, TeamQuality};
+    let rows = || {
+        vec![
+            board_row("agent01", "Alice", PeerPhone::InCall),
+            board_row("agent02", "Bob", PeerPhone::Idle),
+        ]
+    };
+    let live = TeamQuality::default().answered(Ok(vec![LineQuality {
+        number: "3001".into(),
+        mos: Some(31),
+        warning: Some("network-loss"),
+        age_s: 4,
+    }]));
+    let root = render::<TeamBoardView>(TeamBoardProps {
+        rows: rows(),
+        quality: live.clone(),
+        children: Html::default(),
+    })
+    .await;
+    let badge = "tr[data-agent='agent01'] .ttec-board__quality";
+    assert_eq!(text(&root, badge).as_deref(), Some("3.1 poor !"));
+    assert_eq!(attr(&root, badge, "role").as_deref(), Some("img"));
+    assert_eq!(
+        attr(&root, badge, "aria-label").as_deref(),
+        Some("Call quality poor, MOS 3.1: the agent's network is losing audio; measured 4 s ago")
+    );
+    assert_eq!(attr(&root, badge, "data-level").as_deref(), Some("2"));
+    assert!(attr(&root, badge, "class")
+        .unwrap()
+        .contains("ttec-board__quality--2"));
+    // The badge sits in the phone cell, after the state's word; Bob has no call: nothing.
+    assert!(text(&root, "tr[data-agent='agent01'] .ttec-board__phone")
+        .unwrap()
+        .starts_with("in call"));
+    assert!(root
+        .query_selector("tr[data-agent='agent02'] .ttec-board__quality")
+        .unwrap()
+        .is_none());
+    assert!(root
+        .query_selector(".ttec-board__quality-notice")
+        .unwrap()
+        .is_none());
+
+    // The collector cannot be read: no badge (an old reading would pass for a live one),
+    // and the board says so once, in words.
+    let down = live.answered(Err(FeedError::Unreachable(None)));
+    let root = render::<TeamBoardView>(TeamBoardProps {
+        rows: rows(),
+        quality: down,
+        children: Html::default(),
+    })
+    .await;
+    assert!(root
+        .query_selector(".ttec-board__quality")
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        text(&root, ".ttec-board__quality-notice .ttec-notice__text").as_deref(),
+        Some("Agents' call quality is not shown: the call quality collector cannot be reached. Trying again in 10 s; if it lasts, tell your administrator.")
+    );
+    assert_eq!(
+        attr(&root, ".ttec-board__quality-notice", "role").as_deref(),
+        Some("status")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -1675,6 +1750,7 @@ fn the_core_status_words_map_to_board_states() {
     let board = TeamBoard {
         active: true,
         rows: vec![board_row("agent01", "Alice", PeerPhone::Unknown)],
+        quality: Default::default(),
     };
     let board = reduce_board(
         &board,

@@ -24,7 +24,7 @@ Checks
            GitHub fails to render.
   paths    every `inline code` span, and every token of a shell code block, that
            names a repository path under src/, components/, static/,
-           unit_testing/, doc/, layouts/ or .ci/ exists.
+           unit_testing/, doc/, layouts/, .ci/ or tools/ exists.
 
 Each check prints PASS or FAIL with the file and line; the last line is
 "N passed, M failed"; the exit status is 1 when anything failed.
@@ -49,7 +49,7 @@ LAYOUT_PATH = "layouts/desktop-layout.xml"
 GADGET_RE = re.compile(r"^/3rdpartygadget/files/TTECPhone/gadget\.xml(\?[^\s#]*)?$")
 PX_RE = re.compile(r"^[1-9][0-9]*px$")
 KNOWN_ROLES = {"Agent", "Supervisor", "Admin"}
-REPO_DIRS = ("src/", "components/", "static/", "unit_testing/", "doc/", "layouts/", ".ci/")
+REPO_DIRS = ("src/", "components/", "static/", "unit_testing/", "doc/", "layouts/", ".ci/", "tools/")
 DOC_GLOBS = ("README.md", "doc/**/*.md", "layouts/**/*.md", "unit_testing/**/README.md")
 MERMAID_TYPES = (
     "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram-v2",

@@ -2,8 +2,9 @@
 // gadget can notice (issue 19): finesse.gadget.Config filled at script load or only at
 // onConnect (hub at once and 1.5 s late), ClientServices.init rewriting Config (id from
 // authorization, password added in clear), REST failures reaching onError, and the
-// real library's signatures (../mock_finesse/REAL-SIGNATURES.md). No SIP bed: a fake
-// SIP-over-WebSocket broker registers the phone.
+// real library's signatures (../mock_finesse/REAL-SIGNATURES.md); the supervisor's board
+// reading agents' call quality from the mock's collector (records posted by the test).
+// No SIP bed: a fake SIP-over-WebSocket broker registers the phone.
 //   node --test unit_testing/e2e/finesse-real.test.mjs   (after `bash unit_testing/dev/release.sh`)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,8 +74,8 @@ function realSignatures() {
 
 let finesse, browser, page, broker;
 
-async function open(query = '', { failures = {}, via = broker } = {}) {
-  const prefs = `brokerKind=sip&wsUrl=${via.url}&sipDomain=fake.test`;
+async function open(query = '', { failures = {}, via = broker, extraPrefs = '' } = {}) {
+  const prefs = `brokerKind=sip&wsUrl=${via.url}&sipDomain=fake.test${extraPrefs}`;
   await page.goto(`${finesse.origin}/desktop/mock-finesse/health`);
   await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
   // Failures must be in place before the gadget's first User GET: set them, then reload.
@@ -233,6 +234,36 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     assert.match(await frame.$eval('.ttec-board__row[data-agent=agent3004]', (e) => e.textContent), /Dana Agent/);
     const teams = (await events('Team.new')).map((e) => String(e.detail.id)).sort();
     assert.deepEqual(teams, ['1', '7']);
+  });
+
+  test('supervisor: agents\' live call quality from the collector\'s /live endpoint, a badge while a call is live, nothing after its final record', async () => {
+    const collector = `${finesse.origin}/mock-finesse/qa/quality-collector`;
+    const frame = await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900', { extraPrefs: `&qualityCollector=${collector}` });
+    await frame.waitForSelector('.ttec-board__row[data-agent=agent3001]', { timeout: 10000 });
+    assert.equal(await frame.$('.ttec-board__quality'), null, 'no badge without a call');
+    const post = (record) => fetch(collector, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: JSON.stringify({
+      schema: 'ttecphone.call-quality/1', callId: 'e2e-1@pc', line: 'u7xk2', number: '3001', intervalS: 30, durationS: 30,
+      mosNow: 3.4, mosMin: 3.3, warningNow: 'network-loss', callerNumber: '0611223344', ...record,
+    }) });
+    assert.equal((await post({ final: false })).status, 204);
+    const badge = '.ttec-board__row[data-agent=agent3001] .ttec-board__quality';
+    await frame.waitForSelector(badge, { timeout: 7000 }); // the board asks every 5 s
+    assert.equal(await frame.$eval(badge, (b) => b.textContent.trim()), '3.4 poor !');
+    assert.match(await frame.$eval(badge, (b) => b.getAttribute('aria-label')), /^Call quality poor, MOS 3\.4: the agent's network is losing audio; measured \d+ s ago$/);
+    assert.equal(await frame.$('.ttec-board__row[data-agent=agent3002] .ttec-board__quality'), null);
+    assert.ok(!(await frame.content()).includes('0611223344'), 'the caller\'s number never reaches the board');
+    assert.equal((await post({ final: true })).status, 204);
+    await frame.waitForSelector(badge, { state: 'detached', timeout: 7000 });
+  });
+
+  test('supervisor: a collector that cannot be read is said in words, with the next try', async () => {
+    const frame = await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900',
+      { extraPrefs: `&qualityCollector=${finesse.origin}/mock-finesse/qa/no-such-collector` });
+    const notice = '.ttec-board__quality-notice .ttec-notice__text';
+    await frame.waitForSelector(notice, { timeout: 7000 });
+    assert.match(await frame.$eval(notice, (n) => n.textContent),
+      /^Agents' call quality is not shown: the call quality collector answered HTTP 404\. Trying again in 10 s; if it lasts, tell your administrator\.$/);
+    assert.equal(await frame.$eval('.ttec-board__quality-notice', (n) => n.getAttribute('role')), 'status');
   });
 
   test('a non-ASCII password: encoded one byte per character as finesse.js does, decoded the same way, digest right', async (t) => {

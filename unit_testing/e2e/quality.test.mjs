@@ -11,11 +11,39 @@
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/quality.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { delayAgentMedia, impairAgentMedia, restoreAgentDelay, restoreAgentMedia as restoreMedia } from '../bed/lib/media-firewall.mjs';
-import { expectText, startSession, traceEntries } from './bed-session.mjs';
+import { expectText, failureContext, startSession, traceEntries } from './bed-session.mjs';
 
 const figures = {};
 let session;
+/** The silent-microphone warning shows after 5 silent samples (one a second). */
+const SILENT_WARNING_AFTER_MS = 7000;
+
+/** The silent-microphone warning as shown, or null. */
+const silentWarning = (frame) => frame.evaluate(() => {
+  const p = document.querySelector('.ttec-problem[data-problem=silent-microphone]');
+  return p ? {
+    title: p.querySelector('.ttec-problem__title')?.textContent, next: p.querySelector('.ttec-problem__next')?.textContent,
+    role: p.getAttribute('role'),
+  } : null;
+});
+
+/** A WAV of digital silence (8 kHz, 16-bit mono, 1 s; Chromium loops it). */
+function silentWav() {
+  const samples = 8000;
+  const data = Buffer.alloc(samples * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0); header.writeUInt32LE(36 + data.length, 4); header.write('WAVE', 8);
+  header.write('fmt ', 12); header.writeUInt32LE(16, 16); header.writeUInt16LE(1, 20); header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24); header.writeUInt32LE(16000, 28); header.writeUInt16LE(2, 32); header.writeUInt16LE(16, 34);
+  header.write('data', 36); header.writeUInt32LE(data.length, 40);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ttec-silent-')), 'silence.wav');
+  fs.writeFileSync(file, Buffer.concat([header, data]));
+  return file;
+}
 
 /** The indicator as the agent's screen reader reads it, and the warning shown, if any. */
 const reading = (frame) => frame.evaluate(() => {
@@ -58,10 +86,15 @@ describe('call quality on the bed', () => {
     const run = await session.sipp('uac_wait_bye.xml', { durationMs: 60000, timeoutS: 90 });
     try {
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const answeredAt = Date.now();
       const clean = await until('the indicator with a good MOS', frame, (r) => r.mos >= 4, 8000);
       figures.cleanMos = clean.seen.mos;
       assert.match(clean.seen.label, /^Call quality good, MOS \d\.\d$/);
       assert.equal(clean.seen.warning, null, 'a warning on a clean call');
+      // Chromium's fake microphone (a beep every second) is not silent: no warning after
+      // the 5 s a silent one takes (plus a sample).
+      await new Promise((r) => setTimeout(r, Math.max(0, SILENT_WARNING_AFTER_MS - (Date.now() - answeredAt))));
+      assert.equal(await silentWarning(frame), null, 'a silent-microphone warning with a working microphone');
 
       impairAgentMedia(session.broker.mediaPorts, run.mediaPort, 15);
       const lossy = await until('a loss warning', frame, (r) => r.warning && /loss$/.test(r.warning.code), 5000);
@@ -135,6 +168,59 @@ describe('call quality on the bed', () => {
     } finally {
       await restoreAgentDelay();
     }
+    await page.close();
+  });
+});
+
+// The agent's microphone gives digital silence (as a headset's own mute switch does):
+// the browser's fake capture device plays a WAV of zeros (Chromium's
+// --use-file-for-fake-audio-capture), so the gadget measures a real silent track
+// through getStats, nothing of its own is touched. Chromium only: Firefox's fake
+// microphone has no file input.
+describe('a silent microphone on the bed', { skip: process.env.E2E_BROWSER === 'firefox' && 'Chromium\'s fake capture file only' }, () => {
+  let silent, wav;
+  const silentFigures = {};
+  before(async () => {
+    wav = silentWav();
+    silent = await startSession({ extraArgs: [`--use-file-for-fake-audio-capture=${wav}`] });
+  });
+  after(async () => {
+    await silent?.close();
+    if (wav) fs.rmSync(path.dirname(wav), { recursive: true, force: true });
+    console.log(`# silent microphone figures (${silent?.broker.name}): ${JSON.stringify(silentFigures)}`);
+  });
+
+  test('the bar says "Your microphone is silent" with a next step within 5 s of the silence being measurable, and the call goes on', async () => {
+    const page = await silent.browser.context.newPage();
+    const { frame } = await silent.openPhone(page);
+    const run = await silent.sipp('uac_wait_bye.xml', { durationMs: 60000, timeoutS: 90 });
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const answeredAt = Date.now();
+      // The indicator's first figure comes with the second sample: sampling is running.
+      await until('the quality indicator', frame, (r) => r.label !== null, 8000);
+      const measuringMs = Date.now() - answeredAt;
+      let shown = null;
+      while (!(shown = await silentWarning(frame)) && Date.now() - answeredAt < 15000) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(shown, 'no silent-microphone warning within 15 s of the answer');
+      silentFigures.warningAfterAnswerMs = Date.now() - answeredAt;
+      silentFigures.warningAfterFirstFigureMs = silentFigures.warningAfterAnswerMs - measuringMs;
+      // The first figure is the second sample, the first that can be silent; 5 silent
+      // samples, one a second: 4 s after it, asserted within 5 s.
+      assert.ok(silentFigures.warningAfterFirstFigureMs <= 5000, `the warning came ${silentFigures.warningAfterFirstFigureMs} ms after the first figure`);
+      assert.equal(shown.title, 'Your microphone is silent.');
+      assert.equal(shown.next, 'Check it is not muted on the headset or its cable.');
+      assert.equal(shown.role, 'status');
+      silentFigures.warning = `${shown.title} ${shown.next}`;
+      assert.ok(await frame.$('.ttec-call__hangup'), 'the call goes on');
+      await frame.click('.ttec-call__hangup');
+      await run.done;
+    } catch (e) {
+      e.message += `\n${failureContext(run)}`;
+      throw e;
+    }
+    const summary = (await traceEntries(frame)).find((e) => /Call quality: \{/.test(e.text));
+    assert.ok(summary && /"warnings":\["silent-microphone"/.test(summary.text), `the summary names the warning: ${summary?.text}`);
     await page.close();
   });
 });

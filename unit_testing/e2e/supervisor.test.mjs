@@ -19,6 +19,7 @@
 //   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/supervisor.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { impairAgentMedia, restoreAgentMedia } from '../bed/lib/media-firewall.mjs';
 import {
   expectSippOk, expectText, failureContext, microphoneOpens, startSession,
 } from './bed-session.mjs';
@@ -96,11 +97,36 @@ async function boardFrame(page, timeoutMs = 15000) {
   throw new Error('the supervisor\'s gadget did not render its team board');
 }
 
+const collectorUrl = () => `${session.finesse.origin}/mock-finesse/qa/quality-collector`;
+/** Records every 10 s (qualityCollectorIntervalS) and the board's 5 s poll: at most about
+ * 15 s from a change of quality to the board; the bound asserted leaves room for the 3 s
+ * measuring window and the browser's beacon queue. */
+const QUALITY_WITHIN_MS = 40000;
+
+/** The quality badge in `agent`'s row: { level, text, label } or null. */
+const badgeOf = (agent) => board.evaluate((id) => {
+  const b = document.querySelector(`.ttec-board__row[data-agent="${id}"] .ttec-board__quality`);
+  return b ? { level: Number(b.dataset.level), text: b.textContent.trim(), label: b.getAttribute('aria-label'), role: b.getAttribute('role') } : null;
+}, agent.id);
+
+async function badgeUntil(what, agent, predicate, timeoutMs) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeoutMs) {
+    last = await badgeOf(agent);
+    if (predicate(last)) return { ms: Date.now() - t0, seen: last };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const notices = await board.$$eval('.ttec-board__notice .ttec-notice__text', (ns) => ns.map((n) => n.textContent.trim()));
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on ${agent.id}'s row; last: ${JSON.stringify(last)}; notices: ${JSON.stringify(notices)}`);
+}
+
 function supervisorUrl() {
   const { finesse } = session;
   const team = AGENTS.map((a) => `${a.id}:${a.name}:${a.number}`).join(',');
   // Extension 2900 through the default webrtcNumberRule (+1000) gives the SIP identity 3900.
-  const prefs = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}`;
+  // With the mock Finesse's QA collector: the board reads agents' live call quality there.
+  const prefs = `brokerKind=sip&wsUrl=${broker.wsUrl}&sipDomain=${broker.sipDomain}&qualityCollector=${collectorUrl()}`;
   return `${finesse.origin}/desktop/?supervisor=true&state=NOT_READY&team=${encodeURIComponent(team)}`
     + `&prefs=${encodeURIComponent(prefs)}`;
 }
@@ -247,6 +273,62 @@ describe('supervisor preview: the team board follows the agents\' phones', () =>
     figures.subscribes = { sent, minutes };
     assert.ok(sent >= 2 * AGENTS.length, `the broker received ${sent} SUBSCRIBEs from 3900`);
     assert.ok(sent <= 2 * 2 * AGENTS.length * minutes, `${sent} SUBSCRIBEs from 3900 in ${minutes} minute(s): hammering`);
+  });
+
+  test('the board shows an agent\'s live call quality from the collector: degraded under 15 % loss, nothing after the call', async () => {
+    const [alice, bob] = AGENTS;
+    assert.equal(await badgeOf(alice), null, 'no badge without a call');
+    const page = await session.browser.context.newPage();
+    const { frame } = await session.openPhone(page, {
+      number: alice.number, state: 'READY', password: `test-password-${alice.number}`,
+      prefs: `&qualityCollector=${collectorUrl()}&qualityCollectorIntervalS=10`,
+    });
+    const run = await session.sipp('uac_wait_bye.xml', { service: alice.number, durationMs: 90000, timeoutS: 120 });
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      const answeredAt = Date.now();
+      const clean = await badgeUntil('a good quality badge', alice, (b) => b && b.level === 4, QUALITY_WITHIN_MS);
+      figures.boardCleanBadgeMs = Date.now() - answeredAt;
+      figures.boardCleanBadge = clean.seen.text;
+      assert.equal(clean.seen.role, 'img');
+      assert.match(clean.seen.label, /^Call quality good, MOS 4\.\d; measured \d+ s ago$/);
+      assert.equal(await badgeOf(bob), null, `${bob.id} is in no call: no badge`);
+
+      impairAgentMedia(broker.mediaPorts, run.mediaPort, 15);
+      const lossy = await badgeUntil('a degraded quality badge', alice, (b) => b && b.level < 4, QUALITY_WITHIN_MS);
+      figures.boardDegradedMs = lossy.ms;
+      figures.boardDegradedBadge = lossy.seen.text;
+      figures.boardDegradedLabel = lossy.seen.label;
+      assert.match(lossy.seen.text, /^[1-3]\.\d (fair|poor|bad)( !)?$/);
+      assert.match(lossy.seen.label, /^Call quality (fair|poor|bad), MOS [1-3]\.\d/);
+      // What the agent's own bar shows at the same time, for the record.
+      figures.agentBarMos = await frame.evaluate(() => document.querySelector('.ttec-quality__mos')?.textContent ?? null);
+      // The README's picture of the board (the gadget's iframe in the 600 px header column):
+      //   SCREENSHOT_BOARD=doc/screenshots/supervisor/board-call-quality-badge.png
+      if (process.env.SCREENSHOT_BOARD) {
+        const gadget = await board.frameElement();
+        // The gadget asks for its height (gadgets.window.adjustHeight) when the board's rows change.
+        figures.gadgetHeight = (await gadget.boundingBox()).height;
+        figures.boardHeight = await board.evaluate(() => document.documentElement.scrollHeight);
+        figures.screenshotWidth = (await gadget.boundingBox()).width;
+        await gadget.screenshot({ path: process.env.SCREENSHOT_BOARD, animations: 'disabled' });
+      }
+
+      restoreAgentMedia();
+      const t = Date.now();
+      await frame.click('.ttec-call__hangup');
+      await run.done;
+      const gone = await badgeUntil('no badge after the call', alice, (b) => b === null, 15000);
+      figures.boardClearedAfterHangUpMs = Date.now() - t;
+      assert.equal(gone.seen, null);
+    } catch (e) {
+      e.message += `\n${failureContext(run)}`;
+      throw e;
+    } finally {
+      restoreAgentMedia();
+      await page.close();
+    }
+    assert.equal(await board.$('.ttec-board__quality-notice'), null, 'the collector answered throughout');
   });
 
   test('the supervisor never opened the microphone nor answered', async () => {

@@ -13,7 +13,9 @@
 // POST /mock-finesse/qa/test-call and GET /mock-finesse/qa/test-call/<id> (the QA
 // panel's "Place a test call", see lib/test-call.mjs); POST/GET
 // /mock-finesse/qa/quality-collector (a call quality collector for QA: set the gadget's
-// `qualityCollector` to it; same origin as the gadget, so the gadget's CSP allows it).
+// `qualityCollector` to it; same origin as the gadget, so the gadget's CSP allows it),
+// and GET /mock-finesse/qa/quality-collector/live (the supervisor board's live endpoint;
+// both are the reference collector's code, tools/quality-collector.mjs).
 // See README.md.
 
 import http from 'node:http';
@@ -26,6 +28,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseGadgetSpec, renderGadget, SpecError } from './lib/gadget-spec.mjs';
 import { brokerPrefs, createTestCalls, parseTestCall, readBedEnv } from './lib/test-call.mjs';
+import { createCollector } from '../../tools/quality-collector.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PUBLIC = path.join(HERE, 'public');
@@ -273,31 +276,18 @@ export function createMockFinesse(opts) {
     req.pipe(preq);
   }
 
-  /** The QA quality collector: POST stores one record (as sendBeacon sends it), GET lists them. */
-  const qualityRecords = [];
-  async function handleQualityCollector(req, res) {
-    if (req.method === 'GET') return send(res, 200, JSON.stringify(qualityRecords), { 'Content-Type': MIME['.json'] });
-    if (req.method !== 'POST') return sendText(res, 405, 'POST a call quality record here, or GET the records');
-    const chunks = [];
-    let size = 0;
-    for await (const c of req) {
-      size += c.length;
-      if (size > 16384) return sendText(res, 413, 'record too large');
-      chunks.push(c);
-    }
-    try {
-      qualityRecords.push({ received: Date.now(), contentType: req.headers['content-type'] ?? '', record: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-    } catch {
-      return sendText(res, 400, 'the record is not JSON');
-    }
-    return send(res, 204, '');
-  }
+  /** The QA quality collector: the reference collector's own code (tools/quality-collector.mjs):
+   *  POST stores one record (as sendBeacon sends it), GET lists them all (for tests),
+   *  GET …/live is the supervisor board's live endpoint. */
+  const qualityCollector = createCollector();
 
   async function handle(req, res) {
     const url = new URL(req.url, 'http://mock.invalid');
     log(`${req.method} ${url.pathname}`);
     const qa = url.pathname.replace(/^\/desktop\//, '/');
-    if (qa === '/mock-finesse/qa/quality-collector') return handleQualityCollector(req, res);
+    if (qa === '/mock-finesse/qa/quality-collector' || qa === '/mock-finesse/qa/quality-collector/live') {
+      return qualityCollector.handle(req, res, qa.slice('/mock-finesse/qa/quality-collector'.length), { listAll: true });
+    }
     if (qa === '/mock-finesse/qa/test-call') {
       if (req.method !== 'POST') return sendText(res, 405, 'POST a JSON test call here');
       return handleTestCall(req, res);
