@@ -283,6 +283,9 @@ describe('supervisor preview: the team board follows the agents\' phones', () =>
       number: alice.number, state: 'READY', password: `test-password-${alice.number}`,
       prefs: `&qualityCollector=${collectorUrl()}&qualityCollectorIntervalS=10`,
     });
+    // The supervisor looks at the board: its tab in front (Firefox hides the other tabs,
+    // and a hidden board does not ask the collector; Chromium's headless tabs all show).
+    await supervisorPage.bringToFront();
     const run = await session.sipp('uac_wait_bye.xml', { service: alice.number, durationMs: 90000, timeoutS: 120 });
     try {
       await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
@@ -316,13 +319,16 @@ describe('supervisor preview: the team board follows the agents\' phones', () =>
 
       restoreAgentMedia();
       const t = Date.now();
+      await page.bringToFront(); // the agent hangs up in their own tab...
       await frame.click('.ttec-call__hangup');
+      await supervisorPage.bringToFront(); // ...while the supervisor watches the board
       await run.done;
       const gone = await badgeUntil('no badge after the call', alice, (b) => b === null, 15000);
       figures.boardClearedAfterHangUpMs = Date.now() - t;
       assert.equal(gone.seen, null);
     } catch (e) {
-      e.message += `\n${failureContext(run)}`;
+      const said = async (url) => { try { return (await (await fetch(url)).text()).slice(0, 1500); } catch (err) { return String(err); } };
+      e.message += `\ncollector records: ${await said(collectorUrl())}\ncollector /live: ${await said(`${collectorUrl()}/live`)}\n${failureContext(run)}`;
       throw e;
     } finally {
       restoreAgentMedia();
