@@ -62,6 +62,7 @@ suite "native: store and config"   cargo test -p ttecphone-components --test sto
 suite "native: json reader"        cargo test -p ttecphone-components --test json
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
+suite "native: single sign-on (Finesse credentials, SAML, credential service)" cargo test -p ttecphone-components --test sso
 suite "native: call quality"      cargo test -p ttecphone-components --test quality
 suite "native: routing follows the phone" cargo test -p ttecphone-components --test routing
 suite "browser: components"        cargo test -p ttecphone-components --target wasm32-unknown-unknown --test render
@@ -71,6 +72,7 @@ suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "dependencies: licences, bans" cargo deny --log-level error check licenses bans sources
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
+suite "node: single sign-on stand-ins (fake IdP, Wazo SAML, SIP credential service)" node --test unit_testing/sso/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: finesse.js as the real one behaves (start-up orders, onError, signatures)" node --test unit_testing/e2e/finesse-real.test.mjs
 suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs

@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "domainName",
     "qualityCollector",
     "qualityCollectorCallerNumber",
+    "sipCredentialsUrl",
     "routingNotReady",
     "routingReasonCodeId",
     "routingGraceS",
@@ -217,6 +218,10 @@ pub struct GadgetConfig {
     pub quality_collector: Option<String>,
     /// `qualityCollectorCallerNumber`: the records name the caller's number.
     pub quality_collector_caller_number: bool,
+    /// `sipCredentialsUrl`: `sip` kind under Finesse single sign-on: the administrator's
+    /// `https://` service that answers the agent's Finesse bearer token with that agent's
+    /// SIP credentials (`http://` only for loopback). None: SSO cannot register `sip`.
+    pub sip_credentials_url: Option<String>,
     /// `routingNotReady`, `routingReasonCodeId`, `routingGraceS`, `routingAutoReady`.
     pub routing: RoutingConfig,
 }
@@ -300,6 +305,20 @@ impl ConfigBuilder {
             }
         }
         self
+    }
+
+    /// An optional `https://` URL setting (`http://` only for a loopback test `what`).
+    fn https_url(&mut self, key: &str, what: &str) -> Option<String> {
+        let url = self.text(key).map(str::to_string)?;
+        match url_host(&url, &["https", "http"]) {
+            Ok((scheme, host)) if scheme == "http" && !is_loopback(&host) => self.problem(
+                key,
+                &format!("`{url}` is not encrypted: use https:// (plain http:// only for a local test {what})"),
+            ),
+            Ok(_) => {}
+            Err(message) => self.problem(key, &message),
+        }
+        Some(url)
     }
 
     fn problem(&mut self, key: &str, message: &str) {
@@ -504,18 +523,9 @@ impl ConfigBuilder {
                 self.problem("domainName", &message);
             }
         }
-        let quality_collector = self.text("qualityCollector").map(str::to_string);
-        if let Some(url) = &quality_collector {
-            match url_host(url, &["https", "http"]) {
-                Ok((scheme, host)) if scheme == "http" && !is_loopback(&host) => self.problem(
-                    "qualityCollector",
-                    &format!("`{url}` is not encrypted: use https:// (plain http:// only for a local test collector)"),
-                ),
-                Ok(_) => {}
-                Err(message) => self.problem("qualityCollector", &message),
-            }
-        }
+        let quality_collector = self.https_url("qualityCollector", "collector");
         let quality_collector_caller_number = self.bool("qualityCollectorCallerNumber", false);
+        let sip_credentials_url = self.https_url("sipCredentialsUrl", "service");
         let routing = RoutingConfig {
             enabled: self.bool("routingNotReady", false),
             // Finesse's reason code ids are positive integers (`ReasonCode.id`).
@@ -550,6 +560,7 @@ impl ConfigBuilder {
                 domain_name,
                 quality_collector,
                 quality_collector_caller_number,
+                sip_credentials_url,
                 routing,
             }),
             _ => Err(self.problems),
