@@ -101,6 +101,7 @@ suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: early answer (calls)"   bash "$bed" exec node --test unit_testing/e2e/early-answer.test.mjs
 suite "e2e: start-up socket, stopped phone" bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
+suite "e2e: single sign-on (wazo SAML through the stub and a fake IdP, sip credential service)" bash "$bed" exec node --test unit_testing/e2e/sso.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs

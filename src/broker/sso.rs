@@ -89,7 +89,7 @@ pub async fn log_in(
         Some(Landing::SignedIn) | None => {}
     }
     match token(api_base, login, &start).await {
-        Err(BrokerError::AuthFailed(_)) if outcome.is_none() => Err(BrokerError::SsoNeedsAgent),
+        Err(BrokerError::SsoRefused(_)) if outcome.is_none() => Err(BrokerError::SsoNeedsAgent),
         other => other,
     }
 }
@@ -144,8 +144,9 @@ async fn token(api_base: &str, login: &str, start: &SamlStart) -> Result<WazoSes
     let response = exchange(request, Some(body), "login").await?;
     match response.status() {
         200 | 201 => session_from(json_body(response, "login").await?, api_base, login, None),
-        401 | 403 => Err(BrokerError::AuthFailed(
-            "wazo-auth did not accept the single sign-on".into(),
+        // No login asserted for the session, or a Wazo user not set to sign in with SAML.
+        401 | 403 => Err(BrokerError::SsoRefused(
+            "Wazo did not accept it (is your Wazo user set to sign in with SAML?)".into(),
         )),
         429 => Err(BrokerError::TooManySessions),
         status @ (408 | 500..=599) => Err(BrokerError::Unreachable(format!(

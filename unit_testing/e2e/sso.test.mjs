@@ -18,7 +18,7 @@ import { broker } from '../bed/lib/brokers.mjs';
 import { LDAP_DOMAIN, startWazoStub } from '../wazo_stub/stub.mjs';
 import { startFakeIdp } from '../sso/idp.mjs';
 import { startSipCredentials } from '../sso/sip-credentials.mjs';
-import { expectText, gadgetFrame, inviteTo200Ms, launchBrowser, startMockFinesse } from './harness.mjs';
+import { expectText, gadgetFrame, inviteTo200Ms, launchBrowser, startMockFinesse, unrealCalls } from './harness.mjs';
 import { traceEntries } from './bed-session.mjs';
 
 const CHROMIUM_ARGS = [
@@ -31,6 +31,15 @@ let env, b, stub, idp, creds, finesse, browser;
 
 /** A new tab whose mock Finesse signs agent<number> in with SSO (`sso` options for setSso). */
 const openPages = [];
+// Every finesse.js call the gadget made under SSO, for the signature check (last test).
+const seen = new Set();
+/** Closes a page, first keeping the finesse.js calls its gadget made. */
+async function done(p) {
+  for (const f of p.isClosed() ? [] : p.frames().filter((fr) => fr.url().includes('/gadgets/ifr'))) {
+    for (const call of await f.evaluate(() => finesse.__mockCalls()).catch(() => [])) seen.add(call);
+  }
+  await p.close().catch(() => {});
+}
 async function ssoPage(number, sso = {}) {
   const p = await browser.context.newPage();
   openPages.push(p);
@@ -108,7 +117,7 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
 
   // A page left open by a failed test would hold the agent's tab lock for the next one.
   afterEach(async () => {
-    for (const p of openPages.splice(0)) await p.close().catch(() => {});
+    for (const p of openPages.splice(0)) await done(p);
   });
 
   after(async () => {
@@ -146,7 +155,6 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     figures.wazoSsoInviteTo200Ms = inviteTo200Ms(run);
     const cached = JSON.parse(await frame.evaluate(() => sessionStorage.getItem('ttecphone.wazo-session')));
     await noSecrets(page, frame, { 'SSO token': await gadgetToken(frame), 'wazo token': cached.token, 'wazo refresh token': cached.refreshToken });
-    await page.close();
     await b.clearContacts(samlLine());
   });
 
@@ -172,7 +180,6 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
       assert.equal(i.prompts, 0, JSON.stringify(i));
       assert.ok(i.silentAnswers >= 1);
       assert.equal(stub.stats().samlLogins, 1);
-      await page.close();
       await b.clearContacts(samlLine());
     } finally { idp.configure({ frameable: true }); }
   });
@@ -193,8 +200,25 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     await registered(frame);
     assert.equal(idp.stats().promptLogins, 1);
     assert.equal(stub.stats().samlLogins, 1);
-    await page.close();
     await b.clearContacts(samlLine());
+  });
+
+  test('wazo: the IdP refusing, or Wazo refusing the asserted user: plain words, one next step, not retried', async () => {
+    idp.configure({ refuse: true });
+    try {
+      stub.reset();
+      const { frame } = await openSso('3007', wazoPrefs());
+      const text = await waitForProblem(frame, 'sso-refused', 20000);
+      assert.match(text, /Your company sign-in did not let the phone in: Wazo did not accept the answer of your company sign-in \(code 500\)/);
+      assert.match(text, /Sign out of Finesse and sign in again/);
+      assert.equal(stub.stats().samlAcsFailures, 1);
+    } finally { idp.configure({ refuse: false }); }
+    // agent3000 is one of Wazo's own users (not `saml`): the IdP vouches for it, wazo-auth says 401.
+    const { frame } = await openSso('3000', wazoPrefs());
+    const text = await waitForProblem(frame, 'sso-refused', 20000);
+    assert.match(text, /is your Wazo user set to sign in with SAML\?/);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(stub.stats().samlSso, 2, 'not retried');
   });
 
   test('wazo without domainName: plain words naming the setting, nothing asked of the broker', async () => {
@@ -204,7 +228,6 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     assert.match(text, /single sign-on/);
     assert.match(text, /domainName/);
     assert.equal(stub.stats().tokenPosts + stub.stats().samlSso, 0);
-    await page.close();
   });
 
   test('sip: registers with the credentials of the administrator\'s service', async () => {
@@ -216,7 +239,6 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     assert.equal(after.answered - before.answered, 1, JSON.stringify(after));
     assert.ok(b.contactsOf('3001') >= 1);
     await noSecrets(page, frame, { 'SSO token': await gadgetToken(frame), 'SIP password': 'test-password-3001' });
-    await page.close();
     await b.clearContacts('3001');
   });
 
@@ -225,7 +247,7 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
       const { page, frame } = await openSso('3001', sipPrefs(), { authorization });
       await registered(frame);
       await noSecrets(page, frame, { 'SSO token': await gadgetToken(frame) });
-      await page.close();
+      await done(page);
       await b.clearContacts('3001');
     }
   });
@@ -237,7 +259,6 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     await registered(frame);
     figures.sipSsoTwoRetriesToRegisteredMs = Date.now() - t0;
     assert.equal(creds.stats().unavailableAnswered - before.unavailableAnswered, 2);
-    await page.close();
     await b.clearContacts('3001');
   });
 
@@ -246,6 +267,10 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     const text = await waitForProblem(frame, 'sso-no-password');
     assert.match(text, /sipCredentialsUrl/);
     assert.equal(b.contactsOf('3001'), 0);
-    await page.close();
+  });
+
+  test('under SSO the gadget calls only functions and options the real finesse.js has', () => {
+    assert.ok(seen.has('ClientServices.init'), `seen: ${[...seen].join('; ')}`);
+    assert.deepEqual(unrealCalls(seen), [], `calls seen: ${[...seen].join('; ')}`);
   });
 });
