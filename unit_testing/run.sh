@@ -124,6 +124,7 @@ suite "e2e: background tab, in firefox" env E2E_BROWSER=firefox BACKGROUND_HIDDE
 suite "e2e: calls on asterisk"      env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: resilience on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: wazo broker on asterisk (the stub's nginx proxy to Asterisk)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
+suite "e2e: single sign-on on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/sso.test.mjs
 suite "e2e: long run on asterisk (10 min idle, 6 min call)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/longrun.test.mjs
 suite "e2e: call quality under loss on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: calls on asterisk, in firefox" env E2E_BROWSER=firefox E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
