@@ -224,3 +224,50 @@ fn sip_credentials_url_is_https_or_loopback() {
     let err = build("http://creds.example/sip").unwrap_err();
     assert_eq!(err[0].key, "sipCredentialsUrl");
 }
+
+#[test]
+fn sso_refusals_in_plain_words_with_one_next_step() {
+    use ttecphone_components::problems::Problem;
+    use ttecphone_components::store::{Refusal, UserCommand};
+    let refused = |refusal, detail: &str| Problem::Refused {
+        refusal,
+        detail: detail.into(),
+    };
+    let no_password = refused(
+        Refusal::SsoNoPassword,
+        "single sign-on with brokerKind=sip needs the administrator's SIP credential service (sipCredentialsUrl)",
+    );
+    assert_eq!(no_password.code(), "sso-no-password");
+    assert!(no_password
+        .title()
+        .starts_with("Finesse signed you in with single sign-on"));
+    assert!(no_password.title().contains("sipCredentialsUrl"));
+    assert!(no_password.next_step().contains("administrator"));
+    assert_eq!(no_password.action(), None);
+    assert_eq!(no_password.severity(), "error");
+    // The IdP needs the agent: a button, and the click's command.
+    for refusal in [Refusal::SsoSignIn, Refusal::SsoPopupBlocked] {
+        let p = refused(refusal, "");
+        assert_eq!(
+            p.action(),
+            Some(("Sign in to the phone", UserCommand::SignInToPhone))
+        );
+        assert_eq!(p.severity(), "action");
+        assert!(
+            p.next_step().contains("Sign in to the phone"),
+            "{}",
+            p.next_step()
+        );
+    }
+    let refused_by_idp = refused(Refusal::SsoRefused, "Wazo did not accept it");
+    assert_eq!(
+        refused_by_idp.title(),
+        "Your company sign-in did not let the phone in: Wazo did not accept it."
+    );
+    assert!(refused_by_idp
+        .next_step()
+        .starts_with("Sign out of Finesse"));
+    let no_account = refused(Refusal::SsoNoAccount, "");
+    assert_eq!(no_account.code(), "sso-no-account");
+    assert!(no_account.next_step().contains("SIP credential service"));
+}
