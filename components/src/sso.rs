@@ -10,8 +10,8 @@
 //! `Authorization: Bearer …`) and no password; deployments also hand the token over in
 //! `authorization`, or leave it empty. [`classify`] reads all of that, before
 //! `ClientServices.init` rewrites Config (10.6.1 turns an empty `authorization` into
-//! `<id>:undefined`): only an `authorization` that decodes to *this agent's id*, a
-//! colon and a password counts as a password.
+//! `<id>:undefined`): only an `authorization` that decodes to a login, a colon and a
+//! password counts as a password, and only when Finesse gave no `authToken`.
 
 use std::fmt;
 
@@ -105,13 +105,18 @@ pub fn classify(id: &str, authorization: Option<&str>, auth_token: Option<&str>)
     }
 }
 
-/// The password inside `authorization` when it is Base64 of `<id>:<password>` for this
-/// agent; not for `<id>:undefined`, which finesse.js 10.6.1 makes of an empty one.
+/// The password inside `authorization` when it is Base64 of `<login>:<password>`; not for
+/// `<id>:undefined` (what finesse.js 10.6.1 makes of an empty one), and not for a JWT, whose
+/// Base64 decodes to `{"alg":…` (a colon, but JSON before it). The login may be the agent's
+/// id or the name typed at sign-in, so it is not compared with `id`, only with the
+/// `undefined` rewrite.
 fn password_of(id: &str, bare: &str) -> Option<String> {
     let bytes = base64_bytes(bare)?;
     let text: String = bytes.iter().map(|&b| char::from(b)).collect();
     let (login, password) = text.split_once(':')?;
-    (login == id && !password.is_empty() && password != "undefined").then(|| password.into())
+    let rewritten = login == id && password == "undefined";
+    let json = login.trim_start().starts_with('{');
+    (!login.is_empty() && !json && !password.is_empty() && !rewritten).then(|| password.into())
 }
 
 /// `POST /api/auth/0.1/saml/sso`: where the browser lands once the IdP answered

@@ -26,7 +26,7 @@
 
 use js_sys::Reflect;
 use ttecphone_components::json::Json;
-use ttecphone_components::sso::{self as pure, Landing, SamlStart};
+use ttecphone_components::sso::{self as pure, Landing};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::wazo::{exchange, json_body, session_from};
@@ -73,99 +73,122 @@ pub async fn log_in(
 ) -> Result<WazoSession, BrokerError> {
     let redirect = landing_url()
         .ok_or_else(|| BrokerError::Unexpected("the page's address is unknown".into()))?;
-    let start = start(api_base, &redirect, domain).await?;
-    let outcome = if interactive {
-        in_window(&start.location).await?
-    } else {
-        in_hidden_frame(&start.location).await
-    };
-    match outcome {
-        Some(Landing::Refused(status)) => {
-            return Err(BrokerError::SsoRefused(format!(
-                "Wazo did not accept the answer of your company sign-in (code {status})"
+    // 1. `POST /saml/sso`.
+    let body = pure::saml_sso_body(&redirect, domain);
+    let start = match post(api_base, "saml/sso", body).await? {
+        (200 | 201, Some(body)) => pure::saml_start(&body).ok_or_else(|| {
+            BrokerError::Unexpected("the Wazo broker's SAML answer has an unknown shape".into())
+        })?,
+        // wazo-auth: 500 `configuration-error` = no SAML for this domain; 400 = the domain is
+        // not one (neither retried).
+        (status @ (400 | 500), Some(body))
+            if status == 400
+                || body.get("error_id").and_then(Json::as_str) == Some("configuration-error") =>
+        {
+            return Err(BrokerError::SsoNotConfigured(format!(
+                "Wazo has no single sign-on (SAML) for the domain {domain} (domainName)"
             )))
         }
-        // Not landed: the token request tells whether the IdP answered anyway.
-        Some(Landing::SignedIn) | None => {}
+        (status, _) => return Err(refused(status, "single sign-on")),
+    };
+    // 2. The browser leg.
+    let outcome = browser_leg(&start.location, interactive).await?;
+    if let Some(Landing::Refused(status)) = outcome {
+        return Err(BrokerError::SsoRefused(format!(
+            "Wazo did not accept the answer of your company sign-in (code {status})"
+        )));
     }
-    match token(api_base, login, &start).await {
-        Err(BrokerError::SsoRefused(_)) if outcome.is_none() => Err(BrokerError::SsoNeedsAgent),
-        other => other,
-    }
-}
-
-/// `POST /saml/sso`.
-async fn start(api_base: &str, redirect: &str, domain: &str) -> Result<SamlStart, BrokerError> {
-    let request = gloo::net::http::Request::post(&format!("{api_base}/api/auth/0.1/saml/sso"))
-        .header("Accept", "application/json");
-    let body = pure::saml_sso_body(redirect, domain).to_string();
-    let response = exchange(request, Some(body), "single sign-on").await?;
-    match response.status() {
-        200 | 201 => {
-            let body = json_body(response, "single sign-on").await?;
-            pure::saml_start(&body).ok_or_else(|| {
-                BrokerError::Unexpected("the Wazo broker's SAML answer has an unknown shape".into())
-            })
-        }
-        // wazo-auth: 500 `configuration-error` = no SAML for this domain (not retried).
-        500 => {
-            let body = json_body(response, "single sign-on").await.ok();
-            let error_id = body
-                .as_ref()
-                .and_then(|b| b.get("error_id"))
-                .and_then(Json::as_str);
-            if error_id == Some("configuration-error") {
-                Err(BrokerError::SsoNotConfigured(format!(
-                    "Wazo has no single sign-on (SAML) for the domain {domain} (domainName)"
-                )))
-            } else {
-                Err(BrokerError::Unreachable(
-                    "the Wazo broker is unavailable (single sign-on: HTTP 500)".into(),
-                ))
-            }
-        }
-        400 => Err(BrokerError::SsoNotConfigured(format!(
-            "Wazo refused the single sign-on request for the domain {domain} (HTTP 400)"
-        ))),
-        status @ (408 | 501..=599) => Err(BrokerError::Unreachable(format!(
-            "the Wazo broker is unavailable (single sign-on: HTTP {status})"
-        ))),
-        status => Err(BrokerError::Unexpected(format!(
-            "the Wazo broker refused single sign-on (HTTP {status})"
-        ))),
-    }
-}
-
-/// `POST /token` with the SAML session id.
-async fn token(api_base: &str, login: &str, start: &SamlStart) -> Result<WazoSession, BrokerError> {
-    let request = gloo::net::http::Request::post(&format!("{api_base}/api/auth/0.1/token"))
-        .header("Accept", "application/json");
-    let body = pure::saml_token_body(&start.saml_session_id).to_string();
-    let response = exchange(request, Some(body), "login").await?;
-    match response.status() {
-        200 | 201 => session_from(json_body(response, "login").await?, api_base, login, None),
-        // No login asserted for the session, or a Wazo user not set to sign in with SAML.
-        401 | 403 => Err(BrokerError::SsoRefused(
+    // 3. `POST /token` (also when nothing landed: it tells whether the IdP answered anyway).
+    let body = pure::saml_token_body(&start.saml_session_id);
+    match post(api_base, "token", body).await? {
+        (200 | 201, Some(body)) => session_from(body, api_base, login, None),
+        // No login asserted for the session (the IdP wants the agent), or a Wazo user not
+        // set to sign in with SAML.
+        (401 | 403, _) if outcome.is_none() => Err(BrokerError::SsoNeedsAgent),
+        (401 | 403, _) => Err(BrokerError::SsoRefused(
             "Wazo did not accept it (is your Wazo user set to sign in with SAML?)".into(),
         )),
-        429 => Err(BrokerError::TooManySessions),
-        status @ (408 | 500..=599) => Err(BrokerError::Unreachable(format!(
-            "the Wazo broker is unavailable (login: HTTP {status})"
-        ))),
-        status => Err(BrokerError::Unexpected(format!(
-            "the Wazo broker refused the login (HTTP {status})"
-        ))),
+        (429, _) => Err(BrokerError::TooManySessions),
+        (status, _) => Err(refused(status, "login")),
     }
+}
+
+/// An answer not handled above: the broker unavailable (retried) or refusing.
+fn refused(status: u16, what: &str) -> BrokerError {
+    match status {
+        408 | 500..=599 => BrokerError::Unreachable(format!(
+            "the Wazo broker is unavailable ({what}: HTTP {status})"
+        )),
+        _ => BrokerError::Unexpected(format!(
+            "the Wazo broker refused the {what} (HTTP {status})"
+        )),
+    }
+}
+
+/// `POST {api_base}/api/auth/0.1/{path}` with a JSON body: the status and the JSON answer, if any.
+async fn post(api_base: &str, path: &str, body: Json) -> Result<(u16, Option<Json>), BrokerError> {
+    let request = gloo::net::http::Request::post(&format!("{api_base}/api/auth/0.1/{path}"))
+        .header("Accept", "application/json");
+    let response = exchange(request, Some(body.to_string()), "single sign-on").await?;
+    let status = response.status();
+    Ok((status, json_body(response, "single sign-on").await.ok()))
 }
 
 async fn sleep(ms: u32) {
     gloo::timers::future::TimeoutFuture::new(ms).await;
 }
 
-/// The IdP in a hidden iframe; `Some` once it landed on `sso.html`, `None` after
-/// [`SILENT_WAIT_MS`] (the IdP wants the agent, or cannot be framed).
-async fn in_hidden_frame(location: &str) -> Option<Landing> {
-    let document = web_sys::window()?.document()?;
+/// Opens `location` in a hidden iframe, or (`interactive`) in a window, and watches it until
+/// it lands on `sso.html`: `Some` then, `None` when the time is up ([`SILENT_WAIT_MS`] for the
+/// iframe) or the agent closed the window. The iframe is removed, the window closed.
+async fn browser_leg(location: &str, interactive: bool) -> Result<Option<Landing>, BrokerError> {
+    let window = web_sys::window().ok_or(BrokerError::SsoPopupBlocked)?;
+    let (target, frame, wait_ms): (JsValue, _, _) = if interactive {
+        let popup = window
+            .open_with_url_and_target_and_features(
+                location,
+                "ttecphone-sso",
+                "popup,width=480,height=640",
+            )
+            .ok()
+            .flatten()
+            .ok_or(BrokerError::SsoPopupBlocked)?;
+        (popup.into(), None, WINDOW_WAIT_MS)
+    } else {
+        let frame = hidden_frame(&window, location)
+            .ok_or_else(|| BrokerError::Unexpected("the sign-in frame could not be made".into()))?;
+        let target = Reflect::get(&frame, &"contentWindow".into()).unwrap_or(JsValue::NULL);
+        (target, Some(frame), SILENT_WAIT_MS)
+    };
+    let mut outcome = None;
+    for _ in 0..wait_ms / POLL_MS {
+        sleep(POLL_MS).await;
+        if let Some(query) = landed(&target) {
+            outcome = Some(pure::landing(&query));
+            break;
+        }
+        let closed = Reflect::get(&target, &"closed".into())
+            .ok()
+            .and_then(|c| c.as_bool())
+            .unwrap_or(true);
+        if closed {
+            break;
+        }
+    }
+    match frame {
+        Some(frame) => frame.remove(),
+        // Not `dyn_ref`: the window's object belongs to another realm, so an
+        // `instanceof Window` check of this one fails.
+        None => {
+            let _ = target.unchecked_ref::<web_sys::Window>().close();
+        }
+    }
+    Ok(outcome)
+}
+
+/// A hidden iframe on `location`, in the gadget's body.
+fn hidden_frame(window: &web_sys::Window, location: &str) -> Option<web_sys::Element> {
+    let document = window.document()?;
     let frame = document.create_element("iframe").ok()?;
     for (name, value) in [
         ("hidden", ""),
@@ -178,53 +201,5 @@ async fn in_hidden_frame(location: &str) -> Option<Landing> {
         let _ = frame.set_attribute(name, value);
     }
     document.body()?.append_child(&frame).ok()?;
-    let mut outcome = None;
-    for _ in 0..SILENT_WAIT_MS / POLL_MS {
-        sleep(POLL_MS).await;
-        let window = Reflect::get(&frame, &"contentWindow".into()).unwrap_or(JsValue::NULL);
-        if let Some(query) = landed(&window) {
-            outcome = Some(pure::landing(&query));
-            break;
-        }
-    }
-    frame.remove();
-    outcome
-}
-
-/// The IdP in a small window (opened within the agent's click's activation);
-/// `Ok(None)` when the agent closed it before it landed.
-async fn in_window(location: &str) -> Result<Option<Landing>, BrokerError> {
-    let window = web_sys::window().ok_or(BrokerError::SsoPopupBlocked)?;
-    let popup = window
-        .open_with_url_and_target_and_features(
-            location,
-            "ttecphone-sso",
-            "popup,width=480,height=640",
-        )
-        .ok()
-        .flatten()
-        .ok_or(BrokerError::SsoPopupBlocked)?;
-    let popup: JsValue = popup.unchecked_into();
-    for _ in 0..WINDOW_WAIT_MS / POLL_MS {
-        sleep(POLL_MS).await;
-        if let Some(query) = landed(&popup) {
-            close(&popup);
-            return Ok(Some(pure::landing(&query)));
-        }
-        let closed = Reflect::get(&popup, &"closed".into())
-            .ok()
-            .and_then(|c| c.as_bool())
-            .unwrap_or(true);
-        if closed {
-            return Ok(None);
-        }
-    }
-    close(&popup);
-    Ok(None)
-}
-
-/// Closes the sign-in window. Not `dyn_ref`: the window's object belongs to another
-/// realm, so an `instanceof Window` check of this one fails.
-fn close(popup: &JsValue) {
-    let _ = popup.unchecked_ref::<web_sys::Window>().close();
+    Some(frame)
 }

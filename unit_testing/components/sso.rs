@@ -110,8 +110,13 @@ fn a_token_in_authorization_is_not_a_password() {
         classify("agent3000", Some(&opaque), None),
         FinesseAuth::Sso { token: opaque }
     );
-    // Another agent's id:password is no password for this one.
-    assert!(classify("agent3000", Some(&b64("agent3001:pw")), None).is_sso());
+    // A login name rather than the id (what the agent typed) is still a password.
+    assert!(matches!(
+        classify("1001001", Some(&b64("jsmith:pw")), None),
+        FinesseAuth::Basic { password, .. } if password == "pw"
+    ));
+    // JSON before the colon (a JWT header's `{"alg":…`) is no login.
+    assert!(classify("agent3000", Some(&b64(r#"{"alg":"RS256"}.x"#)), None).is_sso());
 }
 
 #[test]
