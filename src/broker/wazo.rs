@@ -6,7 +6,9 @@
 //!    `POST /api/auth/0.1/token` with the Finesse-provided credentials (HTTP
 //!    Basic from `finesse.gadget.Config.authorization`, never the login name as
 //!    a password), asking for an offline session so a refresh token comes back,
-//!    with the tenant's `domain_name` when `domainName` is set (LDAP users).
+//!    with the tenant's `domain_name` when `domainName` is set (LDAP users); under
+//!    Finesse single sign-on, wazo-auth's SAML login instead ([`Login::Saml`],
+//!    [`super::sso`]).
 //! 2. `GET /api/confd/1.1/users/{uuid}` lists the user's lines; the line to
 //!    register is a WebRTC line (merged endpoint options `webrtc` `yes`, as the
 //!    Wazo SDK checks), the one on the agent's WebRTC number first, never a desk
