@@ -81,6 +81,15 @@ async function waitForProblem(frame, code, timeoutMs = 15000) {
   throw new Error(`no ${code} problem; the bar shows: ${all}`);
 }
 
+async function waitUntil(what, predicate, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** Nothing secret in the gadget's DOM, trace, storages or the mock's event log. */
 async function noSecrets(page, frame, secrets) {
   const dom = await frame.content();
@@ -155,6 +164,27 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     figures.wazoSsoInviteTo200Ms = inviteTo200Ms(run);
     const cached = JSON.parse(await frame.evaluate(() => sessionStorage.getItem('ttecphone.wazo-session')));
     await noSecrets(page, frame, { 'SSO token': await gadgetToken(frame), 'wazo token': cached.token, 'wazo refresh token': cached.refreshToken });
+    await b.clearContacts(samlLine());
+  });
+
+  test('wazo: a refused refresh falls back to one fresh SAML login, silently; the phone stays registered', async () => {
+    stub.configure({ tokenLifetimeS: 5, rejectRefresh: true });
+    try {
+      const { frame } = await openSso('3007', wazoPrefs());
+      await registered(frame);
+      const cached = async () => JSON.parse(await frame.evaluate(() => sessionStorage.getItem('ttecphone.wazo-session')));
+      const first = await cached();
+      stub.reset(); idp.reset();
+      await waitUntil('a refused refresh at the stub', () => stub.stats().refreshFailures >= 1, 8000);
+      await waitUntil('a fresh SAML login', () => stub.stats().samlLogins >= 1, 12000);
+      await waitUntil('the new token cached', async () => (await cached()).token !== first.token, 3000);
+      assert.equal(stub.stats().samlLogins, 1, 'exactly one fresh login per refused refresh');
+      assert.equal(idp.stats().prompts, 0, 'without a prompt');
+      assert.equal(await frame.$('.ttec-sso-frame'), null, 'the hidden iframe is gone');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+    } finally {
+      stub.configure({ tokenLifetimeS: null, rejectRefresh: false });
+    }
     await b.clearContacts(samlLine());
   });
 
