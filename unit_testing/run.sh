@@ -62,6 +62,7 @@ suite "native: store and config"   cargo test -p ttecphone-components --test sto
 suite "native: json reader"        cargo test -p ttecphone-components --test json
 suite "native: diagnostics redaction" cargo test -p ttecphone-components --test diagnostics
 suite "native: wazo line choice"   cargo test -p ttecphone-components --test wazo
+suite "native: single sign-on (Finesse credentials, SAML, credential service)" cargo test -p ttecphone-components --test sso
 suite "native: call quality"      cargo test -p ttecphone-components --test quality
 suite "native: the board's call quality (collector's live endpoint)" cargo test -p ttecphone-components --test team_quality
 suite "native: routing follows the phone" cargo test -p ttecphone-components --test routing
@@ -72,6 +73,7 @@ suite "docs and layout"            python3 unit_testing/docs/check_docs.py
 suite "dependencies: licences, bans" cargo deny --log-level error check licenses bans sources
 suite "node: mock finesse"         node --test unit_testing/mock_finesse/test/
 suite "node: wazo stub"            node --test unit_testing/wazo_stub/test/
+suite "node: single sign-on stand-ins (fake IdP, Wazo SAML, SIP credential service)" node --test unit_testing/sso/test/
 suite "e2e: gadget in mock finesse" node --test unit_testing/e2e/skeleton.test.mjs
 suite "e2e: finesse.js as the real one behaves (start-up orders, onError, signatures)" node --test unit_testing/e2e/finesse-real.test.mjs
 suite "e2e: hostile broker"        node --test unit_testing/e2e/hostile.test.mjs
@@ -100,6 +102,7 @@ suite "e2e: calls"                 bash "$bed" exec node --test unit_testing/e2e
 suite "e2e: early answer (calls)"   bash "$bed" exec node --test unit_testing/e2e/early-answer.test.mjs
 suite "e2e: start-up socket, stopped phone" bash "$bed" exec node --test unit_testing/e2e/startup.test.mjs
 suite "e2e: wazo broker"           bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
+suite "e2e: single sign-on (wazo SAML through the stub and a fake IdP, sip credential service)" bash "$bed" exec node --test unit_testing/e2e/sso.test.mjs
 suite "e2e: resilience"            bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: soak 200 calls"        bash "$bed" exec node --test unit_testing/e2e/soak.test.mjs
 suite "e2e: calls from the bar (mute, tone, devices, QA answer)" bash "$bed" exec node --test unit_testing/e2e/bar-calls.test.mjs
@@ -119,6 +122,7 @@ suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" ex
 suite "e2e: calls on asterisk"      env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs
 suite "e2e: resilience on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/resilience.test.mjs
 suite "e2e: wazo broker on asterisk (the stub's nginx proxy to Asterisk)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/wazo.test.mjs
+suite "e2e: single sign-on on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/sso.test.mjs
 suite "e2e: long run on asterisk (10 min idle, 6 min call)" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/longrun.test.mjs
 suite "e2e: call quality under loss on asterisk" env E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: calls on asterisk, in firefox" env E2E_BROWSER=firefox E2E_BROKER=asterisk bash "$bed" exec node --test unit_testing/e2e/calls.test.mjs

@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "qualityCollector",
     "qualityCollectorCallerNumber",
     "qualityCollectorIntervalS",
+    "sipCredentialsUrl",
     "routingNotReady",
     "routingReasonCodeId",
     "routingGraceS",
@@ -221,6 +222,10 @@ pub struct GadgetConfig {
     /// `qualityCollectorIntervalS`: seconds between a call's records (5–300, default 30);
     /// a supervisor board's badges are at most this much (plus its 5 s poll) behind.
     pub quality_collector_interval_s: u32,
+    /// `sipCredentialsUrl`: `sip` kind under Finesse single sign-on: the administrator's
+    /// `https://` service that answers the agent's Finesse bearer token with that agent's
+    /// SIP credentials (`http://` only for loopback). None: SSO cannot register `sip`.
+    pub sip_credentials_url: Option<String>,
     /// `routingNotReady`, `routingReasonCodeId`, `routingGraceS`, `routingAutoReady`.
     pub routing: RoutingConfig,
 }
@@ -304,6 +309,20 @@ impl ConfigBuilder {
             }
         }
         self
+    }
+
+    /// An optional `https://` URL setting (`http://` only for a loopback test `what`).
+    fn https_url(&mut self, key: &str, what: &str) -> Option<String> {
+        let url = self.text(key).map(str::to_string)?;
+        match url_host(&url, &["https", "http"]) {
+            Ok((scheme, host)) if scheme == "http" && !is_loopback(&host) => self.problem(
+                key,
+                &format!("`{url}` is not encrypted: use https:// (plain http:// only for a local test {what})"),
+            ),
+            Ok(_) => {}
+            Err(message) => self.problem(key, &message),
+        }
+        Some(url)
     }
 
     fn problem(&mut self, key: &str, message: &str) {
@@ -508,19 +527,10 @@ impl ConfigBuilder {
                 self.problem("domainName", &message);
             }
         }
-        let quality_collector = self.text("qualityCollector").map(str::to_string);
-        if let Some(url) = &quality_collector {
-            match url_host(url, &["https", "http"]) {
-                Ok((scheme, host)) if scheme == "http" && !is_loopback(&host) => self.problem(
-                    "qualityCollector",
-                    &format!("`{url}` is not encrypted: use https:// (plain http:// only for a local test collector)"),
-                ),
-                Ok(_) => {}
-                Err(message) => self.problem("qualityCollector", &message),
-            }
-        }
+        let quality_collector = self.https_url("qualityCollector", "collector");
         let quality_collector_caller_number = self.bool("qualityCollectorCallerNumber", false);
         let quality_collector_interval_s = self.number("qualityCollectorIntervalS", 30, 5..=300);
+        let sip_credentials_url = self.https_url("sipCredentialsUrl", "service");
         let routing = RoutingConfig {
             enabled: self.bool("routingNotReady", false),
             // Finesse's reason code ids are positive integers (`ReasonCode.id`).
@@ -556,6 +566,7 @@ impl ConfigBuilder {
                 quality_collector,
                 quality_collector_caller_number,
                 quality_collector_interval_s,
+                sip_credentials_url,
                 routing,
             }),
             _ => Err(self.problems),

@@ -47,6 +47,7 @@ pub mod quality_indicator;
 pub mod registration_status;
 pub mod routing;
 pub mod settings;
+pub mod sso;
 pub mod store;
 pub mod team;
 pub mod team_board;

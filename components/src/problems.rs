@@ -238,6 +238,11 @@ impl Problem {
                 Refusal::NoWebrtcLine => "no-webrtc-line",
                 Refusal::TooManySessions => "too-many-sessions",
                 Refusal::TooManyDevices => "too-many-devices",
+                Refusal::SsoNoPassword => "sso-no-password",
+                Refusal::SsoSignIn => "sso-sign-in",
+                Refusal::SsoPopupBlocked => "sso-popup-blocked",
+                Refusal::SsoRefused => "sso-refused",
+                Refusal::SsoNoAccount => "sso-no-account",
             },
             Self::NotWebrtcAgent => "not-webrtc-agent",
             Self::BrokerCredentials { .. } => "broker-credentials",
@@ -293,10 +298,22 @@ impl Problem {
             Self::BrokerCredentials { detail } => {
                 format!("The phone system refused your sign-in ({detail}).")
             }
+            Self::Refused {
+                refusal: Refusal::SsoNoPassword,
+                detail,
+            } => format!("Finesse signed you in with single sign-on, so it gives the phone no password: {detail}."),
+            Self::Refused {
+                refusal: Refusal::SsoRefused,
+                detail,
+            } => format!("Your company sign-in did not let the phone in: {detail}."),
             Self::Refused { refusal, .. } => match refusal {
                 Refusal::NoWebrtcLine => "Your Wazo user has no WebRTC line, so the phone cannot sign in.",
                 Refusal::TooManySessions => "Too many open sessions for your Wazo user, so the phone cannot sign in.",
                 Refusal::TooManyDevices => "The phone system refused this device: too many devices on your line.",
+                Refusal::SsoSignIn => "The phone needs you to sign in with your company account once more.",
+                Refusal::SsoPopupBlocked => "The browser blocked the phone's sign-in window.",
+                Refusal::SsoNoAccount => "No phone account is set up for you yet.",
+                Refusal::SsoNoPassword | Refusal::SsoRefused => "",
             }
             .into(),
             Self::BrokerUnreachable { .. } => "Cannot reach the phone system.".into(),
@@ -378,6 +395,11 @@ impl Problem {
                 Refusal::NoWebrtcLine => "Ask your administrator to add a WebRTC line to your Wazo user.",
                 Refusal::TooManySessions => "Close the phone in other tabs, then reload Finesse; if it happens again, ask your administrator.",
                 Refusal::TooManyDevices => "Close the phone in other tabs or browsers: it signs in again by itself. If this lasts, ask your administrator.",
+                Refusal::SsoNoPassword => "Ask your administrator to set up the phone for single sign-on (Wazo: domainName with Wazo's SAML; other SIP servers: sipCredentialsUrl).",
+                Refusal::SsoSignIn => "Click \u{201c}Sign in to the phone\u{201d}.",
+                Refusal::SsoPopupBlocked => "Allow pop-ups for Finesse in the address bar, then click \u{201c}Sign in to the phone\u{201d} again.",
+                Refusal::SsoRefused => "Sign out of Finesse and sign in again; if it happens again, ask your administrator.",
+                Refusal::SsoNoAccount => "Ask your administrator to add your phone account to the SIP credential service.",
             }
             .into(),
             Self::BrokerUnreachable { retry_in_s, .. } => format!(
@@ -459,6 +481,10 @@ impl Problem {
             }
             | Self::Routing(Notice::MadeReady) => "warn",
             Self::PlaybackBlocked
+            | Self::Refused {
+                refusal: Refusal::SsoSignIn | Refusal::SsoPopupBlocked,
+                ..
+            }
             | Self::SpeakerChoiceUnavailable
             | Self::Routing(Notice::BackUp | Notice::MadeNotReady(_)) => "action",
             _ => "error",
@@ -482,6 +508,10 @@ impl Problem {
         match self {
             Self::PlaybackBlocked => Some(("Enable sound", UserCommand::EnableAudio)),
             Self::Routing(Notice::BackUp) => Some(("Go Ready", UserCommand::GoReady)),
+            Self::Refused {
+                refusal: Refusal::SsoSignIn | Refusal::SsoPopupBlocked,
+                ..
+            } => Some(("Sign in to the phone", UserCommand::SignInToPhone)),
             _ => None,
         }
     }

@@ -168,6 +168,20 @@ pub enum Refusal {
     /// `wazo`: REGISTER answered 403, Asterisk's line already has its maximum of
     /// devices (`max_contacts`, with `remove_existing=false`).
     TooManyDevices,
+    /// Finesse single sign-on gave no password, and the configured broker kind has no
+    /// way to sign in without one (`sip` without `sipCredentialsUrl`, `wazo` without
+    /// `domainName` for its SAML login).
+    SsoNoPassword,
+    /// SSO: the company's sign-in page (the IdP) needs the agent: the bar offers a
+    /// "Sign in to the phone" button (a click lets the gadget open it in a window).
+    SsoSignIn,
+    /// SSO: the browser blocked the sign-in window (pop-ups).
+    SsoPopupBlocked,
+    /// SSO: the sign-in was refused (the IdP's answer, wazo-auth, or the credential
+    /// service refused the Finesse token). Not retried.
+    SsoRefused,
+    /// SSO: the administrator's credential service has no SIP account for this agent.
+    SsoNoAccount,
 }
 
 impl Registration {
@@ -896,6 +910,8 @@ pub enum UserCommand {
     DownloadTrace,
     /// Routing: go Ready in Finesse now that the phone works again.
     GoReady,
+    /// SSO: the agent's click that opens the company's sign-in page for the phone.
+    SignInToPhone,
 }
 
 impl Reducible for PhoneState {

@@ -114,6 +114,8 @@ pub fn page_command(
         | UserCommand::Reject { .. }
         | UserCommand::HangUp { .. }
         | UserCommand::Mute { .. }
-        | UserCommand::Call { .. } => {}
+        | UserCommand::Call { .. }
+        // The phone's lifecycle (`Phones::sign_in_again`), in the app root.
+        | UserCommand::SignInToPhone => {}
     }
 }

@@ -84,6 +84,9 @@ pub fn app(props: &AppProps) -> Html {
         let (state, audio_test) = (state.clone(), audio_test.clone());
         Callback::from(move |command: UserCommand| {
             commands::page_command(&command, &state, &dispatcher, &audio_test);
+            if command == UserCommand::SignInToPhone {
+                phones.sign_in_again();
+            }
             if let Some(driver) = phones.driver() {
                 driver.command(command);
             }

@@ -167,6 +167,7 @@ impl Phones {
                     number.clone(),
                     *preview,
                     mine,
+                    false,
                 ));
             }
             Err(reason) => {
@@ -182,6 +183,29 @@ impl Phones {
                 }));
             }
         }
+    }
+
+    /// The agent clicked "Sign in to the phone" (single sign-on that needs the agent):
+    /// the phone that was wanted starts again, its sign-in opening the company's sign-in
+    /// page in a window (the click allows it). Nothing happens while a phone runs.
+    pub fn sign_in_again(&self) {
+        let (wanted, config, running) = {
+            let inner = self.0.borrow();
+            (
+                inner.running_for.clone(),
+                inner.config.clone(),
+                inner.phone.driver.is_some(),
+            )
+        };
+        let (Some((number, preview)), Some(config), false) = (wanted, config, running) else {
+            return;
+        };
+        let mine = {
+            let mut inner = self.0.borrow_mut();
+            inner.generation += 1;
+            inner.generation
+        };
+        wasm_bindgen_futures::spawn_local(start(self.clone(), config, number, preview, mine, true));
     }
 
     /// The running phone (if any) stops; `next` is the identity starting now.
@@ -207,8 +231,16 @@ impl Phones {
 
 /// Takes the tab lock, signs into the broker (retrying with backoff while it is
 /// unreachable) and starts the driver for `number`. `mine` is the generation it starts
-/// for: it gives up once that moved on. Reports go through [`report`].
-async fn start(phones: Phones, config: Rc<GadgetConfig>, number: String, preview: bool, mine: u32) {
+/// for: it gives up once that moved on. `interactive`: started by the agent's click
+/// (SSO: the first sign-in may open a window). Reports go through [`report`].
+async fn start(
+    phones: Phones,
+    config: Rc<GadgetConfig>,
+    number: String,
+    preview: bool,
+    mine: u32,
+    mut interactive: bool,
+) {
     let (identity, page_lock) = {
         let mut inner = phones.0.borrow_mut();
         (inner.identity.clone(), inner.page_lock.take())
@@ -245,7 +277,9 @@ async fn start(phones: Phones, config: Rc<GadgetConfig>, number: String, preview
     report(Action::Registration(Registration::Connecting));
     let mut attempt = 0;
     let signed_in = loop {
-        let error = match broker::sign_in(&config, &number, &credentials).await {
+        let result = broker::sign_in(&config, &number, &credentials, interactive).await;
+        interactive = false; // the click's activation is spent
+        let error = match result {
             Ok(signed_in) => break signed_in,
             Err(error) => error,
         };

@@ -3,16 +3,24 @@
 //!
 //! * `sip`: any SIP-over-WebSocket server. The SIP user is the agent's WebRTC
 //!   number and the password is the agent's Finesse password (from
-//!   `finesse.gadget.Config.authorization`) — never the login name.
-//! * `wazo`: wazo-auth token (Basic login with the Finesse credentials, cached
-//!   in sessionStorage, refreshed while running) + the SIP line from confd
-//!   ([`wazo`]).
+//!   `finesse.gadget.Config.authorization`) — never the login name. Under Finesse
+//!   single sign-on (no password, a bearer token) the credentials come from the
+//!   administrator's SIP credential service instead ([`sip_credentials`]).
+//! * `wazo`: wazo-auth token (Basic login with the Finesse credentials, or
+//!   wazo-auth's SAML login under SSO ([`sso`]), cached in sessionStorage,
+//!   refreshed while running) + the SIP line from confd ([`wazo`]).
+//!
+//! Which credentials Finesse gave is decided once, when the identity is read
+//! ([`ttecphone_components::sso::classify`]).
 
+pub mod sip_credentials;
+pub mod sso;
 pub mod wazo;
 
 use std::fmt;
 
 use ttecphone_components::config::{BrokerKind, GadgetConfig};
+use ttecphone_components::sso::FinesseAuth;
 use ttecphone_components::store::{Refusal, Registration};
 
 use crate::finesse::FinesseCredentials;
@@ -41,8 +49,19 @@ impl fmt::Debug for SipAccount {
 /// Why the phone cannot sign in, in words for the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BrokerError {
-    /// Finesse gave no password (SSO login) and the broker kind needs one.
+    /// Finesse gave no password and no SSO token.
     NoPassword,
+    /// Finesse single sign-on, and the broker kind has no configured way to sign in
+    /// without a password (the words name the setting).
+    SsoNotConfigured(String),
+    /// SSO: the IdP did not answer without the agent (the bar offers a button).
+    SsoNeedsAgent,
+    /// SSO: the sign-in window could not be opened (pop-ups blocked).
+    SsoPopupBlocked,
+    /// SSO: the IdP, wazo-auth or the credential service refused. Not retried.
+    SsoRefused(String),
+    /// SSO: the credential service has no SIP account for this agent.
+    SsoNoAccount,
     /// The broker refused the agent's credentials (wazo-auth 401). Not retried.
     AuthFailed(String),
     /// The broker did not answer, or answered 5xx: retried with backoff.
@@ -66,20 +85,34 @@ impl BrokerError {
 
     /// How a sign-in that gave up shows in the bar (retryable errors are retried instead).
     pub fn into_registration(self) -> Registration {
-        match self {
-            Self::AuthFailed(reason) => Registration::AuthFailed { reason },
-            Self::NoWebrtcLine => Registration::Refused {
-                refusal: Refusal::NoWebrtcLine,
-                detail: "no line of the Wazo user has webrtc=yes".into(),
-            },
-            Self::TooManySessions => Registration::Refused {
-                refusal: Refusal::TooManySessions,
-                detail: "wazo-auth answered 429: max_user_concurrent_sessions reached".into(),
-            },
-            other => Registration::Failed {
-                reason: other.to_string(),
-            },
-        }
+        let (refusal, detail) = match self {
+            Self::AuthFailed(reason) => return Registration::AuthFailed { reason },
+            Self::NoWebrtcLine => (
+                Refusal::NoWebrtcLine,
+                "no line of the Wazo user has webrtc=yes".into(),
+            ),
+            Self::TooManySessions => (
+                Refusal::TooManySessions,
+                "wazo-auth answered 429: max_user_concurrent_sessions reached".into(),
+            ),
+            Self::SsoNotConfigured(detail) => (Refusal::SsoNoPassword, detail),
+            Self::SsoNeedsAgent => (
+                Refusal::SsoSignIn,
+                "the sign-in page did not answer without you".into(),
+            ),
+            Self::SsoPopupBlocked => (Refusal::SsoPopupBlocked, "window.open was refused".into()),
+            Self::SsoRefused(detail) => (Refusal::SsoRefused, detail),
+            Self::SsoNoAccount => (
+                Refusal::SsoNoAccount,
+                "the SIP credential service answered 404".into(),
+            ),
+            other => {
+                return Registration::Failed {
+                    reason: other.to_string(),
+                }
+            }
+        };
+        Registration::Refused { refusal, detail }
     }
 }
 
@@ -87,8 +120,12 @@ impl fmt::Display for BrokerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoPassword => f.write_str(
-                "Finesse gave the phone no password (single sign-on?): the broker login needs one. Ask your administrator.",
+                "Finesse gave the phone neither a password nor a single sign-on token: sign out of Finesse and sign in again.",
             ),
+            Self::SsoNotConfigured(why) | Self::SsoRefused(why) => f.write_str(why),
+            Self::SsoNeedsAgent => f.write_str("the company sign-in page needs you"),
+            Self::SsoPopupBlocked => f.write_str("the browser blocked the sign-in window"),
+            Self::SsoNoAccount => f.write_str("the SIP credential service has no account for you"),
             Self::AuthFailed(why) | Self::Unreachable(why) => f.write_str(why),
             Self::NoWebrtcLine => f.write_str("your Wazo user has no WebRTC line"),
             Self::TooManySessions => f.write_str("too many open sessions for your Wazo user"),
@@ -98,13 +135,6 @@ impl fmt::Display for BrokerError {
     }
 }
 
-/// `Basic` credentials `base64(id:password)` → the password.
-fn password_from_authorization(authorization: &str) -> Option<String> {
-    let decoded = web_sys::window()?.atob(authorization).ok()?;
-    let (_, password) = decoded.split_once(':')?;
-    (!password.is_empty()).then(|| password.to_string())
-}
-
 /// A signed-in phone: the SIP account and, for `wazo`, the session keeper
 /// (token refreshes stop when it is dropped).
 pub struct SignedIn {
@@ -112,35 +142,47 @@ pub struct SignedIn {
     pub session: Option<wazo::Keeper>,
 }
 
-/// The Finesse `authorization` (bare Base64 of `id:password`, or with a `Basic ` prefix).
-fn basic_credentials(credentials: &FinesseCredentials) -> Option<&str> {
-    let text = credentials.authorization.as_deref()?.trim();
-    let text = text.strip_prefix("Basic ").unwrap_or(text).trim();
-    (!text.is_empty()).then_some(text)
-}
-
+/// Signs in; `interactive`: the agent just clicked "Sign in to the phone" (SSO), so a
+/// sign-in window may open.
 pub async fn sign_in(
     config: &GadgetConfig,
     webrtc_number: &str,
     credentials: &FinesseCredentials,
+    interactive: bool,
 ) -> Result<SignedIn, BrokerError> {
-    let account = match config.broker_kind {
-        BrokerKind::Sip => {
-            let password = basic_credentials(credentials)
-                .and_then(password_from_authorization)
-                .ok_or(BrokerError::NoPassword)?;
-            SipAccount {
-                ws_url: config.ws_url.clone(),
-                aor_user: webrtc_number.to_string(),
-                auth_user: webrtc_number.to_string(),
-                password,
-                domain: config.sip_domain.clone(),
-            }
+    let account = match (config.broker_kind, &credentials.auth) {
+        (_, FinesseAuth::Nothing) => return Err(BrokerError::NoPassword),
+        (BrokerKind::Sip, FinesseAuth::Basic { password, .. }) => SipAccount {
+            ws_url: config.ws_url.clone(),
+            aor_user: webrtc_number.to_string(),
+            auth_user: webrtc_number.to_string(),
+            password: password.clone(),
+            domain: config.sip_domain.clone(),
+        },
+        (BrokerKind::Sip, FinesseAuth::Sso { token }) => {
+            let Some(url) = config.sip_credentials_url.as_deref() else {
+                return Err(BrokerError::SsoNotConfigured(
+                    "single sign-on with brokerKind=sip needs the administrator's SIP credential service (sipCredentialsUrl)".into(),
+                ));
+            };
+            sip_credentials::fetch(config, url, token, webrtc_number).await?
         }
-        BrokerKind::Wazo => {
-            let authorization = basic_credentials(credentials).ok_or(BrokerError::NoPassword)?;
+        (BrokerKind::Wazo, auth) => {
+            let how = match auth {
+                FinesseAuth::Basic { authorization, .. } => wazo::Login::Basic {
+                    authorization: authorization.clone(),
+                    domain_name: config.domain_name.clone(),
+                },
+                _ => wazo::Login::Saml {
+                    domain: config.domain_name.clone().ok_or_else(|| {
+                        BrokerError::SsoNotConfigured(
+                            "single sign-on with Wazo needs the tenant's domain (domainName) for Wazo's SAML login".into(),
+                        )
+                    })?,
+                },
+            };
             let (account, keeper) =
-                wazo::sign_in(config, webrtc_number, &credentials.id, authorization).await?;
+                wazo::sign_in(config, webrtc_number, &credentials.id, how, interactive).await?;
             return Ok(SignedIn {
                 account,
                 session: Some(keeper),

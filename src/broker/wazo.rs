@@ -6,7 +6,9 @@
 //!    `POST /api/auth/0.1/token` with the Finesse-provided credentials (HTTP
 //!    Basic from `finesse.gadget.Config.authorization`, never the login name as
 //!    a password), asking for an offline session so a refresh token comes back,
-//!    with the tenant's `domain_name` when `domainName` is set (LDAP users).
+//!    with the tenant's `domain_name` when `domainName` is set (LDAP users); under
+//!    Finesse single sign-on, wazo-auth's SAML login instead ([`Login::Saml`],
+//!    [`super::sso`]).
 //! 2. `GET /api/confd/1.1/users/{uuid}` lists the user's lines; the line to
 //!    register is a WebRTC line (merged endpoint options `webrtc` `yes`, as the
 //!    Wazo SDK checks), the one on the agent's WebRTC number first, never a desk
@@ -71,10 +73,9 @@ fn refresh_margin_ms(lifetime_ms: f64) -> f64 {
     (lifetime_ms / 5.0).min(60_000.0)
 }
 
-/// Sends `request` (with a JSON `body`) under a timeout; transport failures,
-/// 408 and 5xx are "unreachable" (retried with backoff by the caller). A 429 is
-/// the caller's: wazo-auth answers it to a user at its maximum of sessions.
-async fn send(
+/// Sends `request` (with a JSON `body`) under a timeout; a transport failure is
+/// "unreachable". Every status is the caller's.
+pub(super) async fn exchange(
     request: RequestBuilder,
     body: Option<String>,
     what: &str,
@@ -89,9 +90,21 @@ async fn send(
         None => request.build(),
     }
     .map_err(|_| BrokerError::Unexpected(format!("the {what} request could not be built")))?;
-    let response = request.send().await.map_err(|_| {
-        BrokerError::Unreachable(format!("the Wazo broker did not answer ({what})"))
-    })?;
+    request
+        .send()
+        .await
+        .map_err(|_| BrokerError::Unreachable(format!("the Wazo broker did not answer ({what})")))
+}
+
+/// [`exchange`], where 408 and 5xx are "unreachable" too (retried with backoff by the
+/// caller). A 429 is the caller's: wazo-auth answers it to a user at its maximum of
+/// sessions.
+async fn send(
+    request: RequestBuilder,
+    body: Option<String>,
+    what: &str,
+) -> Result<Response, BrokerError> {
+    let response = exchange(request, body, what).await?;
     match response.status() {
         408 | 500..=599 => Err(BrokerError::Unreachable(format!(
             "the Wazo broker is unavailable ({what}: HTTP {})",
@@ -101,7 +114,7 @@ async fn send(
     }
 }
 
-async fn json_body(response: Response, what: &str) -> Result<Json, BrokerError> {
+pub(super) async fn json_body(response: Response, what: &str) -> Result<Json, BrokerError> {
     let text = response.text().await.map_err(|_| {
         BrokerError::Unreachable(format!("the Wazo broker's answer was cut ({what})"))
     })?;
@@ -124,7 +137,7 @@ fn parse_utc(text: &str) -> Option<f64> {
 /// A token response → the session to cache. The lifetime is taken from the
 /// broker's own issued/expires times, then placed on this browser's clock (so a
 /// skewed agent PC clock does not matter).
-fn session_from(
+pub(super) fn session_from(
     body: Json,
     api_base: &str,
     login: &str,
@@ -167,8 +180,36 @@ fn too_busy(what: &str, status: u16) -> BrokerError {
     ))
 }
 
-/// `POST /token` with the Finesse credentials (Basic), and `domain_name` for LDAP users.
+/// How this agent signs into wazo-auth, kept for the fresh sign-ins of a renewal.
+#[derive(Clone)]
+pub enum Login {
+    /// Finesse's `id:password` (HTTP Basic), with `domain_name` for LDAP users.
+    Basic {
+        authorization: String,
+        domain_name: Option<String>,
+    },
+    /// Finesse single sign-on: wazo-auth's SAML login for the tenant's domain ([`super::sso`]).
+    Saml { domain: String },
+}
+
+/// A fresh sign-in; `interactive`: right after the agent's click (SAML may open a window).
 async fn log_in(
+    api_base: &str,
+    login: &str,
+    how: &Login,
+    interactive: bool,
+) -> Result<WazoSession, BrokerError> {
+    match how {
+        Login::Basic {
+            authorization,
+            domain_name,
+        } => basic_log_in(api_base, login, authorization, domain_name.as_deref()).await,
+        Login::Saml { domain } => super::sso::log_in(api_base, login, domain, interactive).await,
+    }
+}
+
+/// `POST /token` with the Finesse credentials (Basic), and `domain_name` for LDAP users.
+async fn basic_log_in(
     api_base: &str,
     login: &str,
     authorization: &str,
@@ -319,21 +360,29 @@ async fn reusable(api_base: &str, login: &str) -> Result<Option<WazoSession>, Br
 }
 
 /// Signs in (reusing the cached token when it is still valid) and looks up the SIP line.
+/// `interactive`: the agent just clicked "Sign in to the phone" (SSO).
 pub async fn sign_in(
     config: &GadgetConfig,
     webrtc_number: &str,
     login: &str,
-    authorization: &str,
+    how: Login,
+    interactive: bool,
 ) -> Result<(SipAccount, Keeper), BrokerError> {
     let api_base = config
         .broker_api
         .as_deref()
         .ok_or_else(|| BrokerError::Unexpected("brokerHost is not set".into()))?;
-    let domain_name = config.domain_name.as_deref();
+    let domain_name = match &how {
+        Login::Basic { domain_name, .. } => domain_name.as_deref(),
+        Login::Saml { .. } => None,
+    };
     let first_log_in = || async {
-        log_in(api_base, login, authorization, domain_name)
+        log_in(api_base, login, &how, interactive)
             .await
-            .map_err(|error| with_domain_hint(error, domain_name))
+            .map_err(|error| match &how {
+                Login::Basic { .. } => with_domain_hint(error, domain_name),
+                Login::Saml { .. } => error,
+            })
     };
     let reused = reusable(api_base, login).await?;
     let was_reused = reused.is_some();
@@ -358,11 +407,7 @@ pub async fn sign_in(
         }
         e => e,
     })?;
-    let domain_name = domain_name.map(str::to_string);
-    Ok((
-        account,
-        Keeper::start(session, authorization.to_string(), domain_name),
-    ))
+    Ok((account, Keeper::start(session, how)))
 }
 
 /// Keeps the session's token fresh while the phone runs. Dropping it stops the
@@ -370,9 +415,8 @@ pub async fn sign_in(
 pub struct Keeper(Rc<KeeperState>);
 
 struct KeeperState {
-    authorization: String,
-    /// `domainName`: sent again with every fresh sign-in.
-    domain_name: Option<String>,
+    /// How a fresh sign-in is made (Basic with `domainName`, or SAML, silently).
+    login: Login,
     session: RefCell<WazoSession>,
     timer: RefCell<Option<Timeout>>,
     /// Failed renewals in a row (backoff for an unreachable broker).
@@ -392,10 +436,9 @@ impl KeeperState {
 }
 
 impl Keeper {
-    fn start(session: WazoSession, authorization: String, domain_name: Option<String>) -> Self {
+    fn start(session: WazoSession, login: Login) -> Self {
         let state = Rc::new(KeeperState {
-            authorization,
-            domain_name,
+            login,
             session: RefCell::new(session),
             timer: RefCell::new(None),
             attempt: Cell::new(0),
@@ -446,16 +489,9 @@ async fn refresh_now(weak: Weak<KeeperState>) {
         Err(BrokerError::TokenRejected | BrokerError::TooManySessions) => {
             let Some(state) = weak.upgrade() else { return };
             state.session.borrow_mut().refresh_token = None;
-            let authorization = state.authorization.clone();
-            let domain_name = state.domain_name.clone();
+            let how = state.login.clone();
             drop(state);
-            log_in(
-                &current.api_base,
-                &current.login,
-                &authorization,
-                domain_name.as_deref(),
-            )
-            .await
+            log_in(&current.api_base, &current.login, &how, false).await
         }
         other => other,
     };

@@ -31,8 +31,9 @@ pub trait Sink: 'static {
 #[derive(Clone)]
 pub struct FinesseCredentials {
     pub id: String,
-    /// `finesse.gadget.Config.authorization`: Base64 of `id:password` (non-SSO).
-    pub authorization: Option<String>,
+    /// What `authorization` and `authToken` hold, read before `ClientServices.init`:
+    /// a password (Basic), an SSO bearer token, or nothing ([`ttecphone_components::sso::classify`]).
+    pub auth: ttecphone_components::sso::FinesseAuth,
 }
 
 impl std::fmt::Debug for FinesseCredentials {
@@ -122,7 +123,7 @@ impl std::fmt::Debug for Identity {
 
 impl Identity {
     /// `None` while Config does not name the agent (Finesse 11.x+ may fill it only at
-    /// `onConnect`). Reads `id`, `authorization`, `mobileAgentMode` and
+    /// `onConnect`). Reads `id`, `authorization`, `authToken` (SSO), `mobileAgentMode` and
     /// `mobileAgentDialNumber`, field by field: never `password`, never the whole object.
     pub fn read() -> Option<Self> {
         let config = global(&["finesse", "gadget", "Config"])?;
@@ -131,8 +132,12 @@ impl Identity {
             .and_then(|_| string_field(&config, "mobileAgentDialNumber"));
         Some(Self {
             credentials: FinesseCredentials {
+                auth: ttecphone_components::sso::classify(
+                    &id,
+                    string_field(&config, "authorization").as_deref(),
+                    string_field(&config, "authToken").as_deref(),
+                ),
                 id,
-                authorization: string_field(&config, "authorization"),
             },
             mobile_number,
         })

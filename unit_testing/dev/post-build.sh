@@ -4,7 +4,7 @@
 set -eu
 dir=${TRUNK_STAGING_DIR:?run by trunk}
 fail() { echo "post-build: $*" >&2; exit 1; }
-for f in gadget.xml gadget.html audio-test.wav assets/ttecphone.js assets/ttecphone_bg.wasm assets/gadget.css; do
+for f in gadget.xml gadget.html audio-test.wav sso.html assets/ttecphone.js assets/ttecphone_bg.wasm assets/gadget.css; do
   [ -f "$dir/$f" ] || fail "missing dist/$f"
 done
 # gadget.xml may name only Finesse's own scripts and our own files.

@@ -9,10 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { WebSocketServer } from 'ws';
-import { expectText, freePort, gadgetFrame, launchBrowser, ROOT, startMockFinesse } from './harness.mjs';
+import { expectText, freePort, gadgetFrame, launchBrowser, ROOT, startMockFinesse, unrealCalls } from './harness.mjs';
 
 const PASSWORD = 'test-password-3000'; // the mock agent's Finesse password
 const SELF_LOCK = /another tab or window/;
@@ -55,21 +53,6 @@ async function startBroker({ password } = {}) {
   }));
   await new Promise((r) => server.once('listening', r));
   return { url: `ws://127.0.0.1:${port}/`, state, close: () => new Promise((r) => { for (const c of server.clients) c.terminate(); server.close(r); }) };
-}
-
-/** The signatures REAL-SIGNATURES.md lists: name -> allowed option names (null: none). */
-function realSignatures() {
-  const text = fs.readFileSync(path.join(ROOT, 'unit_testing/mock_finesse/REAL-SIGNATURES.md'), 'utf8');
-  const block = /```signatures\n([\s\S]*?)```/.exec(text);
-  assert.ok(block, 'REAL-SIGNATURES.md has a ```signatures block');
-  const out = new Map();
-  for (const line of block[1].split('\n')) {
-    const entry = line.replace(/#.*$/, '').trim();
-    if (!entry) continue;
-    const m = /^(.*?)(?:\s*\{([^}]*)\})?$/.exec(entry);
-    out.set(m[1].trim(), m[2] === undefined ? null : new Set(m[2].split(',').map((s) => s.trim())));
-  }
-  return out;
 }
 
 let finesse, browser, page, broker;
@@ -309,7 +292,6 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
   });
 
   test('the gadget calls only functions and options the real finesse.js has', async () => {
-    const real = realSignatures();
     const seen = new Set();
     for (const query of ['', '&configAt=onConnect', '&supervisor=true&agent=supervisor3900&mobile=0&ext=2900']) {
       const frame = await open(query);
@@ -318,15 +300,7 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
       await page.waitForTimeout(500);
       for (const call of await frame.evaluate(() => finesse.__mockCalls())) seen.add(call);
     }
-    const wrong = [];
-    for (const call of seen) {
-      const m = /^(.*?)(?: \{([^}]*)\})?$/.exec(call);
-      const [name, options] = [m[1], m[2] === undefined ? [] : m[2].split(',').filter(Boolean)];
-      if (!real.has(name)) { wrong.push(`${call}: not in the real library`); continue; }
-      const allowed = real.get(name) || new Set();
-      for (const o of options) if (!allowed.has(o)) wrong.push(`${call}: option ${o} is not the real library's`);
-    }
-    assert.deepEqual(wrong, [], `calls seen: ${[...seen].join('; ')}`);
+    assert.deepEqual(unrealCalls(seen), [], `calls seen: ${[...seen].join('; ')}`);
     for (const expected of ['ClientServices.init', 'ClientServices.registerOnDisconnectHandler', 'ClientServices.registerOnConnectHandler',
       'new User {id,onChange,onError,onLoad}', 'User.getSupervisedTeams',
       'new Team {id,onError,onLoad}', 'Team.getUsers {onCollectionAdd,onCollectionDelete,onError,onLoad}', 'Users.getCollection']) {

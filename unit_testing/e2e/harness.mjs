@@ -156,3 +156,33 @@ export function inviteTo200Ms(run) {
   }
   return sent !== undefined && answered !== undefined ? answered - sent : undefined;
 }
+
+/** The signatures REAL-SIGNATURES.md lists: name -> allowed option names (null: none). */
+function realSignatures() {
+  const text = fs.readFileSync(path.join(ROOT, 'unit_testing/mock_finesse/REAL-SIGNATURES.md'), 'utf8');
+  const block = /```signatures\n([\s\S]*?)```/.exec(text);
+  if (!block) throw new Error('REAL-SIGNATURES.md has no ```signatures block');
+  const out = new Map();
+  for (const line of block[1].split('\n')) {
+    const entry = line.replace(/#.*$/, '').trim();
+    if (!entry) continue;
+    const m = /^(.*?)(?:\s*\{([^}]*)\})?$/.exec(entry);
+    out.set(m[1].trim(), m[2] === undefined ? null : new Set(m[2].split(',').map((s) => s.trim())));
+  }
+  return out;
+}
+
+/** Of the finesse.js calls the gadget made (the mock's `finesse.__mockCalls()`), those the real
+ *  library lacks, or with an option it does not read (REAL-SIGNATURES.md), in words. */
+export function unrealCalls(seen) {
+  const real = realSignatures();
+  const wrong = [];
+  for (const call of seen) {
+    const m = /^(.*?)(?: \{([^}]*)\})?$/.exec(call);
+    const [name, options] = [m[1], m[2] === undefined ? [] : m[2].split(',').filter(Boolean)];
+    if (!real.has(name)) { wrong.push(`${call}: not in the real library`); continue; }
+    const allowed = real.get(name) || new Set();
+    for (const o of options) if (!allowed.has(o)) wrong.push(`${call}: option ${o} is not the real library's`);
+  }
+  return wrong;
+}

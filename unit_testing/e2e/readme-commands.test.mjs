@@ -158,7 +158,7 @@ describe("README.md's commands in a new shell", () => {
       fs.rmSync(dist, { recursive: true, force: true });
       const { code, out } = await runClean('trunk build --release', { ...ISOLATED, TRUNK_BUILD_DIST: dist }, 890000);
       assert.equal(code, 0, tail(out));
-      for (const f of ['gadget.html', 'gadget.xml', 'audio-test.wav', 'assets/ttecphone.js', 'assets/ttecphone_bg.wasm', 'assets/gadget.css']) {
+      for (const f of ['gadget.html', 'gadget.xml', 'audio-test.wav', 'sso.html', 'assets/ttecphone.js', 'assets/ttecphone_bg.wasm', 'assets/gadget.css']) {
         assert.ok(fs.existsSync(path.join(dist, f)), `${f} missing:\n${tail(out)}`);
       }
       const wasm = fs.readFileSync(path.join(dist, 'assets/ttecphone_bg.wasm'));

@@ -21,7 +21,7 @@ describe('dist/ is what Finesse gets', () => {
   test('exactly the files uploaded to /files/TTECPhone/, no index.html, no mock', () => {
     assert.deepEqual(files(), [
       'assets/gadget.css', 'assets/ttecphone.js', 'assets/ttecphone_bg.wasm',
-      'audio-test.wav', 'gadget.html', 'gadget.xml',
+      'audio-test.wav', 'gadget.html', 'gadget.xml', 'sso.html',
     ]);
   });
 

@@ -3,7 +3,9 @@
 // library only. Test-only: loopback, test passwords from the bed's users.conf
 // and the stub's own test users (STUB_USERS).
 //
-//   POST   /api/auth/0.1/token                 Basic login (native or LDAP), or refresh_token flow
+//   POST   /api/auth/0.1/token                 Basic login (native or LDAP), SAML (saml_session_id), or refresh_token flow
+//   POST   /api/auth/0.1/saml/sso              SAML login context: {location (the IdP), saml_session_id}
+//   POST   /api/auth/0.1/saml/acs              the IdP's SAMLResponse (HTTP-POST binding) -> 302 to redirect_url
 //   HEAD   /api/auth/0.1/token/{token}         204 valid / 404 unknown or expired
 //   GET    /api/auth/0.1/token/{token}         200 {data} / 404
 //   DELETE /api/auth/0.1/token/{token}         revoke
@@ -15,10 +17,12 @@
 //   GET    /__stub/stats, POST /__stub/reset, POST /__stub/config   test hooks (no secrets)
 import http from 'node:http';
 import net from 'node:net';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { IDP_ENTITY_ID } from '../sso/idp.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_USERS_CONF = path.join(HERE, '../bed/users.conf');
@@ -46,7 +50,11 @@ export const STUB_USERS = [
   { number: '3005', lastname: 'No WebRTC', lines: ['desk', 'custom'] },
   // Backed by the tenant's LDAP directory: logs in only with `domain_name` (401 without).
   { number: '3006', lastname: 'Directory', authentication: 'ldap', lines: ['webrtc'] },
+  // Signs in only through the tenant's SAML IdP (authentication_method `saml`): the SSO agent.
+  { number: '3007', lastname: 'Single Sign-On', authentication: 'saml', lines: ['webrtc'] },
 ];
+/** wazo_auth/schemas.py DOMAIN_RE (the SAML login's `domain`). */
+const DOMAIN_RE = /^(?=.{1,253}\.?$)(?:(?!(-|_)|[^.]+_)[A-Za-z0-9-_]{1,}(?<!-)(?:\.|$)){2,63}$/;
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** `length` random-looking [a-z0-9] characters (a letter first), fixed by `seed`. */
@@ -179,7 +187,12 @@ export async function startWazoStub(options = {}) {
     rejectRefresh: false,
     // Refuse every Basic login, as wazo-auth does once the user's password changed.
     rejectLogin: false,
+    // The tenant's SAML IdP (its origin, e.g. unit_testing/sso/idp.mjs): with it the tenant's
+    // domain (LDAP_DOMAIN) has a SAML config; without, /saml/sso answers 500 configuration-error.
+    samlIdp: options.samlIdp ?? null,
   };
+  // SAML sessions (wazo-auth's saml_session table): request id -> context.
+  const samlSessions = new Map();
   const tokens = new Map(); // token -> session
   const refreshTokens = new Map(); // refresh token -> { user, clientId }
   const wsSockets = new Set();
@@ -190,6 +203,7 @@ export async function startWazoStub(options = {}) {
       badRequests: 0, tooManySessions: 0,
       heads: 0, headsValid: 0, tokenGets: 0, deletes: 0, confdUsers: 0, confdEndpoints: 0, confdEndpointLines: [],
       confdUnauthorized: 0, wsUpgrades: 0, wsRefused: 0, wsReadTimeouts: 0, unavailableAnswered: 0,
+      samlSso: 0, samlAcs: 0, samlAcsFailures: 0, samlLogins: 0,
     };
   };
   reset();
@@ -260,6 +274,15 @@ export async function startWazoStub(options = {}) {
     return text ? JSON.parse(text) : {};
   }
 
+  async function readText(req) {
+    const chunks = [];
+    let size = 0;
+    for await (const c of req) { size += c.length; if (size > 262144) throw new Error('too large'); chunks.push(c); }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  /** The origin the browser used to reach the stub (its Host header), as nginx's STACK_URL. */
+  const publicOrigin = (req) => `http://${req.headers.host || `${host}:${server.address().port}`}`;
+
   function basic(req) {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/.exec(req.headers.authorization || '');
     if (!m) return null;
@@ -303,11 +326,21 @@ export async function startWazoStub(options = {}) {
     if (errors) { counters.badRequests++; return authError(res, 400, pyRepr(errors)); }
     const options = { expiration: body.expiration, accessType: body.access_type, clientId: body.client_id, remote: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     let user;
+    let samlUsed = null;
     // wazo-auth tries the refresh token first (plugins/idp/refresh_token.py: refresh_token + client_id).
     if (body.refresh_token && body.client_id) {
       const entry = refreshTokens.get(body.refresh_token);
       if (!entry || entry.clientId !== body.client_id || settings.rejectRefresh) { counters.refreshFailures++; return authFailed(res); }
       user = entry.user;
+    } else if ('saml_session_id' in body) {
+      // plugins/idp/saml.py (priority 1): the login the IdP asserted for this SAML session; none
+      // yet (the IdP has not answered) or unknown = NoMatchingSAMLSession -> 401. Then
+      // services/authentication.py: the user's authentication method must be `saml`.
+      const ctx = [...samlSessions.values()].find((c) => c.samlSessionId === body.saml_session_id);
+      const found = ctx?.login ? byLogin(ctx.login) : null;
+      if (!found || found.authentication !== 'saml') { counters.loginFailures++; return authFailed(res); }
+      user = found;
+      samlUsed = ctx;
     } else {
       const creds = basic(req);
       const ldap = Boolean(body.domain_name || body.tenant_id);
@@ -328,8 +361,67 @@ export async function startWazoStub(options = {}) {
       return authError(res, 429, `User ${user.uuid} has exceeded the maximum number of active sessions`);
     }
     if (body.refresh_token) counters.refreshes++;
-    else { counters.logins++; if (user.authentication === 'ldap') counters.ldapLogins++; }
-    return send(res, 200, issue(user, options), { 'Wazo-Sessions-Revoked': '0' });
+    else { counters.logins++; if (user.authentication === 'ldap') counters.ldapLogins++; if (samlUsed) counters.samlLogins++; }
+    const issued = issue(user, options);
+    // tokens/http.py: with a refresh token, the SAML session id is spent (one token per SAML login).
+    if (samlUsed && issued.data.refresh_token) { samlUsed.refreshToken = issued.data.refresh_token; samlUsed.samlSessionId = 'token-already-used'; }
+    return send(res, 200, issued, { 'Wazo-Sessions-Revoked': '0' });
+  }
+
+  // wazo-auth's APIException body (xivo.rest_api_helpers): {message, error_id, details, resource, timestamp}.
+  const apiError = (res, status, message, errorId, details = {}) => send(res, status, { message, error_id: errorId, details, resource: 'saml', timestamp: Date.now() / 1000 });
+
+  /** plugins/http/saml SAMLSSO.post + services/saml.py prepare_redirect_response. */
+  async function samlSso(req, res) {
+    counters.samlSso++;
+    let body;
+    try { body = await readJson(req); } catch { return apiError(res, 400, 'redirect_url', 'invalid-data'); }
+    // SAMLSSOSchema: redirect_url a string of length >= 1, domain matching DOMAIN_RE (the first bad field named).
+    if (typeof body?.redirect_url !== 'string' || body.redirect_url.length < 1) return apiError(res, 400, 'redirect_url', 'invalid-data');
+    if (typeof body.domain !== 'string' || !DOMAIN_RE.test(body.domain)) return apiError(res, 400, 'domain', 'invalid-data');
+    // No SAML client for that domain: SAMLConfigurationError.
+    if (!settings.samlIdp || body.domain !== LDAP_DOMAIN) {
+      return apiError(res, 500, 'SAML client for domain not found or failed', 'configuration-error', { domain: body.domain });
+    }
+    const samlSessionId = randomBytes(16).toString('base64url'); // secrets.token_urlsafe(16)
+    const relayState = createHash('sha256').update(samlSessionId).digest('base64url') + '='; // urlsafe_b64encode(sha256)
+    const requestId = `id-${randomBytes(16).toString('hex')}`;
+    const acs = `${publicOrigin(req)}/api/auth/0.1/saml/acs`;
+    const authnRequest = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${requestId}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${settings.samlIdp}/idp/sso" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" AssertionConsumerServiceURL="${acs}"><saml:Issuer>${publicOrigin(req)}/api/auth/0.1/saml</saml:Issuer></samlp:AuthnRequest>`;
+    const samlRequest = deflateRawSync(Buffer.from(authnRequest)).toString('base64');
+    samlSessions.set(requestId, { requestId, samlSessionId, redirectUrl: body.redirect_url, domain: body.domain, relayState, login: null, startTime: Date.now() });
+    const location = `${settings.samlIdp}/idp/sso?${new URLSearchParams({ SAMLRequest: samlRequest, RelayState: relayState })}`;
+    // Flask-RESTful answers the returned dict with 200 (api.yml documents 201).
+    return send(res, 200, { location, saml_session_id: samlSessionId });
+  }
+
+  /** plugins/http/saml SAMLACS.post + services/saml.py process_auth_response. */
+  async function samlAcs(req, res) {
+    counters.samlAcs++;
+    let form;
+    try { form = new URLSearchParams(await readText(req)); } catch { form = new URLSearchParams(); }
+    const relayState = form.get('RelayState');
+    const samlResponse = form.get('SAMLResponse');
+    if (relayState === null || samlResponse === null) return apiError(res, 400, 'RelayState and/or SAMLResponse', 'invalid-data');
+    const ctx = [...samlSessions.values()].find((c) => c.relayState === relayState);
+    if (!ctx) { counters.samlAcsFailures++; return apiError(res, 404, 'SAML processing failed', 'processing-error', { error: 'Context not found' }); }
+    const fail = () => {
+      counters.samlAcsFailures++;
+      samlSessions.delete(ctx.requestId);
+      res.writeHead(302, { Location: `${ctx.redirectUrl}?login_failure_code=500`, 'Content-Length': 0 });
+      return res.end();
+    };
+    let xml;
+    try { xml = Buffer.from(samlResponse, 'base64').toString('utf8'); } catch { return fail(); }
+    const inResponseTo = /<(?:\w+:)?Response\b[^>]*\bInResponseTo="([^"]*)"/.exec(xml)?.[1];
+    const issuer = /<(?:\w+:)?Issuer[^>]*>([^<]*)</.exec(xml)?.[1];
+    const success = /StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/.test(xml);
+    const name = /<(?:\w+:)?Attribute Name="name"[^>]*>\s*<(?:\w+:)?AttributeValue[^>]*>([^<]*)</.exec(xml)?.[1];
+    // pysaml2 checks the response answers an outstanding request of this SP and comes from the IdP.
+    if (!success || !name || inResponseTo !== ctx.requestId || issuer !== IDP_ENTITY_ID) return fail();
+    ctx.login = name;
+    res.writeHead(302, { Location: ctx.redirectUrl, 'Content-Length': 0 });
+    return res.end();
   }
 
   function lineBody(line, user) {
@@ -450,6 +542,8 @@ export async function startWazoStub(options = {}) {
         return send(res, 503, { message: 'Service Unavailable', error_id: 'service-unavailable' });
       }
       if (url.pathname === '/api/auth/0.1/token' && req.method === 'POST') return await postToken(req, res);
+      if (url.pathname === '/api/auth/0.1/saml/sso' && req.method === 'POST') return await samlSso(req, res);
+      if (url.pathname === '/api/auth/0.1/saml/acs' && req.method === 'POST') return await samlAcs(req, res);
       const tokenPath = /^\/api\/auth\/0\.1\/token\/([^/]+)$/.exec(url.pathname);
       if (tokenPath) {
         const token = decodeURIComponent(tokenPath[1]);
@@ -499,6 +593,7 @@ export async function startWazoStub(options = {}) {
     if ('unavailable' in patch) settings.unavailable = Math.max(0, Number(patch.unavailable) || 0);
     if ('rejectRefresh' in patch) settings.rejectRefresh = Boolean(patch.rejectRefresh);
     if ('rejectLogin' in patch) settings.rejectLogin = Boolean(patch.rejectLogin);
+    if ('samlIdp' in patch) settings.samlIdp = patch.samlIdp || null;
     if ('expireAll' in patch && patch.expireAll) for (const s of tokens.values()) s.expiresAt = 0;
   }
 

@@ -34,11 +34,18 @@
     cfg.identity = Core.normaliseIdentity(cfg.identity, { password: init.password });
   }
 
+  // Single sign-on (QA "SSO login"): the agent signed into the IdP; Finesse gives authToken.
+  var JWT_LIKE = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzc28ifQ.c2lnbmF0dXJl";
+  var ssoInit = init && typeof init === "object" && init.sso && typeof init.sso === "object" ? init.sso : null;
+
   var st = {
     // QA failure switches: the HTTP status the next REST answers fail with (null: none).
     // init: true gives the gadget an SSO-like opaque `authorization` (no "id:password"
     // inside), which ClientServices.init refuses as finesse.js does (from the next load).
     failures: { userGet: null, team: null, init: false, setState: null },
+    // on: SSO login; idp: the IdP's origin; authorization: what Finesse puts in `authorization`
+    // ("empty", "token", "jwt"); idpSession: the browser keeps the IdP's cookie; token: authToken.
+    sso: { on: false, idp: "", authorization: "empty", idpSession: true, token: null },
     // "load": finesse.gadget.Config is there when finesse.js loads; "onConnect": only once
     // the hub connected (Finesse 11.x+ as its samples read it). hubDelayMs delays the hub.
     configAt: params.configAt === "onConnect" ? "onConnect" : "load",
@@ -67,6 +74,10 @@
     containerPrefs: function () {
       var prefs = Core.buildContainerPrefs(st.identity, location);
       if (st.failures.init) { prefs.authorization = "b3BhcXVlLXNzby10b2tlbg=="; } // "opaque-sso-token"
+      if (st.sso.on) {
+        prefs.authToken = st.sso.token || "";
+        prefs.authorization = { empty: "", token: st.sso.token || "", jwt: JWT_LIKE }[st.sso.authorization];
+      }
       return prefs;
     },
     /** When finesse.gadget.Config is filled: "load" or "onConnect". */
@@ -77,8 +88,13 @@
   function redact(value) {
     var json;
     try { json = JSON.stringify(value === undefined ? {} : value); } catch (e) { json = "{}"; }
-    var r = Core.redactSecrets(json, Core.secretsFor(st.identity));
+    var r = Core.redactSecrets(json, secrets());
     return { detail: JSON.parse(r.text), leaked: r.leaked };
+  }
+  function secrets() {
+    var out = Core.secretsFor(st.identity);
+    if (st.sso.token) { out["SSO token"] = st.sso.token; out["Bearer header"] = "Bearer " + st.sso.token; }
+    return out;
   }
   function record(source, name, detail) {
     var r = redact(detail);
@@ -154,7 +170,7 @@
   var handlers = {
     "event": function (d) { record("gadget", d.name, d.detail); },
     "console": function (d) {
-      var r = Core.redactSecrets(String(d.text), Core.secretsFor(st.identity));
+      var r = Core.redactSecrets(String(d.text), secrets());
       st.consoleLines.push({ level: d.level, text: r.text });
       if (st.consoleLines.length > MAX_EVENTS) { st.consoleLines.shift(); }
       if (r.leaked.length) { push({ source: "desktop", name: "secret-leak", detail: { in: "console." + d.level, secrets: r.leaked } }); }
@@ -594,6 +610,12 @@
           .then(function () { status("Failure switches applied."); }, function (err) { status("Not applied: " + err.message); });
       });
     });
+    ["sso-on", "sso-authorization", "sso-session"].forEach(function (id) {
+      $(id).addEventListener("change", function () {
+        setSso({ on: $("sso-on").checked, idp: $("sso-idp").value, authorization: $("sso-authorization").value, idpSession: $("sso-session").checked })
+          .then(function () { status(st.sso.on ? "Signed in with SSO; gadget reloaded." : "SSO off; gadget reloaded."); }, function (err) { status("Not applied: " + err.message); });
+      });
+    });
     $("failover").addEventListener("change", function () {
       setFailover($("failover").checked).then(function () { status(st.failover ? "Failover started." : "Failover ended."); });
     });
@@ -686,6 +708,34 @@
     return Promise.resolve();
   }
 
+  // ------------------------------------------------------------------ single sign-on
+  /** {on, idp, authorization: "empty"|"token"|"jwt", idpSession}: the agent's SSO login at the
+   *  IdP (cookie + Finesse token), then the gadget reloads. Resolves when it has loaded. */
+  function setSso(patch) {
+    var next = copy(st.sso);
+    Object.keys(patch || {}).forEach(function (k) { if (k !== "token") { next[k] = patch[k]; } });
+    next.on = Core.toBool(next.on);
+    next.idpSession = next.idpSession === undefined ? true : Core.toBool(next.idpSession);
+    if (["empty", "token", "jwt"].indexOf(next.authorization) < 0) { return Promise.reject(new Error("authorization is empty, token or jwt")); }
+    var login = !next.on ? Promise.resolve(null) : fetch(String(next.idp).replace(/\/$/, "") + "/idp/login", {
+      method: "POST", credentials: "include", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user: st.identity.id, password: st.identity.password, session: next.idpSession })
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("the IdP refused the sign-in (HTTP " + r.status + ")"); }
+      return r.json();
+    }).then(function (j) { return j.access_token; });
+    return login.then(function (token) {
+      next.token = token;
+      st.sso = next;
+      record("desktop", "sso.login", { on: next.on, idp: next.idp, authorization: next.authorization, idpSession: next.idpSession });
+      $("sso-on").checked = next.on;
+      $("sso-idp").value = next.idp;
+      $("sso-authorization").value = next.authorization;
+      $("sso-session").checked = next.idpSession;
+      return reloadGadget("sso");
+    });
+  }
+
   // ------------------------------------------------------------------ failover
   /** Finesse loses its server (true) or is back (false): the gadget's ClientServices
    *  disconnect/connect handlers fire; updates are muted meanwhile and sent again after. */
@@ -749,7 +799,10 @@
     setFailures: setFailures,
     getFailures: function () { return copy(st.failures); },
     /** setFailover(true) starts a Finesse failover, setFailover(false) ends it. */
-    setFailover: setFailover
+    setFailover: setFailover,
+    /** Single sign-on: setSso({on, idp, authorization, idpSession}); resolves when the gadget reloaded. */
+    setSso: setSso,
+    getSso: function () { var s = copy(st.sso); s.hasToken = !!s.token; delete s.token; return s; }
   };
 
   // ------------------------------------------------------------------ start
@@ -762,5 +815,11 @@
     record("desktop", "config.warning", { message: "password is not accepted from the URL; use the panel or mockFinesse.setUser({password})" });
   }
   setInterval(tick, 1000);
-  reloadGadget("initial");
+  if (ssoInit) {
+    // window.mockFinesseInit = {password, sso: {on: true, idp, authorization, idpSession}}: the
+    // first gadget load already runs under SSO.
+    setSso(ssoInit).catch(function (err) { record("desktop", "sso.error", { message: err.message }); reloadGadget("initial"); });
+  } else {
+    reloadGadget("initial");
+  }
 }());
