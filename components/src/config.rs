@@ -8,7 +8,6 @@
 //! Later layers win. Every problem names its key, in the words an
 //! administrator needs; the phone does not start with an invalid config.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::json::Json;
@@ -241,7 +240,8 @@ pub enum Source {
 /// Collects the layers; `finish` validates.
 #[derive(Default, Debug)]
 pub struct ConfigBuilder {
-    values: BTreeMap<String, String>,
+    /// Every layer's values in the order they came; the last one of a key wins.
+    values: Vec<(String, String)>,
     problems: Vec<ConfigProblem>,
 }
 
@@ -253,7 +253,7 @@ impl ConfigBuilder {
     ) -> Self {
         for (key, value) in pairs {
             if let Some(key) = env_key_to_config_key(key) {
-                self.values.insert(key, value.to_string());
+                self.values.push((key, value.to_string()));
             }
         }
         self
@@ -286,7 +286,7 @@ impl ConfigBuilder {
                             .join(","),
                         other => other.to_string(),
                     };
-                    self.values.insert(key, text);
+                    self.values.push((key, text));
                 }
             }
             Ok(_) => self.problem(
@@ -305,7 +305,7 @@ impl ConfigBuilder {
     ) -> Self {
         for (key, value) in pairs {
             if KEYS.contains(&key) {
-                self.values.insert(key.to_string(), value.to_string());
+                self.values.push((key.to_string(), value.to_string()));
             }
         }
         self
@@ -334,8 +334,10 @@ impl ConfigBuilder {
 
     fn text(&self, key: &str) -> Option<&str> {
         self.values
-            .get(key)
-            .map(|s| s.trim())
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, s)| s.trim())
             .filter(|s| !s.is_empty())
     }
 

@@ -524,7 +524,8 @@ pub fn watch_teams(sink: Rc<dyn Sink>, user: &ffi::User, rule: NumberRule) {
     }
 }
 
-type Roster = Rc<RefCell<std::collections::BTreeMap<String, Vec<TeamMember>>>>;
+/// Each supervised team's members, by team id, in the order the teams loaded.
+type Roster = Rc<RefCell<Vec<(String, Vec<TeamMember>)>>>;
 
 /// One supervised team being loaded.
 struct TeamLoad {
@@ -589,12 +590,31 @@ fn team_loaded(load: &TeamLoad, users: &ffi::Users) {
         .map(|u| u.unchecked_into::<ffi::User>())
         .collect();
     members.iter().for_each(|member| follow(load, member));
-    load.roster.borrow_mut().insert(
-        load.id.clone(),
-        members.iter().map(|u| team_member(u, &load.rule)).collect(),
-    );
-    let all: Vec<TeamMember> = load.roster.borrow().values().flatten().cloned().collect();
+    *team_of(&mut load.roster.borrow_mut(), &load.id) =
+        members.iter().map(|u| team_member(u, &load.rule)).collect();
+    let all: Vec<TeamMember> = load
+        .roster
+        .borrow()
+        .iter()
+        .flat_map(|(_, team)| team)
+        .cloned()
+        .collect();
     load.sink.dispatch(Action::Team(TeamAction::Roster(all)));
+}
+
+/// The members of team `id` in the roster (a new, empty entry for a team not in it yet).
+fn team_of<'a>(
+    roster: &'a mut Vec<(String, Vec<TeamMember>)>,
+    id: &str,
+) -> &'a mut Vec<TeamMember> {
+    let at = match roster.iter().position(|(team, _)| team == id) {
+        Some(at) => at,
+        None => {
+            roster.push((id.to_string(), Vec::new()));
+            roster.len() - 1
+        }
+    };
+    &mut roster[at].1
 }
 
 /// Each agent's changes (`user.addHandler('change')`) reach the board.
@@ -614,7 +634,7 @@ fn membership(load: &Rc<TeamLoad>, added: bool) -> JsValue {
     Closure::<dyn FnMut(ffi::User)>::new(move |user: ffi::User| {
         let member = team_member(&user, &load.rule);
         let mut roster = load.roster.borrow_mut();
-        let team = roster.entry(load.id.clone()).or_default();
+        let team = team_of(&mut roster, &load.id);
         team.retain(|m| m.id != member.id);
         if added {
             team.push(member.clone());

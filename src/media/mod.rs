@@ -12,7 +12,6 @@ mod warm;
 pub use stats::QualitySink;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect};
@@ -106,7 +105,8 @@ impl Speaker {
 }
 
 struct Inner {
-    calls: HashMap<CallId, Rc<CallMedia>>,
+    /// The calls with media (one, rarely two while a call ends and the next rings).
+    calls: Vec<(CallId, Rc<CallMedia>)>,
     warm: warm::Warm,
     speaker: HtmlAudioElement,
     report: Rc<dyn Fn(MediaResult)>,
@@ -125,7 +125,7 @@ impl Media {
         speaker.set_autoplay(true);
         crate::devices::register_output(&speaker);
         Ok(Self(Rc::new(RefCell::new(Inner {
-            calls: HashMap::new(),
+            calls: Vec::new(),
             warm: {
                 // The first call's connection too, once the microphone permission is known
                 // to be granted (see `warm.rs` about connections made before that).
@@ -251,7 +251,13 @@ impl Media {
     /// The chosen microphone changed (or a removed one fell back to the default):
     /// calls in progress switch their sender track, keeping the mute state.
     pub fn switch_microphone(&self) {
-        let calls: Vec<Rc<CallMedia>> = self.0.borrow().calls.values().cloned().collect();
+        let calls: Vec<Rc<CallMedia>> = self
+            .0
+            .borrow()
+            .calls
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect();
         for media in calls {
             wasm_bindgen_futures::spawn_local(async move {
                 let Ok(stream) = open_microphone().await else {
@@ -337,11 +343,20 @@ impl Media {
     }
 
     fn existing(&self, call: &CallId) -> Option<Rc<CallMedia>> {
-        self.0.borrow().calls.get(call).cloned()
+        let inner = self.0.borrow();
+        inner
+            .calls
+            .iter()
+            .find(|(id, _)| id == call)
+            .map(|(_, m)| m.clone())
     }
 
     fn release(&self, call: &CallId) {
-        let removed = self.0.borrow_mut().calls.remove(call);
+        let removed = {
+            let calls = &mut self.0.borrow_mut().calls;
+            let at = calls.iter().position(|(id, _)| id == call);
+            at.map(|at| calls.remove(at).1)
+        };
         if let Some(media) = removed {
             media.close();
             let inner = self.0.borrow();
@@ -615,10 +630,9 @@ impl Media {
             _on_ice_state: on_ice_state,
             quality: RefCell::default(),
         });
-        self.0
-            .borrow_mut()
-            .calls
-            .insert(call.clone(), media.clone());
+        let calls = &mut self.0.borrow_mut().calls;
+        calls.retain(|(id, _)| id != call);
+        calls.push((call.clone(), media.clone()));
         Ok(media)
     }
 }
