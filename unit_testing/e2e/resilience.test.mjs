@@ -6,6 +6,7 @@
 //   E2E_BROKER=asterisk bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/resilience.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_DIR } from '../bed/lib/bed.mjs';
@@ -48,6 +49,18 @@ async function waitForWord(frame, expected, timeoutMs) {
  * Asterisk's ICE then gives up on its checks at once). */
 const cutMedia = (run) => impairAgentMedia(broker.mediaPorts, run.mediaPort);
 const restoreMedia = restoreAgentMedia;
+/** A signalling outage: the broker's WebSocket port unreachable (new connections dropped,
+ * the phones' connections cut), the broker and the media path untouched. */
+const SIGNALLING_BLOCK = 'ttec_ws_block';
+const wsPort = () => Number(new URL(broker.wsUrl).port);
+function blockSignalling() {
+  unblockSignalling();
+  execFileSync('nft', ['-f', '-'], { input: `table inet ${SIGNALLING_BLOCK} {\n chain in {\n  type filter hook input priority 0; policy accept;\n  tcp dport ${wsPort()} drop\n }\n}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+  broker.cutWebSockets();
+}
+function unblockSignalling() {
+  try { execFileSync('nft', ['delete', 'table', 'inet', SIGNALLING_BLOCK], { stdio: 'pipe' }); } catch { /* not there */ }
+}
 /** How many times sipp's message trace holds `pattern`. */
 const sippSaw = (run, pattern) => {
   try { return (fs.readFileSync(run.files.messages, 'utf8').match(pattern) ?? []).length; } catch { return 0; }
@@ -129,6 +142,40 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
       await broker.start();
     }
     figures.recoveryAfterLongOutageMs = await waitForWord(frame, 'Registered', 14000);
+  }));
+
+  test('routing follows the phone: an outage during a call never makes the agent Not Ready; after the call it does, and Go Ready brings them back', () => withPage(async (page) => {
+    // Issue 20, part 1, "never during a call", end to end: the agent is READY in Finesse
+    // (the mock does not change it for a call), the phone loses the broker's WebSocket
+    // during a call for longer than the grace period (its port unreachable, as in a
+    // network outage; the media path stays, so the call goes on, on Asterisk too, whose
+    // media would stop with it); Finesse is left alone until the agent hangs up.
+    const { frame } = await session.openPhone(page, { state: 'READY', prefs: '&routingNotReady=true&routingReasonCodeId=42&routingGraceS=2' });
+    const puts = () => page.evaluate(() => window.mockFinesse.getEvents()
+      .filter((e) => e.name.startsWith('REST PUT /finesse/api/User/')).map((e) => e.detail));
+    const run = await session.sipp('uac_wait_bye.xml', { durationMs: 60000, timeoutS: 90 });
+    try {
+      await expectText(frame, '.ttec-call__caller', /0611223344/, 10000);
+      blockSignalling();
+      await until('the phone unregistered', async () => (await word(frame)) !== 'Registered', 10000);
+      await new Promise((r) => setTimeout(r, 5000)); // 2.5 times the grace period
+      assert.deepEqual(await puts(), [], 'Finesse was asked to change the state during the call');
+      assert.ok(await frame.$('.ttec-call'), 'the call goes on');
+      const hungUp = Date.now();
+      await frame.click('.ttec-call__hangup');
+      await until('NOT_READY once the call is over', async () => (await puts()).some((p) => p.state === 'NOT_READY'), 10000);
+      figures.routingNotReadyAfterHangUpMs = Date.now() - hungUp;
+      const put = (await puts()).find((p) => p.state === 'NOT_READY');
+      assert.equal(put.reasonCodeId, '42');
+      assert.equal(put.status, 202);
+    } finally {
+      unblockSignalling();
+      if (run.child.exitCode === null) run.child.kill('SIGKILL'); // its BYE was lost in the outage
+    }
+    await until('the Go Ready action once the phone is back', () => frame.$('[data-problem=routing-go-ready] .ttec-problem__action'), 20000);
+    await frame.click('[data-problem=routing-go-ready] .ttec-problem__action');
+    await until('READY in Finesse', async () => (await puts()).some((p) => p.state === 'READY'), 5000);
+    assert.equal((await puts()).filter((p) => p.state === 'NOT_READY').length, 1, 'one NOT_READY');
   }));
 
   test('WebSocket lost during a call: audio keeps flowing, the phone re-registers, and the agent can still hang up', () => withPage(async (page) => {

@@ -6,12 +6,12 @@
 // when the cause goes away the Go Ready button appears and works; an agent who goes
 // Ready during the outage is told why and not forced again; a second tab waiting for
 // the phone changes nothing; routingAutoReady makes the way back automatic; switched
-// off, nothing happens. A call during an outage is covered natively
-// (unit_testing/components/routing.rs: the fake broker places no calls).
+// off, nothing happens; sound blocked by the browser's autoplay policy counts after the
+// grace period too. A call during an outage needs real calls: resilience.test.mjs on the bed.
 //   node --test unit_testing/e2e/routing.test.mjs     (after `bash unit_testing/dev/release.sh`)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectText, freePort } from './harness.mjs';
+import { expectText, freePort, gadgetFrame, launchBrowser } from './harness.mjs';
 import { startFakeBroker } from './fake-broker.mjs';
 import { openBar, problemText, startBarEnv } from './bar-env.mjs';
 
@@ -170,6 +170,50 @@ describe('routing follows the phone (mock Finesse)', () => {
     const put = await madeNotReady(frame, 'the microphone is blocked');
     measured['microphone blocked (from the click)'] = put.at - clicked;
     assert.ok(put.at - clicked < 1000, `at once: ${put.at - clicked} ms`);
+  });
+
+  test('sound blocked by the browser past the grace period: NOT_READY with the reason code; "Enable sound": Go Ready works', async (t) => {
+    // The browser's default autoplay policy: no sound before a click in the page. Nothing
+    // may touch the page until the gadget has put the agent Not Ready (an evaluate or a
+    // query from the test counts as a click, for the desktop and its same-origin gadget):
+    // the console tells the steps, the mock's PUTs logged by a script of the page itself.
+    const blocked = await launchBrowser(['--autoplay-policy=document-user-activation-required']);
+    t.after(() => blocked.close());
+    const target = await blocked.context.newPage();
+    const lines = [];
+    const saw = (text, timeoutMs) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${text}" in the console within ${timeoutMs} ms; saw: ${lines.slice(-8).join(' | ')}`)), timeoutMs);
+      const check = () => { if (lines.some((l) => l.includes(text))) { clearTimeout(timer); resolve(Date.now()); } else setTimeout(check, 25); };
+      check();
+    });
+    target.on('console', (m) => lines.push(m.text()));
+    await target.addInitScript(() => {
+      if (window.top !== window) return;
+      let seen = 0;
+      setInterval(() => {
+        for (const e of window.mockFinesse?.getEvents?.() ?? []) {
+          if (e.seq <= seen) continue;
+          seen = e.seq;
+          if (e.name.startsWith('REST PUT /finesse/api/User/')) console.log(`TEST-PUT ${JSON.stringify(e.detail)}`);
+        }
+      }, 25);
+    });
+    const prefs = encodeURIComponent(Object.entries({ brokerKind: 'sip', wsUrl: broker.url, sipDomain: 'fake.test', ...ROUTING }).map(([k, v]) => `${k}=${v}`).join('&'));
+    await target.goto(`${finesse.origin}/desktop/?agent=agent3000&ext=2000&webrtc=3000&state=READY&prefs=${prefs}`);
+    const down = await saw('the browser blocks sound until the agent clicks', 15000);
+    const accepted = await saw('TEST-PUT {"state":"NOT_READY"', (GRACE_S + 5) * 1000);
+    measured.soundBlocked = accepted - down;
+    assert.ok(accepted - down >= GRACE_S * 1000 - 100, `made Not Ready ${accepted - down} ms after sound was found blocked: before the grace period`);
+    const frame = await gadgetFrame(target);
+    const put = (await puts(target)).find((p) => p.state === 'NOT_READY');
+    assert.equal(put.reasonCodeId, '42');
+    const p = await problemText(frame, 'routing-not-ready');
+    assert.equal(p.title, 'You were made Not Ready in Finesse: the phone cannot answer calls (the browser blocks its sound).');
+    await frame.click('[data-problem=playback-blocked] .ttec-problem__action'); // "Enable sound"
+    await problemText(frame, 'routing-go-ready');
+    await frame.click('[data-problem=routing-go-ready] .ttec-problem__action');
+    for (let i = 0; i < 100 && !(await puts(target)).some((x) => x.state === 'READY'); i++) await target.waitForTimeout(50);
+    assert.ok((await puts(target)).some((x) => x.state === 'READY'), 'Go Ready reached Finesse');
   });
 
   test('Finesse refusing the change is said, and not retried', async () => {
