@@ -10,6 +10,7 @@ mod broker;
 mod browser_support;
 mod clock;
 mod config_source;
+mod deadline;
 mod devices;
 mod driver;
 mod finesse;

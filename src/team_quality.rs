@@ -13,8 +13,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crate::deadline::with_deadline;
 use gloo::net::http::Request;
-use gloo::timers::callback::Timeout;
 use gloo::timers::future::TimeoutFuture;
 use ttecphone_components::store::{Action, PhoneState};
 use ttecphone_components::team::TeamAction;
@@ -68,11 +68,10 @@ pub fn start(collector: &str, dispatcher: UseReducerDispatcher<PhoneState>) -> P
 }
 
 async fn ask(url: &str) -> Result<Vec<ttecphone_components::team_quality::LineQuality>, FeedError> {
-    let controller = web_sys::AbortController::new().ok();
-    let request = Request::get(url)
-        .cache(web_sys::RequestCache::NoStore)
-        .abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
-    let _deadline = controller.map(|c| Timeout::new(TIMEOUT_MS, move || c.abort()));
+    let (request, _deadline) = with_deadline(
+        Request::get(url).cache(web_sys::RequestCache::NoStore),
+        TIMEOUT_MS,
+    );
     let response = request
         .send()
         .await

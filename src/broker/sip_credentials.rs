@@ -13,13 +13,13 @@
 //! are "unreachable" and retried with the phone's usual backoff.
 
 use gloo::net::http::Request;
-use gloo::timers::callback::Timeout;
 use ttecphone_components::config::GadgetConfig;
 use ttecphone_components::json::Json;
 use ttecphone_components::sso as pure;
 use web_sys::{RequestCache, RequestCredentials};
 
 use super::{BrokerError, SipAccount};
+use crate::deadline::with_deadline;
 
 const HTTP_TIMEOUT_MS: u32 = 10_000;
 
@@ -33,16 +33,14 @@ pub async fn fetch(
     token: &str,
     webrtc_number: &str,
 ) -> Result<SipAccount, BrokerError> {
-    let controller = web_sys::AbortController::new().ok();
-    let _deadline = controller
-        .clone()
-        .map(|c| Timeout::new(HTTP_TIMEOUT_MS, move || c.abort()));
-    let request = Request::get(url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Accept", "application/json")
-        .credentials(RequestCredentials::Omit)
-        .cache(RequestCache::NoStore)
-        .abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let (request, _deadline) = with_deadline(
+        Request::get(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Accept", "application/json")
+            .credentials(RequestCredentials::Omit)
+            .cache(RequestCache::NoStore),
+        HTTP_TIMEOUT_MS,
+    );
     let response = request
         .send()
         .await

@@ -29,7 +29,7 @@ use ttecphone_components::json::Json;
 use ttecphone_components::sso::{self as pure, Landing};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::wazo::{exchange, json_body, session_from};
+use super::wazo::{exchange, json_body, session_from, unavailable};
 use super::BrokerError;
 use crate::storage::WazoSession;
 
@@ -115,14 +115,11 @@ pub async fn log_in(
 
 /// An answer not handled above: the broker unavailable (retried) or refusing.
 fn refused(status: u16, what: &str) -> BrokerError {
-    match status {
-        408 | 500..=599 => BrokerError::Unreachable(format!(
-            "the Wazo broker is unavailable ({what}: HTTP {status})"
-        )),
-        _ => BrokerError::Unexpected(format!(
+    unavailable(status, what).unwrap_or_else(|| {
+        BrokerError::Unexpected(format!(
             "the Wazo broker refused the {what} (HTTP {status})"
-        )),
-    }
+        ))
+    })
 }
 
 /// `POST {api_base}/api/auth/0.1/{path}` with a JSON body: the status and the JSON answer, if any.

@@ -41,6 +41,7 @@ use ttecphone_components::store::{Action, SessionTrouble};
 use ttecphone_components::wazo::{self as pure, EXPIRATION_S};
 
 use super::{BrokerError, SipAccount};
+use crate::deadline::with_deadline;
 use crate::storage::{self, WazoSession};
 use ttecphone_sip::backoff;
 
@@ -80,9 +81,7 @@ pub(super) async fn exchange(
     body: Option<String>,
     what: &str,
 ) -> Result<Response, BrokerError> {
-    let controller = web_sys::AbortController::new().ok();
-    let request = request.abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
-    let _deadline = controller.map(|c| Timeout::new(HTTP_TIMEOUT_MS, move || c.abort()));
+    let (request, _deadline) = with_deadline(request, HTTP_TIMEOUT_MS);
     let request = match body {
         Some(body) => request
             .header("Content-Type", "application/json")
@@ -105,13 +104,19 @@ async fn send(
     what: &str,
 ) -> Result<Response, BrokerError> {
     let response = exchange(request, body, what).await?;
-    match response.status() {
-        408 | 500..=599 => Err(BrokerError::Unreachable(format!(
-            "the Wazo broker is unavailable ({what}: HTTP {})",
-            response.status()
-        ))),
-        _ => Ok(response),
+    match unavailable(response.status(), what) {
+        Some(error) => Err(error),
+        None => Ok(response),
     }
+}
+
+/// 408 and 5xx: the Wazo broker is unavailable (retried with backoff by the caller).
+pub(super) fn unavailable(status: u16, what: &str) -> Option<BrokerError> {
+    matches!(status, 408 | 500..=599).then(|| {
+        BrokerError::Unreachable(format!(
+            "the Wazo broker is unavailable ({what}: HTTP {status})"
+        ))
+    })
 }
 
 pub(super) async fn json_body(response: Response, what: &str) -> Result<Json, BrokerError> {
