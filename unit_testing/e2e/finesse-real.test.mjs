@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { expectText, freePort, gadgetFrame, launchBrowser, ROOT, startMockFinesse, unrealCalls } from './harness.mjs';
+import { expectText, freePort, gadgetFrame, gadgetStorage, launchBrowser, ROOT, startMockFinesse, unrealCalls } from './harness.mjs';
 
 const PASSWORD = 'test-password-3000'; // the mock agent's Finesse password
 const SELF_LOCK = /another tab or window/;
@@ -94,7 +94,7 @@ const events = (name) => page.evaluate((n) => window.mockFinesse.getEvents(n), n
 
 /** Everything the gadget's page holds that a leaked secret could be in. */
 async function gadgetText(frame) {
-  const stores = await frame.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+  const stores = await gadgetStorage(frame);
   return (await frame.content()) + stores;
 }
 
@@ -189,6 +189,17 @@ describe('the gadget and a finesse.js that behaves like the real one', () => {
     assert.equal(shown.title, 'Finesse did not load your team (HTTP 500).');
     await page.evaluate(() => window.mockFinesse.setFailures({ team: null }));
     await frame.waitForSelector('[data-problem=finesse]', { state: 'detached', timeout: 8000 });
+  });
+
+  test('supervisor: the team members\' subscription refused ("Not connected", no HTTP status) is named, and the team loads once it is accepted', async () => {
+    const frame = await open('&supervisor=true&agent=supervisor3900&mobile=0&ext=2900', { failures: { subscribe: true } });
+    const shown = await problem(frame, 'finesse');
+    assert.equal(shown.title, 'Finesse did not load your team.');
+    const refused = await events('Users.onError');
+    assert.ok(refused.length >= 1 && refused.every((e) => e.detail.errorType === 'Not connected'), JSON.stringify(refused));
+    await page.evaluate(() => window.mockFinesse.setFailures({ subscribe: false }));
+    await frame.waitForSelector('.ttec-board__row[data-agent=agent3001]', { timeout: 10000 });
+    await frame.waitForSelector('[data-problem=finesse]', { state: 'detached', timeout: 2000 });
   });
 
   test('supervisor: an agent added to the team and removed again is followed within 2 s', async () => {

@@ -121,6 +121,19 @@ export async function gadgetFrame(page, timeoutMs = 15000) {
 }
 
 /** Waits until `selector`'s text in `frame` equals (or matches) `expected`. */
+/**
+ * The gadget page's localStorage and sessionStorage as JSON, for secret checks: all of
+ * it but Finesse's own `userFinesseAuth` (the desktop keeps the agent's Base64
+ * "id:password" there, in the session storage the gadget's same-origin iframe shares).
+ */
+export function gadgetStorage(frame) {
+  return frame.evaluate(() => {
+    const session = { ...sessionStorage };
+    delete session.userFinesseAuth;
+    return JSON.stringify({ local: { ...localStorage }, session });
+  });
+}
+
 export async function expectText(frame, selector, expected, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
   let last;

@@ -15,6 +15,7 @@ import { broker as brokerUnderTest } from '../bed/lib/brokers.mjs';
 import {
   countSockets, expectSippOk, expectText, gadgetFrame, median, microphoneOpens, startSession, traceEntries,
 } from './bed-session.mjs';
+import { gadgetStorage } from './harness.mjs';
 
 const PASSWORD = 'test-password-3000';
 const figures = {};
@@ -411,7 +412,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
     const places = {
       // The gadget's DOM (the mock desktop around it is Finesse's, with its own login form).
       dom: await frame.evaluate(() => document.documentElement.outerHTML),
-      storage: await frame.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })),
+      storage: await gadgetStorage(frame),
       urls: page.frames().map((f) => f.url()),
       console: consoleLines,
       events: await page.evaluate(() => JSON.stringify(window.mockFinesse.getEvents())),

@@ -18,7 +18,7 @@ import { broker } from '../bed/lib/brokers.mjs';
 import { LDAP_DOMAIN, startWazoStub } from '../wazo_stub/stub.mjs';
 import { startFakeIdp } from '../sso/idp.mjs';
 import { startSipCredentials } from '../sso/sip-credentials.mjs';
-import { expectText, gadgetFrame, inviteTo200Ms, launchBrowser, startMockFinesse, unrealCalls } from './harness.mjs';
+import { expectText, gadgetFrame, gadgetStorage, inviteTo200Ms, launchBrowser, startMockFinesse, unrealCalls } from './harness.mjs';
 import { traceEntries } from './bed-session.mjs';
 
 const CHROMIUM_ARGS = [
@@ -95,7 +95,7 @@ async function noSecrets(page, frame, secrets) {
   const dom = await frame.content();
   const trace = (await traceEntries(frame)).map((e) => e.text).join('\n');
   assert.ok(trace.length > 0, 'the trace was read');
-  const stores = await frame.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  const stores = await gadgetStorage(frame);
   const urls = page.frames().map((f) => f.url()).join(' ');
   for (const [name, value] of Object.entries(secrets)) {
     assert.ok(value && value.length >= 4, name);

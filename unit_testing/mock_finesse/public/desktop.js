@@ -42,7 +42,8 @@
     // QA failure switches: the HTTP status the next REST answers fail with (null: none).
     // init: true gives the gadget an SSO-like opaque `authorization` (no "id:password"
     // inside), which ClientServices.init refuses as finesse.js does (from the next load).
-    failures: { userGet: null, team: null, init: false, setState: null },
+    // subscribe: true refuses collections' node subscriptions ("Not connected").
+    failures: { userGet: null, team: null, subscribe: false, init: false, setState: null },
     // on: SSO login; idp: the IdP's origin; authorization: what Finesse puts in `authorization`
     // ("empty", "token", "jwt"); idpSession: the browser keeps the IdP's cookie; token: authToken.
     sso: { on: false, idp: "", authorization: "empty", idpSession: true, token: null },
@@ -73,11 +74,7 @@
     /** The user prefs Finesse gives each gadget (finesse.gadget.Config is built from these). */
     containerPrefs: function () {
       var prefs = Core.buildContainerPrefs(st.identity, location);
-      if (st.failures.init) { prefs.authorization = "b3BhcXVlLXNzby10b2tlbg=="; } // "opaque-sso-token"
-      if (st.sso.on) {
-        prefs.authToken = st.sso.token || "";
-        prefs.authorization = { empty: "", token: st.sso.token || "", jwt: JWT_LIKE }[st.sso.authorization];
-      }
+      if (st.sso.on) { prefs.authToken = st.sso.token || ""; }
       return prefs;
     },
     /** When finesse.gadget.Config is filled: "load" or "onConnect". */
@@ -132,8 +129,21 @@
   // ------------------------------------------------------------------ gadget iframe
   function gadgetSrc() { return Core.gadgetFrameSrc(gadgetXml, st.prefs, 0); }
 
+  /**
+   * The desktop keeps the agent's credentials in its session storage, where finesse.js
+   * (10.5+) takes the `authorization` pref from when it loads (`userFinesseAuth`): Base64
+   * of "id:password", or with SSO what the QA panel chose; the gadget's iframe is of the
+   * same origin and tab, so it reads the same storage.
+   */
+  function sessionAuthorization() {
+    if (st.failures.init) { return "b3BhcXVlLXNzby10b2tlbg=="; } // "opaque-sso-token"
+    if (st.sso.on) { return { empty: "", token: st.sso.token || "", jwt: JWT_LIKE }[st.sso.authorization]; }
+    return Core.authorizationFor(st.identity);
+  }
+
   function reloadGadget(reason) {
     var column = $("gadget-column");
+    try { sessionStorage.setItem("userFinesseAuth", sessionAuthorization()); } catch (e) { /* storage blocked */ }
     if (st.frame && st.frame.parentNode) { st.frame.parentNode.removeChild(st.frame); }
     var frame = document.createElement("iframe");
     frame.id = "gadget-frame";
@@ -243,24 +253,20 @@
         toGadget("team.data", { reqId: d.reqId, status: 403, errorType: "Forbidden", errorMessage: "Not a supervisor of team " + d.id });
         return;
       }
-      record("desktop", "REST GET " + uri, { status: 200 });
-      toGadget("team.data", { reqId: d.reqId, status: 200, data: team.data });
-    },
-    "team.users.get": function (d) {
-      var uri = "/finesse/api/Team/" + d.id + "/Users";
-      if (st.failures.team) {
-        record("desktop", "REST GET " + uri, { status: st.failures.team, note: "QA failure switch" });
-        toGadget("team.users.data", { reqId: d.reqId, status: st.failures.team, users: [] });
-        return;
-      }
-      var team = supervisedTeam(d.id);
-      if (!team) {
-        record("desktop", "REST GET " + uri, { status: 403 });
-        toGadget("team.users.data", { reqId: d.reqId, status: 403, users: [] });
-        return;
-      }
+      // The Team resource lists its members (<users><User>…</User></users>): one is an
+      // object, several an array, none null, as finesse.js converts the XML.
+      var data = Core.xmlShaped(team.data);
+      data.users = team.users.length ? { User: team.users.length === 1 ? team.users[0] : team.users } : null;
       record("desktop", "REST GET " + uri, { status: 200, count: team.users.length });
-      toGadget("team.users.data", { reqId: d.reqId, status: 200, users: team.users });
+      toGadget("team.data", { reqId: d.reqId, status: 200, data: data });
+    },
+    // A collection's node subscription (finesse.js's SubscribeNodeReq to the desktop's
+    // notification connection): refused as the real desktop does while that connection is
+    // down (failover, or the QA switch `subscribe`).
+    "node.subscribe": function (d) {
+      var down = st.failover || st.failures.subscribe;
+      record("desktop", "SubscribeNodeReq " + d.node, { ok: !down, note: st.failures.subscribe ? "QA failure switch" : "" });
+      toGadget("node.subscribed", { reqId: d.reqId, error: down ? { errorType: "Not connected", errorMessage: "Cannot subscribe without connection." } : null });
     },
     "dialogs.get": function (d) {
       record("desktop", "REST GET /finesse/api/User/" + d.id + "/Dialogs", { status: 200, count: st.dialogs.length });
@@ -604,9 +610,9 @@
       setTeamMember(id, { state: $("tm-state").value }).then(function () { status(id + " is " + $("tm-state").value + "."); },
         function (err) { status("Not applied: " + err.message); });
     });
-    ["fail-user", "fail-team", "fail-init"].forEach(function (id) {
+    ["fail-user", "fail-team", "fail-subscribe", "fail-init"].forEach(function (id) {
       $(id).addEventListener("change", function () {
-        setFailures({ userGet: $("fail-user").value, team: $("fail-team").value, init: $("fail-init").checked })
+        setFailures({ userGet: $("fail-user").value, team: $("fail-team").value, subscribe: $("fail-subscribe").checked, init: $("fail-init").checked })
           .then(function () { status("Failure switches applied."); }, function (err) { status("Not applied: " + err.message); });
       });
     });
@@ -691,19 +697,21 @@
     if (!(n >= 400 && n <= 599)) { throw new Error("a failure is an HTTP status 400-599, got " + v); }
     return n;
   }
-  /** {userGet: 500|401|…|null, team: 500|…|null}: the REST answers fail from now on (null: work again). */
+  /** {userGet: 500|401|…|null, team: 500|…|null, subscribe: bool, init: bool, setState: 4xx|5xx|null}:
+   *  what fails from now on (null/false: works again). */
   function setFailures(patch) {
-    var next = { userGet: st.failures.userGet, team: st.failures.team, init: st.failures.init, setState: st.failures.setState };
+    var next = { userGet: st.failures.userGet, team: st.failures.team, subscribe: st.failures.subscribe, init: st.failures.init, setState: st.failures.setState };
     try {
       Object.keys(patch || {}).forEach(function (k) {
         if (!Object.prototype.hasOwnProperty.call(next, k)) { throw new Error("unknown failure " + k); }
-        next[k] = k === "init" ? Core.toBool(patch[k]) : failStatus(patch[k]);
+        next[k] = k === "init" || k === "subscribe" ? Core.toBool(patch[k]) : failStatus(patch[k]);
       });
     } catch (e) { return Promise.reject(e); }
     st.failures = next;
     record("desktop", "qa.failures", copy(next));
     $("fail-user").value = String(next.userGet || "");
     $("fail-team").value = String(next.team || "");
+    $("fail-subscribe").checked = next.subscribe;
     $("fail-init").checked = next.init;
     return Promise.resolve();
   }

@@ -12,6 +12,8 @@
  *   finesse.restservices.Team                  new Team({id, onLoad, onError}), getName, getUsers(handlers)
  *   finesse.restservices.Users                 a team's Users collection: getCollection() {id: User},
  *                                              onCollectionAdd/Delete, each User's 'change' handlers
+ *                                              (members from the Team resource, after a node
+ *                                              subscription round trip)
  *   finesse.containerservices.ContainerServices init(), addHandler(Topics.ACTIVE_TAB, cb), …
  *   finesse.cslogger.ClientLogger              init(hub, id, config), log(), error()
  * The data comes from the mock desktop page (the QA panel is the source of truth) over
@@ -73,7 +75,7 @@
   bridge.on("rest.response", settle);
   bridge.on("dialogs.data", settle);
   bridge.on("team.data", settle);
-  bridge.on("team.users.data", settle);
+  bridge.on("node.subscribed", settle);
 
   function later(fn) { setTimeout(fn, 0); }
   function safeCall(fn, arg, label) {
@@ -102,6 +104,25 @@
     validateHandler: function (h) { if (typeof h !== "function") { throw new Error("handler must be a function"); } }
   };
   var Utilities = finesse.utilities.Utilities;
+
+  // ---------------------------------------------------------------- hub (OpenAjax pubsub-2)
+  // finesse.js reaches the desktop through the gadget's OpenAjax hub client, which throws
+  // "OpenAjax.hub.Error.Disconnected" until the container acknowledged the connection.
+  // The mock's data still comes over `bridge`; these calls are made for that rule.
+  var hub = w.gadgets && w.gadgets.Hub && typeof w.gadgets.Hub.subscribe === "function" ? w.gadgets.Hub : null;
+  function hubSubscribe(topic) { if (hub) { hub.subscribe(topic, function () {}); } }
+  function hubPublish(topic, data) { if (hub) { hub.publish(topic, data); } }
+  /** The OpenAjax topic of a REST URI (finesse.js: "/finesse/api/User/1" is "finesse.api.User.1"). */
+  function topicOf(uri) { return String(uri).replace(/^\//, "").replace(/\//g, "."); }
+
+  // ---------------------------------------------------------------- authorization
+  // At load (10.5+) finesse.js sets the `authorization` pref from the desktop's session
+  // storage (`userFinesseAuth`), whatever the container gave; none there leaves it "".
+  if (w.gadgets && w.gadgets.Prefs) {
+    var sessionAuth = null;
+    try { sessionAuth = w.sessionStorage ? w.sessionStorage.getItem("userFinesseAuth") : null; } catch (e) { sessionAuth = null; }
+    new w.gadgets.Prefs().set("authorization", sessionAuth);
+  }
 
   // ---------------------------------------------------------------- finesse.gadget.Config
   // Built the way Finesse gadgets build it: from the container-provided user prefs.
@@ -168,14 +189,18 @@
   var csDisconnected = new Notifier();
   // While Finesse fails over, notifications are muted; on recovery the desktop sends the
   // objects again (finesse.js re-reads them).
+  // The handlers hear of it only if ClientServices.init subscribed to the connection state.
   var failingOver = false;
+  var connectionInfo = false;
   bridge.on("failover", function (msg) {
     if (msg.active && !failingOver) {
       failingOver = true;
+      if (!connectionInfo) { return; }
       bridge.event("ClientServices.disconnected", { handlers: csDisconnected._listeners.length });
       csDisconnected.notifyListeners(undefined, "onDisconnect");
     } else if (!msg.active && failingOver) {
       failingOver = false;
+      if (!connectionInfo) { return; }
       bridge.event("ClientServices.connected", { handlers: csConnected._listeners.length });
       csConnected.notifyListeners(undefined, "onConnect");
     }
@@ -223,6 +248,12 @@
       config.password = decoded.slice(colon + 1);
       csConfig = config;
       bridge.event("ClientServices.init", { config: describeConfig(config), extraArgs: arguments.length - 1 });
+      // Then, like finesse.js, it subscribes to the connection state on the hub and asks
+      // the desktop for it. Before the hub connected that throws, with ClientServices
+      // marked inited already: a later init is a no-op, and failover is never reported.
+      hubSubscribe("finesse.info.connection");
+      connectionInfo = true;
+      hubPublish("finesse.info.requests", { type: "ConnectionInfoReq", data: {}, invokeID: Date.now() });
     },
     isInited: function () { return csConfig !== null; },
     /** Failover: called when Finesse is connected again (after a disconnect). */
@@ -253,6 +284,12 @@
       throw new Error("ClientServices needs to be initialized before creating a " + restType + " (call finesse.clientservices.ClientServices.init(finesse.gadget.Config) first).");
     }
     options = options || {};
+    // Like RestBase: an object that loads itself subscribes to its REST URI's topic on the
+    // hub first (throws before the hub connected; the constructor then logs and swallows it).
+    // Members built from a collection's data (options.data) do not.
+    var base = options.parentObj && options.parentObj._uri ? options.parentObj._uri : "/finesse/api";
+    obj._uri = base + "/" + restType + (options.id ? "/" + options.id : "");
+    if (!options.data) { hubSubscribe(topicOf(obj._uri)); }
     obj._id = options.id;
     obj._data = null;
     obj._loaded = false;
@@ -547,14 +584,28 @@
     liveTeamUsers.push(this);
     var self = this;
     bridge.event("Team.getUsers", { id: this._teamId, onLoad: typeof options.onLoad === "function" });
-    request("team.users.get", { id: this._teamId }, function (rsp) {
-      if (rsp.status !== 200) {
-        self._errorNotifier.notifyListeners({ status: rsp.status, content: "", object: null, error: { errorType: "Error", errorMessage: "" } }, "Users onError");
+    // As finesse.js: the collection asks the desktop to subscribe to its node first (a
+    // round trip; the desktop refuses while it has no connection to Finesse, and the
+    // answer then goes to onError as it came, without a status), then reads the members
+    // from the Team resource (GET /finesse/api/Team/{id}; there is no GET …/Users).
+    request("node.subscribe", { node: this._uri }, function (sub) {
+      if (sub.error) {
+        bridge.event("Users.onError", { id: self._teamId, errorType: sub.error.errorType });
+        self._errorNotifier.notifyListeners({ error: { errorType: sub.error.errorType, errorMessage: sub.error.errorMessage } }, "Users onError");
         return;
       }
-      (rsp.users || []).forEach(function (u) { self._put(u, false); });
-      self._loaded = true;
-      self._loadNotifier.notifyListeners(self, "Users onLoad");
+      request("team.get", { id: self._teamId }, function (rsp) {
+        if (rsp.status !== 200 || !rsp.data) {
+          bridge.event("Users.onError", { id: self._teamId, status: rsp.status });
+          self._errorNotifier.notifyListeners({ status: rsp.status, content: "", object: null,
+            error: { errorType: rsp.errorType || "Error", errorMessage: rsp.errorMessage || "" } }, "Users onError");
+          return;
+        }
+        var members = rsp.data.users && rsp.data.users.User; // not Utilities.getArray: that counts as the gadget's call
+        (members ? (Array.isArray(members) ? members : [members]) : []).forEach(function (u) { self._put(u, false); });
+        self._loaded = true;
+        self._loadNotifier.notifyListeners(self, "Users onLoad");
+      });
     });
   }
   mixin(Users.prototype, restBaseMethods);
@@ -663,8 +714,8 @@
       } });
     } else if (kind === "team.get") {
       settle({ reqId: data.reqId, status: 403 });
-    } else if (kind === "team.users.get") {
-      settle({ reqId: data.reqId, status: 403, users: [] });
+    } else if (kind === "node.subscribe") {
+      settle({ reqId: data.reqId, error: null });
     } else if (kind === "dialogs.get") {
       settle({ reqId: data.reqId, dialogs: [] });
     } else {

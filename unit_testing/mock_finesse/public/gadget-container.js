@@ -114,8 +114,9 @@
   Prefs.prototype.getCountry = function () { return this.getString("country") || "US"; };
   Prefs.prototype.getLang = function () { return this.getString("language") || "en"; };
   Prefs.prototype.getModuleId = function () { return String(render.moduleId || "0"); };
+  // As Shindig's setprefs: the value is kept as given, and getString reads a null as "".
   Prefs.prototype.set = function (name, value) {
-    prefs[name] = String(value);
+    prefs[name] = value === null || value === undefined ? "" : String(value);
     event("gadgets.Prefs.set", { name: name });
   };
   gadgets.Prefs = Prefs;
@@ -170,14 +171,21 @@
       }
     });
   }
+  // Like OpenAjax's IframeHubClient: publish and subscribe before the container
+  // acknowledged the connection throw "OpenAjax.hub.Error.Disconnected".
+  function assertConnected() {
+    if (!connected) { throw new Error("OpenAjax.hub.Error.Disconnected"); }
+  }
   gadgets.Hub = {
     isConnected: function () { return connected; },
     getClientID: function () { return "gadget-" + String(render.moduleId || "0"); },
     publish: function (topic, data) {
+      assertConnected();
       send("hub.publish", { topic: String(topic) });
       deliver(String(topic), data);
     },
     subscribe: function (topic, cb, scope, onComplete, subscriberData) {
+      assertConnected();
       subSeq += 1;
       var id = "sub" + subSeq;
       subs[id] = { topic: String(topic), cb: cb, scope: scope, subscriberData: subscriberData };

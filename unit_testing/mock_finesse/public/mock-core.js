@@ -221,7 +221,7 @@
     var lang = identity.locale || "en_US";
     return {
       id: identity.id,
-      authorization: authorizationFor(identity),
+      // No `authorization`: finesse.js takes it from the desktop's session storage.
       authToken: "",
       country: lang.split("_")[1] || "US",
       language: lang.split("_")[0] || "en",

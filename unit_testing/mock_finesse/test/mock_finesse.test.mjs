@@ -43,8 +43,11 @@ const Core = loadCore();
  * A fake gadget iframe: a vm context whose `parent` records postMessage calls and provides
  * the container prefs the desktop page would. `deliver(kind, data)` plays a desktop message.
  */
-function fakeGadgetWindow({ search = '', containerPrefs, configAt = 'load' } = {}) {
+function fakeGadgetWindow({ search = '', containerPrefs, configAt = 'load', userFinesseAuth = AUTH } = {}) {
   const sent = [];
+  // The desktop's session storage (same origin and tab as the gadget's iframe).
+  const session = new Map(userFinesseAuth === null ? [] : [['userFinesseAuth', userFinesseAuth]]);
+  const sessionStorage = { getItem: (k) => (session.has(k) ? session.get(k) : null), setItem: (k, v) => session.set(k, String(v)) };
   const listeners = [];
   const timers = new Set();
   const parent = {
@@ -65,6 +68,7 @@ function fakeGadgetWindow({ search = '', containerPrefs, configAt = 'load' } = {
     innerWidth: 600,
     innerHeight: 60,
     addEventListener(type, fn) { if (type === 'message') listeners.push(fn); },
+    sessionStorage,
     JSON,
   };
   vm.createContext(ctx);
@@ -281,7 +285,7 @@ describe('MockFinesseCore (desktop logic)', () => {
     assert.equal(notMobile.pendingState, null, 'an empty element is null');
     assert.equal(notMobile.teams, undefined);
     const prefs = Core.buildContainerPrefs(id, { hostname: 'fin.example', port: '8445', protocol: 'https:' });
-    assert.equal(prefs.authorization, AUTH);
+    assert.equal(prefs.authorization, undefined, 'finesse.js takes it from the desktop\'s session storage');
     assert.equal(prefs.host, 'fin.example');
     assert.equal(prefs.hostPort, '8445');
     assert.equal(prefs.scheme, 'https');
@@ -363,11 +367,19 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
   });
   after(async () => { await mock.close(); });
 
-  /** The rendered page's render data + container libs, then finesse.js (as the CDATA loads it). */
-  function bootGadget(opts) {
+  /**
+   * The rendered page's render data + container libs, then finesse.js (as the CDATA loads
+   * it); `connected` (default) then runs the load handlers and has the container
+   * acknowledge the hub, as before a gadget's onConnect.
+   */
+  function bootGadget({ connected = true, ...opts } = {}) {
     const win = fakeGadgetWindow(opts);
     assert.equal(runInlineScripts(win, ifrHtml, { upTo: 2 }), 2);
     win.run(finesseJs, 'finesse.js');
+    if (connected) {
+      win.run('gadgets.util.runOnLoadHandlers()');
+      win.deliver('hub.connected', {});
+    }
     return win;
   }
 
@@ -391,13 +403,49 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     assert.equal(cfg.clientDriftInMillis, 0);
     assert.equal(typeof cfg.locale, 'string');
     const render = win.events('gadget.render')[0];
-    assert.ok(render.detail.prefNames.includes('authorization'));
+    assert.ok(!render.detail.prefNames.includes('authorization'), 'the container gives no authorization');
+    assert.deepEqual(win.events('gadgets.Prefs.set').map((e) => e.detail.name), ['authorization'], 'finesse.js sets it at load');
     assert.ok(!JSON.stringify(win.sent).includes(AUTH), 'no pref value is posted to the desktop');
     win.dispose();
   });
 
+  test('authorization comes from the desktop\'s session storage (userFinesseAuth), as finesse.js 10.5+ takes it; none there is ""', () => {
+    const other = Buffer.from('agent3000:another').toString('base64');
+    const win = bootGadget({ userFinesseAuth: other, containerPrefs: { id: 'agent3000', authorization: AUTH, host: 'h', restHost: 'r' } });
+    assert.equal(win.run('finesse.gadget.Config.authorization'), other, 'session storage wins over the container');
+    assert.equal(win.run('new gadgets.Prefs().getString("authorization")'), other);
+    win.dispose();
+    const none = bootGadget({ userFinesseAuth: null });
+    assert.equal(none.run('finesse.gadget.Config.authorization'), '');
+    none.dispose();
+  });
+
+  test('ClientServices.init before the hub connected throws as the OpenAjax hub does, is inited all the same, and never reports failover', () => {
+    const win = bootGadget({ connected: false });
+    assert.throws(() => win.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config)'), /OpenAjax.hub.Error.Disconnected/);
+    assert.equal(win.run('finesse.clientservices.ClientServices.isInited()'), true);
+    assert.equal(win.run('finesse.gadget.Config.password'), PASSWORD, 'Config was rewritten before the throw');
+    win.run('var downs = 0; finesse.clientservices.ClientServices.registerOnDisconnectHandler(function () { downs += 1; });');
+    // A User made before the hub connected: logged and swallowed, no request, no callback.
+    win.run('var errs = 0; new finesse.restservices.User({ id: "agent3000", onError: function () { errs += 1; } });');
+    assert.match(win.events('User.constructorError').pop().detail.message, /OpenAjax.hub.Error.Disconnected/);
+    assert.equal(win.last('user.get'), undefined);
+    win.run('gadgets.util.runOnLoadHandlers()');
+    win.deliver('hub.connected', {});
+    win.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config)'); // a no-op now
+    win.deliver('failover', { active: true });
+    assert.equal(win.run('downs'), 0, 'the connection state was never subscribed to');
+    assert.equal(win.run('errs'), 0);
+    win.dispose();
+    const ok = bootGadget();
+    ok.run('finesse.clientservices.ClientServices.init(finesse.gadget.Config); var downs = 0; finesse.clientservices.ClientServices.registerOnDisconnectHandler(function () { downs += 1; });');
+    ok.deliver('failover', { active: true });
+    assert.equal(ok.run('downs'), 1);
+    ok.dispose();
+  });
+
   test('onConnect runs after runOnLoadHandlers and the container acknowledges the hub', async () => {
-    const win = bootGadget();
+    const win = bootGadget({ connected: false });
     win.run('var connected = 0; gadgets.HubSettings.onConnect = function (hub) { connected += 1; window.hubArg = hub; };');
     win.run('gadgets.util.runOnLoadHandlers()');
     assert.deepEqual(win.last('hub.connect'), { onConnect: true });
@@ -413,7 +461,7 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
   });
 
   test('an onConnect set after the load handlers ran is never called (as with the real hub)', () => {
-    const win = bootGadget();
+    const win = bootGadget({ connected: false });
     win.run('gadgets.util.runOnLoadHandlers(); var late = 0; gadgets.HubSettings.onConnect = function () { late += 1; };');
     assert.deepEqual(win.last('hub.connect'), { onConnect: false });
     win.deliver('hub.connected', {});
@@ -603,9 +651,15 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
     win.deliver('user.data', { reqId: win.last('user.get').reqId, status: 200, data: Core.buildUserData(sup, {}) });
     assert.equal(win.last('team.get').id, '1');
     assert.throws(() => win.run('teamObj.getUsers()'), /not loaded yet/);
-    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 200, data: { id: '1', name: 'Team One', uri: '/finesse/api/Team/1' } });
-    assert.equal(win.last('team.users.get').id, '1');
-    win.deliver('team.users.data', { reqId: win.last('team.users.get').reqId, status: 200, users: users(team) });
+    const teamData = { id: '1', name: 'Team One', uri: '/finesse/api/Team/1', users: { User: users(team) } };
+    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 200, data: teamData });
+    // getUsers: the node subscription round trip, then the members from GET Team/1.
+    const gets = () => win.sent.filter((m) => m.msg.kind === 'team.get').length;
+    assert.equal(gets(), 1);
+    assert.equal(win.last('node.subscribe').node, '/finesse/api/Team/1/Users');
+    win.deliver('node.subscribed', { reqId: win.last('node.subscribe').reqId, error: null });
+    assert.equal(gets(), 2);
+    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 200, data: teamData });
     assert.equal(win.run('teamObj.getUsers() === users'), true, 'one Users collection per team');
     assert.equal(win.run('users.length'), 2);
     // A roster update: one state change, another team's update ignored, then an add and a delete.
@@ -619,6 +673,28 @@ describe('finesse.js and the gadget container in a fake iframe', () => {
       'change agent3001 READY', 'add agent3003', 'del agent3002']);
     assert.deepEqual(win.json('Object.keys(users.getCollection()).sort()'), ['agent3001', 'agent3003']);
     win.dispose();
+  });
+
+  test('Team members: a refused node subscription reaches onError as the desktop answered it (no status), and no GET follows; one member is an object', () => {
+    const win = bootGadget();
+    win.run(`finesse.clientservices.ClientServices.init(finesse.gadget.Config); var out = []; var team;
+      new finesse.restservices.Team({ id: "1", onLoad: function (t) { team = t; } });`);
+    win.deliver('team.data', { reqId: win.last('team.get').reqId, status: 200, data: { id: '1', name: 'One', users: null } });
+    win.run('team.getUsers({ onLoad: function (c) { out.push("load " + c.length); }, onError: function (e) { out.push(JSON.stringify(e)); } })');
+    win.deliver('node.subscribed', { reqId: win.last('node.subscribe').reqId, error: { errorType: 'Not connected', errorMessage: 'Cannot subscribe without connection.' } });
+    assert.deepEqual(win.json('out'), [JSON.stringify({ error: { errorType: 'Not connected', errorMessage: 'Cannot subscribe without connection.' } })]);
+    assert.equal(win.sent.filter((m) => m.msg.kind === 'team.get').length, 1);
+    win.dispose();
+    const one = bootGadget();
+    one.run(`finesse.clientservices.ClientServices.init(finesse.gadget.Config); var out = []; var team;
+      new finesse.restservices.Team({ id: "1", onLoad: function (t) { team = t; } });`);
+    one.deliver('team.data', { reqId: one.last('team.get').reqId, status: 200, data: { id: '1', name: 'One' } });
+    one.run('team.getUsers({ onLoad: function (c) { out.push(Object.keys(c.getCollection()).join()); } })');
+    one.deliver('node.subscribed', { reqId: one.last('node.subscribe').reqId, error: null });
+    const alice = Core.buildTeamUserData(Core.normaliseTeamMember({ id: 'agent3001', name: 'Alice', mobileAgentDialNumber: '3001' }), { id: '1', name: 'One' });
+    one.deliver('team.data', { reqId: one.last('team.get').reqId, status: 200, data: { id: '1', name: 'One', users: { User: alice } } });
+    assert.deepEqual(one.json('out'), ['agent3001']);
+    one.dispose();
   });
 
   test('Team: a refused team (not its supervisor) calls onError, never onLoad', () => {
