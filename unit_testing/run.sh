@@ -116,6 +116,7 @@ suite "e2e: resilience, in firefox" env E2E_BROWSER=firefox bash "$bed" exec nod
 suite "e2e: call quality under loss, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/quality.test.mjs
 suite "e2e: background tab, in firefox" env E2E_BROWSER=firefox BACKGROUND_HIDDEN_S=60 bash "$bed" exec node --test unit_testing/e2e/background.test.mjs
 suite "e2e: supervisor board, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/supervisor.test.mjs
+suite "e2e: single sign-on, in firefox" env E2E_BROWSER=firefox bash "$bed" exec node --test unit_testing/e2e/sso.test.mjs
 # The same call, resilience and wazo-kind tests against a real Asterisk 22.10.1 set up as Wazo
 # sets it up (the bed runs it beside Kamailio; unit_testing/bed/lib/brokers.mjs), and the long run
 # only a real broker judges: 10 minutes idle, a 6-minute call through two session refreshes.

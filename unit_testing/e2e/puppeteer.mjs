@@ -134,9 +134,26 @@ function pageLike(page, downloads) {
     frames: () => page.frames().map(frameLike),
     addInitScript: (script, arg) => page.evaluateOnNewDocument(script, arg),
     setViewportSize: ({ width, height }) => page.setViewport({ width, height }),
-    waitForEvent(event) {
-      if (event !== 'download') throw new Error(`puppeteer.mjs: waitForEvent('${event}') is not mapped`);
-      return nextDownload(downloads);
+    waitForEvent(event, { timeout = 30000 } = {}) {
+      if (event === 'download') return nextDownload(downloads);
+      if (event !== 'popup' && event !== 'close') throw new Error(`puppeteer.mjs: waitForEvent('${event}') is not mapped`);
+      // A window the page opens (as Playwright's, a page like this one), or this page closing.
+      // Over WebDriver BiDi a window opened from an iframe comes as a new target only.
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeout} ms`)), timeout);
+        if (event === 'close') {
+          page.once('close', () => { clearTimeout(timer); resolve(); });
+          return;
+        }
+        const browser = page.browser();
+        browser.on('targetcreated', async function opened(target) {
+          const popup = target.type() === 'page' ? await target.page() : null;
+          if (!popup) return;
+          browser.off('targetcreated', opened);
+          clearTimeout(timer);
+          resolve(pageLike(popup, downloads));
+        });
+      });
     },
   });
 }
