@@ -333,6 +333,23 @@ pub fn samples() -> Vec<(String, PhoneState)> {
                 s.routing.notice = Some(Notice::BackUp);
             }),
         ),
+        (
+            "Single sign-on: the company sign-in needs the agent".into(),
+            with(&|s| {
+                s.registration = Registration::Refused {
+                    refusal: Refusal::SsoSignIn,
+                    detail: "the company sign-in page needs you".into(),
+                }
+            }),
+        ),
+        (
+            "Single sign-on: renewing the session needs the agent".into(),
+            with(&|s| {
+                s.session_trouble = Some(SessionTrouble::NeedsAgent {
+                    retry_at: Some(NOW + 31_000),
+                })
+            }),
+        ),
         #[cfg(feature = "outcall")]
         (
             "Dialpad (development only)".into(),

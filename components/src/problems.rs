@@ -66,6 +66,9 @@ pub enum Problem {
         detail: String,
         retry_in_s: Option<u64>,
     },
+    /// Single sign-on: renewing the broker session needs the agent at the company's
+    /// sign-in page; the bar offers "Sign in to the phone". Calls still come in.
+    SessionSignIn,
     /// The call's audio is poor or the microphone silent ([`crate::quality`]).
     CallQuality(QualityWarning),
     /// finesse.js could not load what the phone needs (an `onError`): Finesse named
@@ -172,6 +175,9 @@ pub fn problems(state: &PhoneState) -> Vec<Problem> {
                 retry_in_s: retry_in(*retry_at, state.now),
             })
         }
+        Some(SessionTrouble::NeedsAgent { .. }) if registration_ok => {
+            out.push(Problem::SessionSignIn)
+        }
         _ => {}
     }
     match state.media_problem {
@@ -254,6 +260,7 @@ impl Problem {
             Self::AudioReconnecting => "audio-reconnecting",
             Self::SessionRefused { .. } => "session-refused",
             Self::SessionUnreachable { .. } => "session-unreachable",
+            Self::SessionSignIn => "session-sign-in",
             Self::CallQuality(warning) => warning.code(),
             Self::Finesse { sign_in: true, .. } => "finesse-sign-in",
             Self::Finesse {
@@ -333,6 +340,9 @@ impl Problem {
             ),
             Self::SessionUnreachable { .. } => {
                 "Cannot reach the phone system to renew your session.".into()
+            }
+            Self::SessionSignIn => {
+                "To keep your phone session, sign in with your company account once more.".into()
             }
             Self::AudioReconnecting => "Audio path lost: reconnecting\u{2026}".into(),
             Self::CallQuality(warning) => warning.title(),
@@ -418,6 +428,7 @@ impl Problem {
                 "Calls still come in for now. Retrying {}; if this lasts, check your network or VPN, then tell your supervisor.",
                 seconds(*retry_in_s)
             ),
+            Self::SessionSignIn => "Calls still come in for now. Click \u{201c}Sign in to the phone\u{201d}.".into(),
             Self::CallQuality(warning) => warning.next_step().into(),
             Self::Finesse { sign_in: true, .. } => "Sign out of Finesse and sign in again.".into(),
             Self::Finesse {
@@ -456,6 +467,7 @@ impl Problem {
                 | Self::SpeakerChoiceUnavailable
                 | Self::SessionRefused { .. }
                 | Self::SessionUnreachable { .. }
+                | Self::SessionSignIn
                 | Self::AudioReconnecting
                 | Self::CallQuality(_)
                 | Self::Finesse { .. }
@@ -485,6 +497,7 @@ impl Problem {
                 refusal: Refusal::SsoSignIn | Refusal::SsoPopupBlocked,
                 ..
             }
+            | Self::SessionSignIn
             | Self::SpeakerChoiceUnavailable
             | Self::Routing(Notice::BackUp | Notice::MadeNotReady(_)) => "action",
             _ => "error",
@@ -511,7 +524,8 @@ impl Problem {
             Self::Refused {
                 refusal: Refusal::SsoSignIn | Refusal::SsoPopupBlocked,
                 ..
-            } => Some(("Sign in to the phone", UserCommand::SignInToPhone)),
+            }
+            | Self::SessionSignIn => Some(("Sign in to the phone", UserCommand::SignInToPhone)),
             _ => None,
         }
     }

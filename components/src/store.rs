@@ -540,6 +540,10 @@ pub enum SessionTrouble {
         detail: String,
         retry_at: Option<Millis>,
     },
+    /// Single sign-on: the fresh sign-in needs the agent at the company's sign-in
+    /// page (its session there ended): the bar offers "Sign in to the phone";
+    /// silent tries go on slowly meanwhile.
+    NeedsAgent { retry_at: Option<Millis> },
 }
 
 /// Something this browser lacks, found by the start-up check (`src/browser_support.rs`).

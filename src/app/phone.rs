@@ -51,8 +51,8 @@ pub fn wanted(state: &PhoneState) -> Wanted {
 #[derive(Default)]
 struct Phone {
     driver: Option<Driver>,
-    /// Keeps the broker token fresh (wazo); held for its drop, which stops the refreshes.
-    _session: Option<broker::wazo::Keeper>,
+    /// Keeps the broker token fresh (wazo); its drop stops the refreshes.
+    session: Option<broker::wazo::Keeper>,
     /// Makes this tab the only one with a phone for the agent; dropped last,
     /// after the driver has un-REGISTERed, so another tab takes over cleanly.
     _lock: Option<TabLock>,
@@ -187,10 +187,14 @@ impl Phones {
 
     /// The agent clicked "Sign in to the phone" (single sign-on that needs the agent):
     /// the phone that was wanted starts again, its sign-in opening the company's sign-in
-    /// page in a window (the click allows it). Nothing happens while a phone runs.
+    /// page in a window (the click allows it). While a phone runs, its broker session's
+    /// renewal is what needed the agent: that sign-in is made the same way.
     pub fn sign_in_again(&self) {
         let (wanted, config, running) = {
             let inner = self.0.borrow();
+            if let Some(session) = &inner.phone.session {
+                session.sign_in_again();
+            }
             (
                 inner.running_for.clone(),
                 inner.config.clone(),
@@ -332,7 +336,7 @@ async fn start(
             }
             phones.0.borrow_mut().phone = Phone {
                 driver: Some(driver),
-                _session: session,
+                session,
                 _lock: Some(lock),
             }
         }

@@ -23,7 +23,10 @@
 //!    refused too, the agent is told (store `SessionTrouble::Refused`) and it
 //!    is retried at most 3 times a minute (then every 5 minutes), never
 //!    hammering the account; an unreachable broker is retried with the usual
-//!    backoff (`SessionTrouble::Unreachable`). The SIP registration does not
+//!    backoff (`SessionTrouble::Unreachable`). With single sign-on, a fresh
+//!    login the company's sign-in page answers only with the agent there
+//!    (`SessionTrouble::NeedsAgent`) offers "Sign in to the phone"
+//!    ([`Keeper::sign_in_again`]), and is tried silently now and then. The SIP registration does not
 //!    depend on the token, so calls keep coming meanwhile. Finesse LOGOUT calls [`sign_out`]: `DELETE` the
 //!    token and forget it.
 //!
@@ -430,6 +433,11 @@ struct KeeperState {
     refused: Cell<u32>,
     /// Where renewal trouble is shown (the store), once the phone runs.
     report: RefCell<Option<crate::driver::Report>>,
+    /// The last fresh sign-in needed the agent (the bar offers the button).
+    needs_agent: Cell<bool>,
+    /// Renewals started: one that finishes after a later one started (a silent try
+    /// overtaken by the agent's click) is dropped.
+    runs: Cell<u32>,
 }
 
 impl KeeperState {
@@ -449,6 +457,8 @@ impl Keeper {
             attempt: Cell::new(0),
             refused: Cell::new(0),
             report: RefCell::new(None),
+            needs_agent: Cell::new(false),
+            runs: Cell::new(0),
         });
         schedule(&state, None);
         Keeper(state)
@@ -457,6 +467,17 @@ impl Keeper {
     /// Shows renewal trouble through `report` (the store) from now on.
     pub fn report_to(&self, report: crate::driver::Report) {
         *self.0.report.borrow_mut() = Some(report);
+    }
+
+    /// The agent clicked "Sign in to the phone" while the renewal needed them (single
+    /// sign-on, [`SessionTrouble::NeedsAgent`]): a fresh sign-in now, in a window (the
+    /// click allows it). Nothing happens otherwise.
+    pub fn sign_in_again(&self) {
+        let needed = self.0.needs_agent.get();
+        if needed {
+            self.0.timer.borrow_mut().take();
+            wasm_bindgen_futures::spawn_local(refresh_now(Rc::downgrade(&self.0), true));
+        }
     }
 }
 
@@ -478,30 +499,39 @@ fn schedule(state: &Rc<KeeperState>, retry_ms: Option<u64>) {
     });
     let weak = Rc::downgrade(state);
     let timer = Timeout::new(delay.min(u64::from(i32::MAX as u32)) as u32, move || {
-        wasm_bindgen_futures::spawn_local(refresh_now(weak));
+        wasm_bindgen_futures::spawn_local(refresh_now(weak, false));
     });
     *state.timer.borrow_mut() = Some(timer);
 }
 
-async fn refresh_now(weak: Weak<KeeperState>) {
+/// Renews the session: the refresh, then (refused) one fresh sign-in. `interactive`:
+/// right after the agent's click, straight to a sign-in that may open a window.
+async fn refresh_now(weak: Weak<KeeperState>, interactive: bool) {
     let Some(state) = weak.upgrade() else { return };
     let current = state.session.borrow().clone();
+    let how = state.login.clone();
+    let run = state.runs.get().wrapping_add(1);
+    state.runs.set(run);
     drop(state); // the phone may stop while we wait for the broker
-    let result = match refresh(&current).await {
+    let refreshed = if interactive {
+        Err(BrokerError::TokenRejected)
+    } else {
+        refresh(&current).await
+    };
+    let result = match refreshed {
         // A refused refresh, or one over the user's session limit: one fresh sign-in
         // (its answer is what the agent is told). Later tries go straight to a
         // sign-in, which brings the refresh token back (one per user and client).
         Err(BrokerError::TokenRejected | BrokerError::TooManySessions) => {
             let Some(state) = weak.upgrade() else { return };
             state.session.borrow_mut().refresh_token = None;
-            let how = state.login.clone();
             drop(state);
-            log_in(&current.api_base, &current.login, &how, false).await
+            log_in(&current.api_base, &current.login, &how, interactive).await
         }
         other => other,
     };
-    let Some(state) = weak.upgrade() else {
-        // Stopped (LOGOUT) meanwhile: the new token must not outlive it.
+    let Some(state) = weak.upgrade().filter(|state| state.runs.get() == run) else {
+        // Stopped (LOGOUT) or overtaken meanwhile: this new token must not outlive it.
         if let Ok(new) = result {
             revoke(new);
         }
@@ -511,6 +541,7 @@ async fn refresh_now(weak: Weak<KeeperState>) {
         Ok(new) => {
             state.attempt.set(0);
             state.refused.set(0);
+            state.needs_agent.set(false);
             storage::save_wazo_session(&new);
             *state.session.borrow_mut() = new;
             if current.token != state.session.borrow().token {
@@ -522,7 +553,20 @@ async fn refresh_now(weak: Weak<KeeperState>) {
         Err(error) => {
             gloo::console::debug!(format!("wazo: token renewal failed: {error}"));
             let detail = error.to_string();
-            let (delay, trouble) = if error.retryable() {
+            let needs_agent = matches!(
+                error,
+                BrokerError::SsoNeedsAgent | BrokerError::SsoPopupBlocked
+            );
+            state.needs_agent.set(needs_agent);
+            let (delay, trouble) = if needs_agent {
+                // The company's sign-in page wants the agent: the bar offers the
+                // button; a silent try now and then (their session there may return).
+                let refused = state.refused.get().saturating_add(1);
+                state.refused.set(refused);
+                let delay = refused_retry_ms(refused, crate::random::u32());
+                let retry_at = Some(crate::clock::now() + delay);
+                (delay, SessionTrouble::NeedsAgent { retry_at })
+            } else if error.retryable() {
                 let attempt = state.attempt.get();
                 state.attempt.set(attempt.saturating_add(1));
                 let delay = backoff::delay_ms(attempt, crate::random::u32());

@@ -735,6 +735,13 @@ fn a_listed_microphone_clears_the_no_microphone_problem() {
     assert_eq!(state.media_problem, None);
 }
 
+/// A problem as the bar shows it: its code and severity, its title and next step.
+fn expect_problem(p: &Problem, (code, severity): (&str, &str), title: &str, next: &str) {
+    assert_eq!((p.code(), p.severity()), (code, severity));
+    assert_eq!(p.title(), title);
+    assert_eq!(p.next_step(), next);
+}
+
 fn registered_agent() -> PhoneState {
     reduce_all([
         Action::AgentLoaded(AgentInfo {
@@ -965,6 +972,29 @@ fn session_renewal_trouble_is_shown_while_registered_and_cleared_on_success() {
         Some("the Wazo broker did not answer (login)")
     );
     assert!(p[0].next_step().contains("Retrying in 3 s"));
+
+    // Single sign-on: the renewal needs the agent at the company's sign-in page. The
+    // bar offers the button; calls still come in, the status line stays.
+    let needs_agent = reduce(
+        &base,
+        Action::SessionTrouble(Some(SessionTrouble::NeedsAgent {
+            retry_at: Some(30_000),
+        })),
+    );
+    let p = problems(&needs_agent);
+    assert_eq!(p, vec![Problem::SessionSignIn]);
+    expect_problem(
+        &p[0],
+        ("session-sign-in", "action"),
+        "To keep your phone session, sign in with your company account once more.",
+        "Calls still come in for now. Click \u{201c}Sign in to the phone\u{201d}.",
+    );
+    assert_eq!(
+        p[0].action(),
+        Some(("Sign in to the phone", UserCommand::SignInToPhone))
+    );
+    assert!(!p[0].explains_registration());
+    assert!(problems(&reduce(&needs_agent, Action::SessionTrouble(None))).is_empty());
 
     // A later renewal that succeeds clears it.
     let cleared = reduce(&refused, Action::SessionTrouble(None));
@@ -1484,16 +1514,12 @@ fn a_finesse_failure_is_shown_until_the_object_loads() {
     let failed = reduce_all([trouble(FinesseObject::User, 500, Some(5_000))]);
     let shown = problems(&failed);
     assert_eq!(shown.len(), 1);
-    assert_eq!(shown[0].code(), "finesse");
-    assert_eq!(
-        shown[0].title(),
-        "Finesse did not load your agent details (HTTP 500)."
+    expect_problem(
+        &shown[0],
+        ("finesse", "warn"),
+        "Finesse did not load your agent details (HTTP 500).",
+        "Retrying in 5 s; if it lasts, sign out of Finesse and in again.",
     );
-    assert_eq!(
-        shown[0].next_step(),
-        "Retrying in 5 s; if it lasts, sign out of Finesse and in again."
-    );
-    assert_eq!(shown[0].severity(), "warn");
     // The User loads on a retry: the problem goes.
     let loaded = reduce(
         &failed,

@@ -81,6 +81,14 @@ async function waitForProblem(frame, code, timeoutMs = 15000) {
   throw new Error(`no ${code} problem; the bar shows: ${all}`);
 }
 
+/** The agent signs into the fake IdP's form in the window the gadget opened. */
+async function signInAtIdp(win) {
+  await win.waitForSelector('input[name=user]');
+  await win.fill('input[name=user]', 'agent3007');
+  await win.fill('input[name=password]', 'test-password-3007');
+  await win.click('button[type=submit]');
+}
+
 async function waitUntil(what, predicate, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -188,6 +196,34 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     await b.clearContacts(samlLine());
   });
 
+  test('wazo: a renewal the company sign-in page answers only with the agent there: "Sign in to the phone", still registered; the click signs in in a window', async () => {
+    stub.configure({ tokenLifetimeS: 5, rejectRefresh: true });
+    try {
+      const { page, frame } = await openSso('3007', wazoPrefs());
+      await registered(frame);
+      stub.reset(); idp.reset();
+      idp.configure({ endSessions: true }); // the agent's session at the IdP ends
+      const t0 = Date.now();
+      const text = await waitForProblem(frame, 'session-sign-in', 30000);
+      figures.wazoRenewalNeedsAgentShownMs = Date.now() - t0;
+      assert.match(text, /sign in with your company account once more/);
+      assert.match(text, /Calls still come in for now\. Click “Sign in to the phone”\./);
+      assert.ok(idp.stats().prompts >= 1, 'the hidden iframe met the sign-in form');
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+      const popup = page.waitForEvent('popup');
+      const t1 = Date.now();
+      await frame.click('.ttec-problem[data-problem=session-sign-in] .ttec-problem__action');
+      await signInAtIdp(await popup);
+      await frame.waitForSelector('.ttec-problem[data-problem=session-sign-in]', { state: 'detached', timeout: 10000 });
+      figures.wazoRenewalClickToRenewedMs = Date.now() - t1;
+      assert.equal(idp.stats().promptLogins, 1);
+      await expectText(frame, '.ttec-registration__word', 'Registered', 1000);
+    } finally {
+      stub.configure({ tokenLifetimeS: null, rejectRefresh: false });
+    }
+    await b.clearContacts(samlLine());
+  });
+
   test('wazo: an IdP that refuses to be framed: "Sign in to the phone", the click opens its window, which answers and closes', async () => {
     idp.configure({ frameable: false });
     try {
@@ -222,11 +258,7 @@ describe('Finesse single sign-on (fake IdP, Wazo stub SAML, SIP credential servi
     assert.equal(idp.stats().prompts, 1, 'the hidden iframe met the sign-in form');
     const popup = page.waitForEvent('popup');
     await frame.click('.ttec-problem[data-problem=sso-sign-in] .ttec-problem__action');
-    const win = await popup;
-    await win.waitForSelector('input[name=user]');
-    await win.fill('input[name=user]', 'agent3007');
-    await win.fill('input[name=password]', 'test-password-3007');
-    await win.click('button[type=submit]');
+    await signInAtIdp(await popup);
     await registered(frame);
     assert.equal(idp.stats().promptLogins, 1);
     assert.equal(stub.stats().samlLogins, 1);
