@@ -9,7 +9,7 @@
 // add … netem` fails with "Specified qdisc kind is unknown"; unit_testing/bed/netdelay).
 // Runs inside the bed's network namespace:
 //   bash unit_testing/bed/bed.sh exec node --test unit_testing/e2e/quality.test.mjs
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +19,14 @@ import { expectText, failureContext, startSession, traceEntries } from './bed-se
 
 const figures = {};
 let session;
+// A test's page, closed after it even when it failed: an agent's page left open keeps the
+// phone's tab lock, and the next test's phone for the same agent would stay unregistered.
+const pages = [];
+async function newPage(s) {
+  const page = await s.browser.context.newPage();
+  pages.push(page);
+  return page;
+}
 /** The silent-microphone warning shows after 5 silent samples (one a second). */
 const SILENT_WARNING_AFTER_MS = 7000;
 
@@ -72,6 +80,9 @@ describe('call quality on the bed', () => {
   before(async () => {
     session = await startSession();
   });
+  afterEach(async () => {
+    for (const p of pages.splice(0)) await p.close().catch(() => {});
+  });
   after(async () => {
     restoreMedia();
     await restoreAgentDelay();
@@ -80,7 +91,7 @@ describe('call quality on the bed', () => {
   });
 
   test('15 % loss on the media path: MOS drops and "your network is losing audio" within 5 s; both clear when the loss stops; the summary reaches diagnostics and the collector', async () => {
-    const page = await session.browser.context.newPage();
+    const page = await newPage(session);
     const collector = `${session.finesse.origin}/mock-finesse/qa/quality-collector`;
     const { frame } = await session.openPhone(page, { prefs: `&qualityCollector=${collector}` });
     const run = await session.sipp('uac_wait_bye.xml', { durationMs: 60000, timeoutS: 90 });
@@ -107,7 +118,10 @@ describe('call quality on the bed', () => {
       figures.lossyBars = low.seen.bars;
 
       restoreMedia();
-      const cleared = await until('the warning cleared', frame, (r) => r.warning === null, 10000);
+      // Up to 2 RTCP intervals (Asterisk's rtcpinterval: 5 s) until the media server's
+      // receiver report no longer covers lossy time, then the clearing hysteresis: one
+      // CI run on Asterisk still showed the warning (with "0 % lost") after 10 s.
+      const cleared = await until('the warning cleared', frame, (r) => r.warning === null, 20000);
       figures.warningClearedMs = cleared.ms;
       const recovered = await until('MOS back up', frame, (r) => r.mos >= 4, 10000);
       figures.recoveredMos = recovered.seen.mos;
@@ -133,7 +147,7 @@ describe('call quality on the bed', () => {
   });
 
   test('delay and jitter on the media path: "your network is delaying audio" with the round trip and jitter applied; it clears when they stop', async () => {
-    const page = await session.browser.context.newPage();
+    const page = await newPage(session);
     const { frame } = await session.openPhone(page);
     const run = await session.sipp('uac_wait_bye.xml', { durationMs: 90000, timeoutS: 120 });
     const rtt = (r) => Number(/\((\d+) ms round trip/.exec(r.warning?.title ?? '')?.[1]);
