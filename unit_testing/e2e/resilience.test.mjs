@@ -383,17 +383,19 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
   })));
 
   test('wrong password: AuthFailed in plain words, and no hammering of the broker', () => withPage(async (page) => {
-    const before = broker.requests('REGISTER');
+    // Only this phone's REGISTERs (From 3001): an earlier test's tab closing may still
+    // un-REGISTER 3000 meanwhile (one CI run on Asterisk counted 5 with it).
+    const before = broker.requests('REGISTER', '3001');
     // Agent 3001 signs into the mock Finesse with 3000's password: the broker refuses it.
     await page.goto(session.desktopUrl({ number: '3001' }));
     const frame = await gadgetFrame(page);
     await expectText(frame, '.ttec-registration__word', 'Error', 10000);
     await expectText(frame, '.ttec-problem[data-problem=broker-credentials] .ttec-problem__title', /^The phone system refused your sign-in/);
     await new Promise((r) => setTimeout(r, 25000));
-    const registers = broker.requests('REGISTER') - before;
+    const registers = broker.requests('REGISTER', '3001') - before;
     figures.registersIn25sWithWrongPassword = registers;
     // At most 3 attempts a minute: within 25 s at most 2 attempts (challenge + answer each).
-    assert.ok(registers <= 4, `${registers} REGISTERs in 25 s with a wrong password`);
+    assert.ok(registers >= 2 && registers <= 4, `${registers} REGISTERs from 3001 in 25 s with a wrong password`);
   }));
 
   test('no secret in the DOM, storage, console, mock Finesse events, gadget URL or SIP trace', () => withPage(async (page) => {
