@@ -558,28 +558,27 @@ async fn refresh_now(weak: Weak<KeeperState>, interactive: bool) {
                 BrokerError::SsoNeedsAgent | BrokerError::SsoPopupBlocked
             );
             state.needs_agent.set(needs_agent);
-            let (delay, trouble) = if needs_agent {
-                // The company's sign-in page wants the agent: the bar offers the
-                // button; a silent try now and then (their session there may return).
-                let refused = state.refused.get().saturating_add(1);
-                state.refused.set(refused);
-                let delay = refused_retry_ms(refused, crate::random::u32());
-                let retry_at = Some(crate::clock::now() + delay);
-                (delay, SessionTrouble::NeedsAgent { retry_at })
-            } else if error.retryable() {
+            let (delay, trouble) = if error.retryable() && !needs_agent {
                 let attempt = state.attempt.get();
                 state.attempt.set(attempt.saturating_add(1));
                 let delay = backoff::delay_ms(attempt, crate::random::u32());
                 let retry_at = Some(crate::clock::now() + delay);
                 (delay, SessionTrouble::Unreachable { detail, retry_at })
             } else {
-                // Refused credentials (or an answer we do not understand):
-                // retrying quickly would only risk locking the account.
+                // Refused credentials (or an answer we do not understand), or the
+                // company's sign-in page wanting the agent (the bar offers the button;
+                // their session there may return): retried slowly, never hammering the
+                // account.
                 let refused = state.refused.get().saturating_add(1);
                 state.refused.set(refused);
                 let delay = refused_retry_ms(refused, crate::random::u32());
                 let retry_at = Some(crate::clock::now() + delay);
-                (delay, SessionTrouble::Refused { detail, retry_at })
+                let trouble = if needs_agent {
+                    SessionTrouble::NeedsAgent { retry_at }
+                } else {
+                    SessionTrouble::Refused { detail, retry_at }
+                };
+                (delay, trouble)
             };
             state.report(Some(trouble));
             schedule(&state, Some(delay));
