@@ -76,9 +76,13 @@
 //!   phone system's.
 //!
 //! "What we send arrives intact" is only known from a `remote-inbound-rtp` report: the
-//! RTCP receiver reports of whoever terminates our RTP (Asterisk sends its own; a relay
-//! such as rtpengine forwards the far end's, which may send none). Without one, loss
-//! of what we receive is blamed on the agent's network, the commoner cause.
+//! RTCP receiver reports of whoever terminates our RTP (Asterisk sends its own, every
+//! 5 s; a relay such as rtpengine forwards the far end's, which may send none), and only
+//! from one that arrived after the loss began (its `timestamp`): an older one covers
+//! time before it. Without one, loss of what we receive is blamed on the agent's
+//! network, the commoner cause, until a report from during the loss says what we send
+//! arrives intact (the far side then). Firm evidence of our network (loss of what we
+//! send, a troubled path) is never taken back during the warning.
 //!
 //! Hysteresis: a warning appears when its condition held for [`RAISE_AFTER`]
 //! consecutive samples and clears once a lower threshold held for [`CLEAR_AFTER`];
@@ -134,6 +138,9 @@ pub struct StatsSample {
     pub remote_loss_permille: Option<u32>,
     pub remote_jitter_us: Option<u32>,
     pub remote_rtt_us: Option<u32>,
+    /// `remote-inbound-rtp.timestamp` in ms: when that receiver report arrived (a new
+    /// value is a new report; media servers send one every few seconds, Asterisk 5 s).
+    pub remote_report_at: Option<u64>,
     /// The selected `candidate-pair`'s `currentRoundTripTime`.
     pub pair_rtt_us: Option<u32>,
     /// `media-source` (audio): `audioLevel` in 1/10,000, `totalAudioEnergy` in
@@ -379,6 +386,14 @@ pub struct QualityEstimator {
     loss: Latch,
     /// The side the current loss warning blames (true: the agent's network).
     loss_ours: bool,
+    /// ...on firm evidence (loss of what we send, or a troubled path): kept for the rest
+    /// of the warning. Without it the blame rests on not knowing yet.
+    loss_ours_firm: bool,
+    /// When the current loss began (the sample whose loss first reached the raising
+    /// threshold), and when the media server's latest receiver report was first seen:
+    /// a report from before the loss says nothing about it.
+    loss_began: Option<Millis>,
+    report_seen_at: Option<Millis>,
     delay: Latch,
     totals: Totals,
 }
@@ -408,6 +423,11 @@ impl QualityEstimator {
             self.first = Some((sample.at, sample.packets_received, sample.packets_lost));
         }
         let last = self.recent.last();
+        if sample.remote_report_at.is_some()
+            && last.is_none_or(|last| last.remote_report_at != sample.remote_report_at)
+        {
+            self.report_seen_at = Some(sample.at);
+        }
         let sending = last
             .and_then(|last| Some(sample.packets_sent? > last.packets_sent?))
             .unwrap_or(false);
@@ -500,18 +520,30 @@ impl QualityEstimator {
         );
         let worst = f.loss.max(f.remote_loss).unwrap_or(0);
         let was_lossy = self.loss.active;
+        let at = self.recent.last().map_or(0, |s| s.at);
+        if worst >= LOSS_RAISE_PCT_TENTHS && self.loss_began.is_none() {
+            self.loss_began = Some(at);
+        }
         let lossy = self.loss.step(
             worst >= LOSS_RAISE_PCT_TENTHS,
             worst < LOSS_CLEAR_PCT_TENTHS,
             RAISE_AFTER,
         );
         if lossy {
-            let ours = f.remote_loss.is_none_or(|l| l >= CLEAN_PCT_TENTHS)
+            // What we send is known only from a report that came after the loss began.
+            let fresh = self.report_seen_at > self.loss_began;
+            let sent = f.remote_loss.filter(|_| fresh);
+            let firm = sent.is_some_and(|l| l >= CLEAN_PCT_TENTHS)
                 || jitter >= JITTER_CLEAR_MS
                 || rtt >= RTT_CLEAR_MS
                 || delayed;
-            // Blame our network from the first evidence on; never take it back mid-warning.
-            self.loss_ours = ours || (was_lossy && self.loss_ours);
+            // Firm evidence blames our network for the rest of the warning. Not knowing
+            // yet blames it too (the commoner cause) until a report from during the loss
+            // says what we send arrives intact: then the far side.
+            self.loss_ours_firm = firm || (was_lossy && self.loss_ours_firm);
+            self.loss_ours = self.loss_ours_firm || sent.is_none();
+        } else if worst < LOSS_RAISE_PCT_TENTHS {
+            self.loss_began = None;
         }
         if let Some(warning) = self.warning() {
             if !self.totals.warnings.contains(&warning.code()) {

@@ -244,6 +244,8 @@ fn read_report(report: &JsValue) -> StatsSample {
                 sample.remote_loss_permille = scaled(stat, "fractionLost", 1000.0);
                 sample.remote_jitter_us = micros(stat, "jitter");
                 sample.remote_rtt_us = micros(stat, "roundTripTime");
+                // When this receiver report arrived (webrtc-stats): a new one, a new value.
+                sample.remote_report_at = number(stat, "timestamp").map(|t| t as u64);
             }
             "media-source" => {
                 sample.audio_level = scaled(stat, "audioLevel", 10_000.0);

@@ -22,6 +22,10 @@ struct Call {
     /// What the next samples report.
     loss_pct: u64,
     remote_loss_permille: Option<u32>,
+    /// The media server's receiver reports: one every this many seconds (Asterisk: 5),
+    /// each carrying `remote_loss_permille` as it was then.
+    report_every_s: u64,
+    reported: Option<(u64, Option<u32>)>,
     jitter_ms: u32,
     rtt_ms: u32,
     level: u32,
@@ -47,6 +51,8 @@ impl Call {
             concealed: 0,
             loss_pct: 0,
             remote_loss_permille: Some(0),
+            report_every_s: 1,
+            reported: None,
             jitter_ms: 5,
             rtt_ms: 40,
             level: 300,
@@ -69,6 +75,10 @@ impl Call {
             self.sent += 50;
         }
         self.at += 1000;
+        if self.reported.is_none() || (self.at / 1000) % self.report_every_s == 0 {
+            self.reported = Some((self.at, self.remote_loss_permille));
+        }
+        let (report_at, reported_loss) = self.reported.unwrap_or_default();
         // A mean square of (level / 10,000)² for one second, in 1e-9.
         self.energy += u64::from(self.level) * u64::from(self.level) * 10;
         self.duration_ms += 1000;
@@ -81,7 +91,8 @@ impl Call {
             concealed_samples: Some(self.concealed),
             total_samples: Some(self.samples),
             packets_sent: Some(self.sent),
-            remote_loss_permille: self.remote_loss_permille,
+            remote_loss_permille: reported_loss,
+            remote_report_at: reported_loss.map(|_| report_at),
             remote_jitter_us: Some(self.jitter_ms * 1000),
             remote_rtt_us: Some(self.rtt_ms * 1000),
             pair_rtt_us: Some(self.rtt_ms * 1000),
@@ -228,6 +239,44 @@ fn loss_of_what_we_receive_alone_with_a_calm_path_is_the_far_side() {
     assert_eq!(
         warning.title(),
         "The phone system or the caller's side is losing audio (10 % lost); your network is fine."
+    );
+}
+
+/// Asterisk sends a receiver report every 5 s. Loss on the agent's own network (both
+/// ways) starting between two reports: the last report, from before the loss, says what
+/// we send arrives intact, but it says nothing about the loss. Seen on the bed: the bar
+/// named the phone system's side for up to one report interval.
+#[test]
+fn a_receiver_report_from_before_the_loss_does_not_name_the_far_side() {
+    let mut call = Call::new();
+    call.report_every_s = 5;
+    call.run(6); // at 16 s, the last report at 15 s
+    call.loss_pct = 15;
+    call.remote_loss_permille = Some(150); // what the next report will say
+    let codes = call.codes(8);
+    assert!(!codes.contains(&"far-side-loss"), "{codes:?}");
+    assert_eq!(codes[7], "network-loss");
+
+    // Loss on the far side only (what we send arrives intact): "your network" while no
+    // report from during the loss is in, then the far side once one says so.
+    let mut call = Call::new();
+    call.report_every_s = 5;
+    call.run(6);
+    call.loss_pct = 10;
+    let codes = call.codes(10);
+    let first = codes.iter().position(|c| *c != "-").unwrap();
+    assert_eq!(codes[first], "network-loss", "{codes:?}");
+    assert_eq!(codes[9], "far-side-loss", "{codes:?}");
+    assert_eq!(
+        codes[first..]
+            .iter()
+            .filter(|c| **c == "far-side-loss")
+            .count(),
+        codes[first..]
+            .iter()
+            .skip_while(|c| **c == "network-loss")
+            .count(),
+        "one change of side, never back: {codes:?}"
     );
 }
 

@@ -110,6 +110,9 @@ describe('call quality on the bed', () => {
       impairAgentMedia(session.broker.mediaPorts, run.mediaPort, 15);
       const lossy = await until('a loss warning', frame, (r) => r.warning && /loss$/.test(r.warning.code), 5000);
       figures.lossWarningMs = lossy.ms;
+      // The loss is on the agent's side, both ways: never the far side, even before
+      // Asterisk's next receiver report (every 5 s) is in.
+      assert.equal(lossy.seen.warning.code, 'network-loss', lossy.seen.warning.title);
       assert.equal(lossy.seen.warning.role, 'status');
       assert.match(lossy.seen.warning.title, /losing audio \(\d+ % lost\)/);
       figures.lossWarning = lossy.seen.warning.title;
