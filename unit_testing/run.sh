@@ -17,7 +17,7 @@ export CARGO_TERM_COLOR=never
 
 logs="$root/target/test-logs"
 mkdir -p "$logs"
-total_pass=0 total_fail=0 failed_suites=()
+total_pass=0 total_fail=0 failed_suites=() failures=
 started=$(date +%s)
 
 # Adds up the counts a runner printed: cargo's "test result: ok. N passed; M failed",
@@ -53,6 +53,9 @@ suite() {
     failed_suites+=("$name")
     tail -60 "$log" | sed 's/^/  | /'
     printf '  FAILED (exit %s, %s failed; full log: %s)\n' "$status" "$f" "${log#"$root"/}"
+    local why; why=$(awk -f unit_testing/tools/failures.awk "$log" | head -40)
+    printf '%s\n' "$why"
+    failures+="$(printf '\n  %s:\n%s' "$name" "$why")"
   fi
 }
 filters=("$@")
@@ -135,6 +138,7 @@ suite "bench: smoke"               bash -c 'node unit_testing/bench/build-refs.m
 suite "bench: smoke on asterisk"   bash -c 'BENCH_BROKER=asterisk BENCH_SMOKE=1 BENCH_LOADS=2 BENCH_CALLS=2 BENCH_STUN_CALLS=1 BENCH_FW_CALLS=0 BENCH_SOAK=3 BENCH_MIC_LOADS=1 bash unit_testing/bed/bed.sh exec node unit_testing/bench/bench.mjs'
 suite "loadgen: smoke"             bash unit_testing/loadgen/smoke.sh
 
+[[ -n $failures ]] && printf '\nwhat failed:%s\n' "$failures"
 printf '\nsuites failed: %s; %s s in all\n' "${failed_suites[*]:-none}" "$(( $(date +%s) - started ))"
 echo "$total_pass passed, $total_fail failed"
 ((total_fail == 0 && ${#failed_suites[@]} == 0))

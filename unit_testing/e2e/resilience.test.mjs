@@ -97,7 +97,13 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
 
   // Asterisk takes a second or two to boot: fewer rounds keep the suite's time.
   const restarts = broker.name === 'asterisk' ? 5 : 20;
-  test(`broker restarted ${restarts} times while idle: Reconnecting, then Registered within 2 s each time, no retry storm`, () => withPage(async (page) => {
+  // The quick phase's next try comes at most 1.5 s after the broker is back (README,
+  // Reconnecting), then the WebSocket opens and REGISTER is challenged and answered: on
+  // CI's 2 cores the whole recovery reached 1.17 s locally, and a CI run on Asterisk failed
+  // this suite with exactly this test's figures missing (2 s bound). A phone waiting for a
+  // later phase (up to 3 s and more) would miss this bound.
+  const recoveryBoundMs = 2500;
+  test(`broker restarted ${restarts} times while idle: Reconnecting, then Registered within ${recoveryBoundMs / 1000} s each time, no retry storm`, () => withPage(async (page) => {
     const { frame } = await session.openPhone(page);
     const recoveries = [];
     const registersBefore = broker.requests('REGISTER');
@@ -106,7 +112,7 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
       await waitForWord(frame, 'Reconnecting', 3000);
       await broker.start(); // returns once the broker answers OPTIONS on UDP and WebSocket
       try {
-        recoveries.push(await waitForWord(frame, 'Registered', 2000)); // from "reachable again"
+        recoveries.push(await waitForWord(frame, 'Registered', recoveryBoundMs)); // from "reachable again"
       } catch (error) {
         const detail = await frame.$eval('.ttec-bar', (e) => e.innerText).catch(() => '?');
         error.message += ` (round ${round + 1}; detail: ${detail})`;
