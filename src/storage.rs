@@ -3,8 +3,8 @@
 //! `wazo` broker, the session token (sessionStorage only, so it dies with the tab and is
 //! never shared with other sites).
 
+use ttecphone_components::devices::AudioDevice;
 use ttecphone_components::json::Json;
-use ttecphone_components::store::AudioDevice;
 use web_sys::Storage;
 
 const INSTANCE_KEY: &str = "ttecphone.instance-id";

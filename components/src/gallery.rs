@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::devices::{AudioDevice, Devices};
 use crate::phone_bar::{phone_bar_view, PhoneBarViewProps};
 use crate::quality::{LiveQuality, QualityWarning};
 use crate::routing::{Cause, Notice};

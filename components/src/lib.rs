@@ -33,6 +33,7 @@ pub mod auto_answer;
 pub mod call_controls;
 pub mod config;
 pub mod config_notice;
+pub mod devices;
 pub mod diagnostics;
 pub mod diagnostics_panel;
 #[cfg(feature = "outcall")]

@@ -7,7 +7,8 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::auto_answer::describe as describe_auto_answer;
-use crate::store::{AudioTest, AutoAnswerStatus, DeviceKind, Devices, UserCommand};
+use crate::devices::{DeviceKind, Devices};
+use crate::store::{AudioTest, AutoAnswerStatus, UserCommand};
 
 #[derive(Properties, PartialEq)]
 pub struct SettingsPanelProps {

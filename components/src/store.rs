@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::devices::{AudioDevice, DeviceKind, Devices};
 use crate::quality::LiveQuality;
 use crate::routing::{Routing, RoutingConfig};
 use crate::team::{reduce_board, TeamAction, TeamBoard};
@@ -284,215 +285,6 @@ pub enum AutoAnswerStatus {
 pub struct ConfigProblem {
     pub key: String,
     pub message: String,
-}
-
-/// Which audio device a choice is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeviceKind {
-    Microphone,
-    Speaker,
-}
-
-impl DeviceKind {
-    pub fn noun(self) -> &'static str {
-        match self {
-            Self::Microphone => "microphone",
-            Self::Speaker => "speaker",
-        }
-    }
-}
-
-/// One entry of `enumerateDevices()`, or the device the agent chose, as remembered in
-/// this browser (ids and names only: nothing secret).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AudioDevice {
-    /// `deviceId` (`"default"` is the browser's default device). Firefox gives a device
-    /// a new id on every load unless the microphone permission is kept, and no id at all
-    /// before the microphone was allowed in the page.
-    pub id: String,
-    /// `groupId`: the physical device (a headset's microphone and earphones share it).
-    pub group_id: String,
-    /// Empty until the agent allowed the microphone once (browser privacy rule).
-    pub label: String,
-}
-
-/// The listed device that is the agent's `choice`: the same id, else the same physical
-/// device (`groupId`) and name, else the same name. Firefox changes ids across reloads,
-/// so a remembered id alone would lose the agent's headset.
-pub fn find_device<'a>(list: &'a [AudioDevice], choice: &AudioDevice) -> Option<&'a AudioDevice> {
-    let known = |s: &str| !s.trim().is_empty();
-    let real = |d: &&AudioDevice| known(&d.id) && d.id != "default" && d.id != "communications";
-    let label = choice.label.trim();
-    list.iter()
-        .filter(real)
-        .find(|d| known(&choice.id) && d.id == choice.id)
-        .or_else(|| {
-            list.iter().filter(real).find(|d| {
-                known(label)
-                    && known(&choice.group_id)
-                    && d.group_id == choice.group_id
-                    && d.label.trim() == label
-            })
-        })
-        .or_else(|| {
-            list.iter()
-                .filter(real)
-                .find(|d| known(label) && d.label.trim() == label)
-        })
-}
-
-/// The agent's audio devices and choices. `microphone`/`speaker` are the ids in use
-/// (empty: the browser's default); `chosen_*` are what the agent chose, kept while the
-/// device is absent and used again when it is back.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Devices {
-    /// False until the first `enumerateDevices()` answered.
-    pub listed: bool,
-    pub microphones: Vec<AudioDevice>,
-    pub speakers: Vec<AudioDevice>,
-    pub microphone: String,
-    pub speaker: String,
-    /// The agent's microphone choice (`None`: the default), remembered in this browser.
-    pub chosen_microphone: Option<AudioDevice>,
-    /// The agent's speaker choice (`None`: the default), remembered in this browser.
-    pub chosen_speaker: Option<AudioDevice>,
-    /// `HTMLMediaElement.setSinkId` exists (speaker choice possible).
-    pub speaker_selectable: bool,
-    /// The browser offers its own speaker chooser (`selectAudioOutput`, Firefox): used
-    /// when it lists no speakers (before the microphone was allowed).
-    pub speaker_picker: bool,
-    /// Told to the agent after a hot-plug fallback ("headset removed: using the default").
-    pub notice: Option<String>,
-}
-
-impl Devices {
-    pub fn list(&self, kind: DeviceKind) -> &[AudioDevice] {
-        match kind {
-            DeviceKind::Microphone => &self.microphones,
-            DeviceKind::Speaker => &self.speakers,
-        }
-    }
-
-    pub fn chosen(&self, kind: DeviceKind) -> &str {
-        match kind {
-            DeviceKind::Microphone => &self.microphone,
-            DeviceKind::Speaker => &self.speaker,
-        }
-    }
-
-    fn chosen_mut(&mut self, kind: DeviceKind) -> &mut String {
-        match kind {
-            DeviceKind::Microphone => &mut self.microphone,
-            DeviceKind::Speaker => &mut self.speaker,
-        }
-    }
-
-    /// What the agent chose for `kind` (`None`: the default device).
-    pub fn choice(&self, kind: DeviceKind) -> Option<&AudioDevice> {
-        match kind {
-            DeviceKind::Microphone => self.chosen_microphone.as_ref(),
-            DeviceKind::Speaker => self.chosen_speaker.as_ref(),
-        }
-    }
-
-    fn choice_mut(&mut self, kind: DeviceKind) -> &mut Option<AudioDevice> {
-        match kind {
-            DeviceKind::Microphone => &mut self.chosen_microphone,
-            DeviceKind::Speaker => &mut self.chosen_speaker,
-        }
-    }
-
-    /// A readable name for a device id of this list.
-    pub fn label_of(&self, kind: DeviceKind, id: &str) -> String {
-        device_label(self.list(kind), kind, id)
-    }
-
-    /// The list shows the real devices: the microphone was allowed in this page (or there
-    /// are none). Before that browsers list devices without ids (Firefox: microphones
-    /// only, no speakers), and a choice can be neither found nor known to be missing.
-    pub fn exposed(&self) -> bool {
-        self.listed
-            && !self
-                .microphones
-                .iter()
-                .chain(&self.speakers)
-                .any(|d| d.id.is_empty())
-    }
-
-    /// The agent's choice for `kind` is not connected (the list shows real devices and
-    /// it is not among them): its name, and the name of the device used instead.
-    pub fn missing(&self, kind: DeviceKind) -> Option<(String, String)> {
-        let choice = self.choice(kind)?;
-        if !self.exposed() || find_device(self.list(kind), choice).is_some() {
-            return None;
-        }
-        let instead = self.label_of(kind, "default");
-        Some((choice_label(kind, choice), instead))
-    }
-
-    /// Applies the choices to a new listing: each found device is used (its id and name
-    /// refreshed: Firefox's ids change across reloads), a missing one leaves the default
-    /// in use and the choice kept. Returns the names of devices in use until now that
-    /// are gone.
-    fn follow_choices(&mut self) -> Vec<(DeviceKind, String)> {
-        let mut gone = Vec::new();
-        let exposed = self.exposed();
-        for kind in [DeviceKind::Microphone, DeviceKind::Speaker] {
-            let Some(choice) = self.choice(kind).cloned() else {
-                continue;
-            };
-            let in_use = self.chosen(kind).to_string();
-            let found = find_device(self.list(kind), &choice).cloned();
-            let next = match found {
-                Some(device) => {
-                    // A list without names (permission not yet given) keeps the names known.
-                    let keep = |new: &str, old: &str| {
-                        if new.trim().is_empty() { old } else { new }.to_string()
-                    };
-                    *self.choice_mut(kind) = Some(AudioDevice {
-                        id: device.id.clone(),
-                        group_id: keep(&device.group_id, &choice.group_id),
-                        label: keep(&device.label, &choice.label),
-                    });
-                    device.id
-                }
-                // A list without real devices proves nothing: the microphone keeps its
-                // id as an `ideal` constraint (harmless if unknown); a speaker id the
-                // browser does not list fails `setSinkId`, so the default plays.
-                None if !exposed && kind == DeviceKind::Microphone => choice.id.clone(),
-                None => String::new(),
-            };
-            if !in_use.is_empty() && next.is_empty() && exposed {
-                gone.push((kind, choice_label(kind, &choice)));
-            }
-            *self.chosen_mut(kind) = next;
-        }
-        gone
-    }
-}
-
-fn choice_label(kind: DeviceKind, choice: &AudioDevice) -> String {
-    device_label(std::slice::from_ref(choice), kind, &choice.id)
-}
-
-fn device_label(list: &[AudioDevice], kind: DeviceKind, id: &str) -> String {
-    match list.iter().find(|d| d.id == id) {
-        Some(d) if !d.label.trim().is_empty() => d.label.trim().to_string(),
-        _ if id.is_empty() || id == "default" => format!("Default {}", kind.noun()),
-        _ => format!("{} {}", capitalised(kind.noun()), short_id(id)),
-    }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
-fn short_id(id: &str) -> String {
-    id.chars().take(6).collect()
 }
 
 /// May the page play sound? Browsers block playback until the agent clicked
@@ -1065,87 +857,20 @@ pub fn reduce(state: &PhoneState, action: Action) -> PhoneState {
             speaker_selectable,
             speaker_picker,
         } => {
-            let devices = &mut next.devices;
-            // Only a device that was in use and is gone now is "removed" (said in the
-            // bar); one missing from the first list shows in the settings. Either way the
-            // agent's choice is kept and used again when the device is back.
-            let was_listed = devices.listed;
-            devices.microphones = microphones;
-            devices.speakers = speakers;
-            devices.speaker_selectable = speaker_selectable;
-            devices.speaker_picker = speaker_picker;
-            devices.listed = true;
-            let fallbacks = devices.follow_choices();
-            let fallbacks: Vec<_> = fallbacks.into_iter().filter(|_| was_listed).collect();
-            if devices.notice.is_some()
-                && fallbacks.is_empty()
-                && [DeviceKind::Microphone, DeviceKind::Speaker]
-                    .iter()
-                    .all(|&kind| devices.missing(kind).is_none())
-            {
-                devices.notice = None; // the device is back: the fallback notice is over
-            }
-            if !fallbacks.is_empty() {
-                let parts: Vec<String> = fallbacks
-                    .iter()
-                    .map(|(kind, label)| {
-                        format!(
-                            "{label} was disconnected: using the default {} now.",
-                            kind.noun()
-                        )
-                    })
-                    .collect();
-                devices.notice = Some(parts.join(" "));
-            }
+            next.devices
+                .listed(microphones, speakers, speaker_selectable, speaker_picker);
             if next.media_problem == Some(MediaProblem::NoMicrophone)
                 && !next.devices.microphones.is_empty()
             {
                 next.media_problem = None;
             }
         }
-        Action::DeviceChosen { kind, id } => {
-            let id = if id == "default" { String::new() } else { id };
-            let devices = &mut next.devices;
-            *devices.choice_mut(kind) = (!id.is_empty()).then(|| {
-                let listed = devices.list(kind).iter().find(|d| d.id == id).cloned();
-                listed.unwrap_or(AudioDevice {
-                    id: id.clone(),
-                    ..AudioDevice::default()
-                })
-            });
-            *devices.chosen_mut(kind) = id;
-            devices.notice = None;
-        }
+        Action::DeviceChosen { kind, id } => next.devices.choose(kind, id),
         Action::DevicesRemembered {
             microphone,
             speaker,
-        } => {
-            let devices = &mut next.devices;
-            devices.chosen_microphone = microphone;
-            devices.chosen_speaker = speaker;
-            // Until the first listing the remembered microphone id is asked for (an `ideal`
-            // constraint, harmless if unknown); the speaker waits for the list: an id the
-            // browser does not show fails `setSinkId` (Firefox, before the microphone).
-            devices.microphone = devices
-                .chosen_microphone
-                .as_ref()
-                .map(|d| d.id.clone())
-                .unwrap_or_default();
-            if devices.listed {
-                devices.follow_choices();
-            }
-        }
-        Action::SpeakerPicked(device) => {
-            let devices = &mut next.devices;
-            if !device.id.is_empty() {
-                if !devices.speakers.iter().any(|d| d.id == device.id) {
-                    devices.speakers.push(device.clone());
-                }
-                devices.speaker.clone_from(&device.id);
-                devices.chosen_speaker = Some(device);
-                devices.notice = None;
-            }
-        }
+        } => next.devices.remembered(microphone, speaker),
+        Action::SpeakerPicked(device) => next.devices.speaker_picked(device),
         Action::DismissDeviceNotice => next.devices.notice = None,
         Action::Playback(playback) => next.playback = playback,
         Action::AudioTest(test) => next.audio_test = test,

@@ -69,7 +69,7 @@ async fn prepare_audio(dispatcher: UseReducerDispatcher<PhoneState>) {
 pub struct Seen {
     /// Registered, or it is known why not.
     settled: bool,
-    devices: ttecphone_components::store::Devices,
+    devices: ttecphone_components::devices::Devices,
     /// What changes the bar's height (and the board's: its rows, its quality notice).
     shape: (Option<Panel>, usize, bool, bool, (usize, bool)),
     registration: (&'static str, String),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use gloo::timers::future::TimeoutFuture;
 use ttecphone_components::call_controls::format_duration;
+use ttecphone_components::devices::*;
 use ttecphone_components::registration_status::RegistrationStatusProps;
 use ttecphone_components::store::*;
 use ttecphone_components::{

@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use ttecphone_components::config::{BrokerKind, ConfigBuilder, KeepaliveMode, NumberRule};
+use ttecphone_components::devices::*;
 use ttecphone_components::store::*;
 
 fn reduce_all(actions: impl IntoIterator<Item = Action>) -> PhoneState {
