@@ -165,8 +165,10 @@ impl Devices {
         self.speaker_selectable = speaker_selectable;
         self.speaker_picker = speaker_picker;
         self.listed = true;
-        let fallbacks = self.follow_choices();
-        let fallbacks: Vec<_> = fallbacks.into_iter().filter(|_| was_listed).collect();
+        let mut fallbacks = self.follow_choices();
+        if !was_listed {
+            fallbacks.clear(); // nothing was in use before the first listing
+        }
         if self.notice.is_some()
             && fallbacks.is_empty()
             && [DeviceKind::Microphone, DeviceKind::Speaker]

@@ -98,9 +98,9 @@ describe(`resilience against the real broker: ${broker.label}`, () => {
   // Asterisk takes a second or two to boot: fewer rounds keep the suite's time.
   const restarts = broker.name === 'asterisk' ? 5 : 20;
   // The quick phase's next try comes at most 1.5 s after the broker is back (README,
-  // Reconnecting), then the WebSocket opens and REGISTER is challenged and answered: on
-  // CI's 2 cores the whole recovery reached 1.17 s locally, and a CI run on Asterisk failed
-  // this suite with exactly this test's figures missing (2 s bound). A phone waiting for a
+  // Reconnecting), then the WebSocket opens and REGISTER is challenged and answered: a
+  // local clean-clone run (2 cores) reached 1.17 s for the whole recovery, and a CI run on
+  // Asterisk failed this suite with exactly this test's figures missing (2 s bound). A phone waiting for a
   // later phase (up to 3 s and more) would miss this bound.
   const recoveryBoundMs = 2500;
   test(`broker restarted ${restarts} times while idle: Reconnecting, then Registered within ${recoveryBoundMs / 1000} s each time, no retry storm`, () => withPage(async (page) => {
